@@ -1,0 +1,301 @@
+"""The wire contract, version 1 (../shared/CONTRACT.md): the one module readers and server share.
+
+Strict where the contract is strict (ids, uids, RFC 3339 times with an offset, the 2 KiB cap),
+lenient where it says so (unknown fields are ignored). Importing it loads no hardware library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+VERSION = 1
+TOPIC_ROOT = "mamori/v1"
+MAX_PAYLOAD_BYTES = 2048
+MAX_FUTURE = timedelta(minutes=5)
+FRESH_WITHIN = timedelta(seconds=10)
+COMMAND_MAX_AGE = timedelta(seconds=10)
+OFFLINE_DECISION_WAIT_S = 1.5
+
+NAME_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"
+CHANNELS = ("scan", "event", "status", "decision", "ack", "command", "allowlist")
+Channel = Literal["scan", "event", "status", "decision", "ack", "command", "allowlist"]
+
+_TOPIC_RE = re.compile(rf"^mamori/v1/({NAME_PATTERN})/({NAME_PATTERN})/([a-z]+)$")
+_RFC3339_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class ProtocolError(ValueError):
+    """A payload or topic that breaks the contract; `reason` is a short code for the dead-letter table."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+# ---------------------------------------------------------------- topics
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    site: str
+    reader: str
+    channel: str
+
+    def __str__(self) -> str:
+        return topic(self.site, self.reader, self.channel)
+
+
+def topic(site: str, reader: str, channel: str) -> str:
+    """Build `mamori/v1/<site>/<reader>/<channel>`, refusing names the contract does not allow."""
+    for label, name in (("site", site), ("reader", reader)):
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ProtocolError("bad_topic", f"{label} {name!r} must match {NAME_PATTERN}")
+    if channel not in CHANNELS:
+        raise ProtocolError("bad_topic", f"unknown channel {channel!r}")
+    return f"{TOPIC_ROOT}/{site}/{reader}/{channel}"
+
+
+def parse_topic(name: str) -> Topic:
+    """Split a topic into site, reader and channel; `ProtocolError("bad_topic")` if it is not one of ours."""
+    m = _TOPIC_RE.match(name)
+    if not m or m.group(3) not in CHANNELS:
+        raise ProtocolError("bad_topic", f"topic {name!r} is not mamori/v1/<site>/<reader>/<channel>")
+    return Topic(m.group(1), m.group(2), m.group(3))
+
+
+def subscription(channel: str, site: str = "+") -> str:
+    """Wildcard subscription for one channel of every reader (of one site, or of all)."""
+    return f"{TOPIC_ROOT}/{site}/+/{channel}"
+
+
+# ---------------------------------------------------------------- field types
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("time must carry a UTC offset")
+        return value
+    if not isinstance(value, str) or not _RFC3339_RE.match(value):
+        raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-27T09:00:00.123+09:00")
+    text = value.replace("z", "Z")
+    frac = re.search(r"\.(\d+)", text)
+    if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; trim nanoseconds
+        text = text.replace(frac.group(0), "." + frac.group(1)[:6])
+    return datetime.fromisoformat(text)
+
+
+def _format_time(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds")
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339), PlainSerializer(_format_time, return_type=str)]
+MessageId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9-]{8,64}$")]
+HexSalt = Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{16,128}$")]
+HexDigest = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _upper_uid(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+Uid = Annotated[StrictStr, BeforeValidator(_upper_uid), Field(pattern=r"^[0-9A-F]{8,20}$")]
+
+Tech = Literal["felica", "iso14443a", "iso14443b", "iso15693", "em4100"]
+EventType = Literal["door_open", "door_closed", "tamper", "exit_button", "offline_unlock"]
+Result = Literal["unlock", "accept", "deny"]
+Action = Literal["session_open", "checkout", "return", "entry", "exit", "stocktake"]
+DenyReason = Literal[
+    "unknown_card",
+    "inactive",
+    "not_key_holder",
+    "training_expired",
+    "visitor_not_registered",
+    "no_session",
+    "unknown_tag",
+    "item_not_loanable",
+    "not_encrypted",
+    "wrong_cabinet",
+]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = Field(description="contract version")
+
+
+# ---------------------------------------------------------------- reader → server
+
+
+class Scan(_Message):
+    """A card or tag seen by a reader."""
+
+    id: MessageId
+    uid: Uid
+    tech: Tech
+    at: Timestamp
+
+
+class Event(_Message):
+    """A door, tamper, exit-button or offline-unlock event."""
+
+    id: MessageId
+    type: EventType
+    at: Timestamp
+    scan: MessageId | None = None
+
+    @model_validator(mode="after")
+    def _offline_unlock_names_its_scan(self) -> Event:
+        if self.type == "offline_unlock" and self.scan is None:
+            raise ValueError("an offline_unlock event must name the scan it opened for")
+        return self
+
+
+class Status(_Message):
+    """Retained reader status; with `online: false` also the reader's Last Will."""
+
+    online: StrictBool
+    at: Timestamp | None = None
+    version: StrictStr | None = None
+    queued: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+# ---------------------------------------------------------------- server → reader
+
+
+class Decision(_Message):
+    """What a reader should show and do for one fresh scan."""
+
+    scan: MessageId
+    result: Result
+    unlock_s: Annotated[StrictInt, Field(ge=1, le=60)] | None = None
+    action: Action | None = None
+    reason: DenyReason | None = None
+    at: Timestamp
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Decision:
+        if self.result == "deny":
+            if self.reason is None or self.action is not None:
+                raise ValueError("a deny carries a reason and no action")
+        elif self.action is None or self.reason is not None:
+            raise ValueError("unlock and accept carry an action and no reason")
+        if self.result == "unlock" and self.unlock_s is None:
+            raise ValueError("an unlock says for how many seconds (unlock_s)")
+        return self
+
+
+class Ack(_Message):
+    """The scan and event ids the server has committed."""
+
+    ids: list[MessageId] = Field(min_length=1)
+
+
+class Command(_Message):
+    """A remote unlock from the web page; never retained."""
+
+    id: MessageId
+    type: Literal["unlock"]
+    unlock_s: Annotated[StrictInt, Field(ge=1, le=60)]
+    by: StrictStr
+    at: Timestamp
+
+
+class Allowlist(_Message):
+    """The card hashes allowed to open one cabinet while the server does not answer."""
+
+    salt: HexSalt
+    hashes: list[HexDigest]
+    until: Timestamp
+
+
+def allowlist_hash(salt_hex: str, uid: str) -> str:
+    """HMAC-SHA256(key = salt, msg = upper-case hex uid) as the allowlist carries it."""
+    return hmac.new(bytes.fromhex(salt_hex), uid.upper().encode("ascii"), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- encoding
+
+
+CHANNEL_MODELS: dict[str, type[_Message]] = {
+    "scan": Scan,
+    "event": Event,
+    "status": Status,
+    "decision": Decision,
+    "ack": Ack,
+    "command": Command,
+    "allowlist": Allowlist,
+}
+
+M = TypeVar("M", bound=_Message)
+
+
+def decode(payload: bytes, model: type[M]) -> M:
+    """Parse one payload into `model`, or raise `ProtocolError` with a reason a person can act on."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("too_large", f"{len(payload)} bytes; payloads are at most {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("not_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ProtocolError("invalid_json", str(exc)[:200]) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_json", f"payload must be a JSON object, not {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError("invalid_payload", _describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)[:500]
+
+
+def encode(message: _Message) -> bytes:
+    """Serialise a message as compact UTF-8 JSON (the Last Will drops absent optional fields)."""
+    exclude_none = isinstance(message, Status)
+    return message.model_dump_json(exclude_none=exclude_none).encode("utf-8")
+
+
+def check_not_future(at: datetime, now: datetime) -> None:
+    """Refuse a time more than five minutes ahead of `now` (a reader with a wrong clock)."""
+    if at - now > MAX_FUTURE:
+        raise ProtocolError("future_time", f"at {at.isoformat()} is more than 5 minutes ahead of the server's clock")
+
+
+def is_fresh(at: datetime, now: datetime) -> bool:
+    """A scan earns a decision only when its time is within 10 s of the server's clock."""
+    return abs(now - at) <= FRESH_WITHIN
+
+
+LAST_WILL = Status(v=1, online=False)

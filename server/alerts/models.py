@@ -1,0 +1,32 @@
+"""Alerts a manager must see: open → acknowledged → resolved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UtcDateTime
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    subject: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    reader_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id"), default=None)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None)
+    scan_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)

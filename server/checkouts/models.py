@@ -1,0 +1,55 @@
+"""Cabinet sessions (a key holder at the open cabinet) and the checkouts made in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UtcDateTime
+
+
+class CabinetSession(Base):
+    __tablename__ = "cabinet_sessions"
+    __table_args__ = (Index("ix_cabinet_sessions_cabinet_opened", "cabinet_id", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cabinet_id: Mapped[str] = mapped_column(ForeignKey("readers.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_scan_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    closed_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    scan_id: Mapped[str] = mapped_column(String(64))
+
+
+class Checkout(Base):
+    """One take-out of one item, open until it is returned (the 持ち出し管理簿 row)."""
+
+    __tablename__ = "checkouts"
+    __table_args__ = (
+        # At most one open checkout per item, enforced by the database itself.
+        Index(
+            "uq_checkouts_open_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("returned_at IS NULL"),
+            postgresql_where=text("returned_at IS NULL"),
+        ),
+        Index("ix_checkouts_item_out", "item_id", "out_at"),
+        Index("ix_checkouts_open_due", "due_at", sqlite_where=text("returned_at IS NULL"),
+              postgresql_where=text("returned_at IS NULL")),
+        Index("ix_checkouts_person_out", "person_id", "out_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("cabinet_sessions.id"), default=None)
+    out_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
+    out_scan_id: Mapped[str] = mapped_column(String(64))
+    return_scan_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,0 +1,128 @@
+"""`mamori` command line: serve, db upgrade, users add, tokens create, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from server.clock import system_clock
+
+
+def _settings():
+    from server.config import Settings
+
+    return Settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.main import create_app
+    from server.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from server.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database is at the newest schema: {settings.database_url}")
+    return 0
+
+
+def _session():
+    from server.db import make_engine, make_session_factory, unit_of_work
+    from server.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    return unit_of_work(make_session_factory(make_engine(settings.database_url)))
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from server.accounts.service import AccountError, add_user
+
+    if not args.password_stdin:
+        print("give the password on standard input with --password-stdin (never on the command line)",
+              file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with _session() as db:
+            add_user(db, args.name, args.role, password, system_clock())
+    except AccountError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"user {args.name} added with role {args.role}")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from server.accounts.service import AccountError, create_token
+
+    try:
+        with _session() as db:
+            token = create_token(db, args.user, system_clock())
+    except AccountError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(token)
+    print("this token is shown once; keep it somewhere safe", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import run_demo
+
+    return run_demo(host=args.host, port=args.port, data_dir=args.data_dir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mamori", description="mamori: visitor log and cabinet ledger from taps")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server, the API and the MQTT ingest")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    users = sub.add_parser("users", help="web and API accounts").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="add a person's account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "manager", "receptionist", "surveyor", "auditor"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=cmd_users_add)
+
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
+    create = tokens.add_parser("create", help="create a bearer token (printed once)")
+    create.add_argument("--user", required=True)
+    create.set_defaults(func=cmd_tokens_create)
+
+    demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", default="demo-data")
+    demo.set_defaults(func=cmd_demo)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

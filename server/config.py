@@ -1,0 +1,37 @@
+"""Server settings from `MAMORI_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAMORI_", extra="ignore")
+
+    database_url: str = Field("sqlite:///mamori.db", description="SQLAlchemy URL; SQLite file or postgresql+psycopg://")
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://host:port or mqtts://host:port")
+    mqtt_username: str | None = Field(None, description="broker user name for the server")
+    mqtt_password: str | None = Field(None, description="broker password for the server")
+    mqtt_ca_file: str | None = Field(None, description="CA bundle for mqtts://")
+    mqtt_client_id: str = Field("mamori-server", description="fixed id: the broker keeps this session while the server is down")
+    tz: str = Field("Asia/Tokyo", description="the office's time zone, for due times and display")
+    unlock_s: int = Field(5, ge=1, le=60, description="seconds a granted tap opens the lock")
+    training_valid_days: int = Field(365, ge=1, description="training counts as current for this many days")
+    cabinet_session_idle_s: int = Field(60, ge=5, description="a cabinet session ends after this long without a scan")
+    entrance_duplicate_s: int = Field(5, ge=0, description="a second tap of one card within this window is the same tap")
+    due_time: time = Field(time(18, 0), description="items checked out are due back at this time of day (office time)")
+    ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,78 @@
+"""What a tap on a cabinet reader means (CONTRACT.md, "What a scan means")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from server.domain.facts import Identity, ItemTag, OpenSession, StaffCard, UnknownUid, VisitorCard
+from server.domain.verdict import Verdict, deny, unlock
+
+ENCRYPTION_REQUIRED = frozenset({"phone", "media", "laptop"})
+
+
+@dataclass(frozen=True, slots=True)
+class CabinetOutcome:
+    verdict: Verdict
+    ends_session: bool = False  # a card was tapped: whoever was at the cabinet is done
+    touches_session: bool = False  # an item tap inside the session keeps it alive
+
+
+def training_current(training_on: date | None, today: date, valid_days: int) -> bool:
+    """Training counts if it was completed within the last `valid_days` days."""
+    return training_on is not None and training_on <= today and (today - training_on).days <= valid_days
+
+
+def live_session(session: OpenSession | None, at: datetime, idle: timedelta) -> OpenSession | None:
+    """The session a scan at `at` belongs to, or None if it has timed out."""
+    if session is None or at < session.opened_at or at - session.last_scan_at > idle:
+        return None
+    return session
+
+
+def decide_cabinet(
+    identity: Identity,
+    *,
+    cabinet_id: str,
+    session: OpenSession | None,
+    today: date,
+    training_valid_days: int,
+) -> CabinetOutcome:
+    """Unlock for a current key holder; checkout or return of items inside a session."""
+    match identity:
+        case StaffCard():
+            return CabinetOutcome(_staff_at_cabinet(identity, today, training_valid_days), ends_session=True)
+        case VisitorCard():
+            return CabinetOutcome(deny("not_key_holder"), ends_session=True)
+        case ItemTag():
+            if session is None:
+                return CabinetOutcome(deny("no_session"))
+            return CabinetOutcome(_item_in_session(identity, cabinet_id), touches_session=True)
+        case UnknownUid():
+            # Inside a session the surveyor is tapping items, so an unknown uid is an unknown tag.
+            if session is None:
+                return CabinetOutcome(deny("unknown_card"))
+            return CabinetOutcome(deny("unknown_tag"), touches_session=True)
+    raise TypeError(f"unexpected identity {identity!r}")
+
+
+def _staff_at_cabinet(card: StaffCard, today: date, valid_days: int) -> Verdict:
+    if not (card.person_active and card.card_active):
+        return deny("inactive")
+    if not card.key_holder:
+        return deny("not_key_holder")
+    if not training_current(card.training_on, today, valid_days):
+        return deny("training_expired")
+    return unlock("session_open")
+
+
+def _item_in_session(item: ItemTag, cabinet_id: str) -> Verdict:
+    if item.status != "active":
+        return deny("item_not_loanable")
+    if item.cabinet_id != cabinet_id:
+        return deny("wrong_cabinet")
+    if item.out:
+        return Verdict("accept", action="return")
+    if item.kind in ENCRYPTION_REQUIRED and not item.encrypted:
+        return deny("not_encrypted")
+    return Verdict("accept", action="checkout")

@@ -1,0 +1,49 @@
+"""What a tap on the entrance reader means (CONTRACT.md, "What a scan means")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.domain.facts import Identity, ItemTag, PriorTap, StaffCard, UnknownUid, VisitorCard
+from server.domain.verdict import Verdict, accept, deny
+
+
+@dataclass(frozen=True, slots=True)
+class EntranceOutcome:
+    verdict: Verdict
+    duplicate_of: str | None = None  # a double tap: answered like the first, recorded once
+
+
+def is_double_tap(prior: PriorTap | None, at: datetime, window: timedelta) -> bool:
+    return prior is not None and timedelta(0) <= at - prior.at <= window
+
+
+def decide_entrance(
+    identity: Identity,
+    *,
+    at: datetime,
+    person_inside: bool,
+    prior: PriorTap | None,
+    duplicate_window: timedelta,
+) -> EntranceOutcome:
+    """Entry or exit for staff and registered visitors; deny for anything else."""
+    if is_double_tap(prior, at, duplicate_window):
+        assert prior is not None
+        return EntranceOutcome(Verdict(prior.result, prior.action, prior.reason), duplicate_of=prior.scan_id)
+    match identity:
+        case StaffCard(person_active=False) | StaffCard(card_active=False):
+            return EntranceOutcome(deny("inactive"))
+        case StaffCard():
+            return EntranceOutcome(accept("exit" if person_inside else "entry"))
+        case VisitorCard(badge_active=False):
+            return EntranceOutcome(deny("inactive"))
+        case VisitorCard(visit_state="expected"):
+            return EntranceOutcome(accept("entry"))
+        case VisitorCard(visit_state="in"):
+            return EntranceOutcome(accept("exit"))
+        case VisitorCard():
+            return EntranceOutcome(deny("visitor_not_registered"))
+        case ItemTag() | UnknownUid():
+            return EntranceOutcome(deny("unknown_card"))
+    raise TypeError(f"unexpected identity {identity!r}")

@@ -1,0 +1,75 @@
+"""The server's connection to the broker (paho-mqtt): persistent session, manual PUBACK."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+
+from gateway import protocol
+from gateway.net import broker_address, set_nodelay
+
+log = logging.getLogger("mamori.mqtt")
+
+SUBSCRIBED_CHANNELS = ("scan", "event", "status")
+
+
+class BrokerLink:
+    """Subscribes to every reader's scan, event and status; publishes decisions and acks."""
+
+    def __init__(self, url: str, client_id: str, on_message: Callable[[str, bytes, int, int], None], *,
+                 username: str | None = None, password: str | None = None, ca_file: str | None = None,
+                 clean_start: bool = False):
+        self.host, self.port, tls = broker_address(url)
+        self._on_message = on_message
+        self.connected = False
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_start,
+            protocol=mqtt.MQTTv311, manual_ack=True,
+        )
+        if username:
+            self.client.username_pw_set(username, password)
+        if tls:
+            self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.max_queued_messages_set(0)
+        self.client.on_connect = self._connected
+        self.client.on_disconnect = self._disconnected
+        self.client.on_message = self._message
+        self.client.on_socket_open = lambda _c, _u, sock: set_nodelay(sock)
+
+    def start(self) -> None:
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1, retain=False)
+
+    def publish_retained(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1, retain=True)
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.client.ack(mid, qos)
+
+    def _connected(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
+        if reason_code.is_failure:
+            log.error("broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
+            return
+        self.connected = True
+        log.info("connected to broker %s:%d", self.host, self.port)
+        client.subscribe([(protocol.subscription(ch), 1) for ch in SUBSCRIBED_CHANNELS])
+
+    def _disconnected(self, _client, _userdata, _flags, reason_code, _props) -> None:
+        self.connected = False
+        log.warning("disconnected from broker (%s); paho reconnects by itself", reason_code)
+
+    def _message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
+        # The raw bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
+        topic = msg._topic.decode("utf-8", "replace")
+        self._on_message(topic, msg.payload, msg.mid, msg.qos)

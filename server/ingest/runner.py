@@ -1,0 +1,33 @@
+"""Wires the broker link to the worker: the MQTT half of `mamori serve`."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.clock import Clock, system_clock
+from server.config import Settings
+from server.ingest.mqtt import BrokerLink
+from server.ingest.service import IngestService
+from server.ingest.worker import Incoming, IngestWorker
+
+
+class Ingest:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session], clock: Clock = system_clock):
+        self.clock = clock
+        self.link = BrokerLink(
+            settings.mqtt_url, settings.mqtt_client_id, self._received,
+            username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
+        )
+        self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max)
+
+    def _received(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        self.worker.submit(Incoming(topic, payload, self.clock(), mid, qos))
+
+    def start(self) -> None:
+        self.worker.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.link.stop()
+        self.worker.stop()

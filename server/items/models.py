@@ -1,0 +1,31 @@
+"""Things kept in a cabinet: case folders, phones, media, laptops, keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UtcDateTime
+
+ITEM_KINDS = ("folder", "phone", "media", "laptop", "key")
+ITEM_STATUSES = ("active", "lost", "retired")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        CheckConstraint("kind IN ('folder', 'phone', 'media', 'laptop', 'key')", name="kind"),
+        CheckConstraint("status IN ('active', 'lost', 'retired')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    tag_uid: Mapped[str] = mapped_column(String(20), unique=True)
+    cabinet_id: Mapped[str] = mapped_column(ForeignKey("readers.id"), index=True)
+    encrypted: Mapped[bool] = mapped_column(default=False)
+    case_number: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,73 @@
+"""`/api/v1/items`: folders, phones, media, laptops and keys, each with a home cabinet."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import Field
+from sqlalchemy import select
+
+from server.api.deps import MANAGE, READ, Db, Paging, require
+from server.api.schemas import CardUid, In, Name, OfficeTime, Out
+from server.api.uids import ensure_uid_free
+from server.items.models import Item
+from server.readers.models import Reader
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+class ItemIn(In):
+    label: Name
+    kind: Literal["folder", "phone", "media", "laptop", "key"]
+    tag_uid: CardUid
+    cabinet: str = Field(description="id of the cabinet reader this item lives in")
+    encrypted: bool = False
+    case: str | None = Field(None, max_length=64, description="the ward's case number; never a resident's name")
+
+
+class ItemOut(Out):
+    id: int
+    label: str
+    kind: str
+    tag_uid: str
+    cabinet: str
+    encrypted: bool
+    case: str | None
+    status: str
+    created_at: OfficeTime
+
+
+def _item_out(item: Item) -> ItemOut:
+    return ItemOut(id=item.id, label=item.label, kind=item.kind, tag_uid=item.tag_uid, cabinet=item.cabinet_id,
+                   encrypted=item.encrypted, case=item.case_number, status=item.status,
+                   created_at=item.created_at)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ItemOut,
+             dependencies=[Depends(require(*MANAGE))])
+def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
+    cabinet = db.get(Reader, body.cabinet)
+    if cabinet is None or cabinet.role != "cabinet":
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"cabinet {body.cabinet!r} is not a registered cabinet reader; register it first")
+    ensure_uid_free(db, body.tag_uid)
+    item = Item(label=body.label, kind=body.kind, tag_uid=body.tag_uid, cabinet_id=body.cabinet,
+                encrypted=body.encrypted, case_number=body.case, created_at=request.app.state.clock())
+    db.add(item)
+    db.flush()
+    return _item_out(item)
+
+
+@router.get("", response_model=list[ItemOut], dependencies=[Depends(require(*READ))])
+def list_items(db: Db, page: Paging) -> list[ItemOut]:
+    items = db.scalars(select(Item).order_by(Item.id).limit(page.limit).offset(page.offset))
+    return [_item_out(i) for i in items]
+
+
+@router.get("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*READ))])
+def get_item(item_id: int, db: Db) -> ItemOut:
+    item = db.get(Item, item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
+    return _item_out(item)

@@ -1,0 +1,72 @@
+"""The FastAPI application: API, pages and, in `mamori serve`, the MQTT ingest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from server import __version__
+from server.alerts.routes import router as alerts_router
+from server.checkouts.routes import router as checkouts_router
+from server.clock import Clock, system_clock
+from server.config import Settings
+from server.db import make_engine, make_session_factory
+from server.ingest.runner import Ingest
+from server.items.routes import router as items_router
+from server.ledger.routes import router as ledger_router
+from server.people.routes import router as people_router
+from server.readers.routes import router as readers_router
+from server.visits.routes import router as visits_router
+from server.web.routes import router as web_router
+
+log = logging.getLogger("mamori")
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: bool = True) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if with_ingest:
+            app.state.ingest = Ingest(settings, factory, clock)
+            app.state.ingest.start()
+        try:
+            yield
+        finally:
+            if with_ingest:
+                app.state.ingest.stop()
+            engine.dispose()
+
+    app = FastAPI(title="mamori", version=__version__, lifespan=lifespan,
+                  description="Visitor log, cabinet checkout ledger and alerts from NFC/RFID taps.")
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.session_factory = factory
+    app.state.engine = engine
+
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["health"])
+    def health(request: Request) -> dict:
+        ingest = getattr(request.app.state, "ingest", None)
+        return {"status": "ok", "version": __version__,
+                "broker_connected": bool(ingest and ingest.link.connected)}
+
+    for router in (readers_router, people_router, items_router, visits_router, checkouts_router,
+                   alerts_router, ledger_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(web_router)
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("conflict: %s", exc.orig)
+        return JSONResponse({"detail": "this conflicts with a record that already exists"}, status_code=409)
+
+    return app

@@ -1,0 +1,16 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from server.accounts.models import ApiToken, User
+from server.alerts.models import Alert
+from server.checkouts.models import CabinetSession, Checkout
+from server.db import Base
+from server.items.models import Item
+from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
+from server.people.models import Card, Person, VisitorBadge
+from server.readers.models import Reader
+from server.visits.models import PresenceEvent, Visit
+
+__all__ = [
+    "Alert", "ApiToken", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item",
+    "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge",
+]

@@ -1,0 +1,44 @@
+"""Staff, their cards, and the pool of visitor badges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UtcDateTime
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    key_holder: Mapped[bool] = mapped_column(default=False)
+    training_on: Mapped[date | None] = mapped_column(default=None)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Card(Base):
+    """A staff badge; a person may hold several over time."""
+
+    __tablename__ = "cards"
+
+    uid: Mapped[str] = mapped_column(String(20), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VisitorBadge(Base):
+    """A card in the reception's pool, lent to one visit at a time."""
+
+    __tablename__ = "visitor_badges"
+
+    uid: Mapped[str] = mapped_column(String(20), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

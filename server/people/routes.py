@@ -1,0 +1,103 @@
+"""`/api/v1/people` and `/api/v1/visitor-badges`: staff with their cards, and the badge pool."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import Field
+from sqlalchemy import select
+
+from server.api.deps import MANAGE, READ, RECEPTION, Db, Paging, require
+from server.api.schemas import CardUid, In, Name, OfficeTime, Out
+from server.api.uids import ensure_uid_free
+from server.people.models import Card, Person, VisitorBadge
+
+router = APIRouter(tags=["people"])
+
+
+class PersonIn(In):
+    name: Name
+    card_uid: CardUid | None = None
+    key_holder: bool = False
+    training_on: date | None = Field(None, description="last information-security training (情報セキュリティ教育)")
+    roles: list[str] = Field(default_factory=list, description="job roles, e.g. surveyor, manager")
+    active: bool = True
+
+
+class PersonOut(Out):
+    id: int
+    name: str
+    card_uids: list[str]
+    key_holder: bool
+    training_on: date | None
+    roles: list[str]
+    active: bool
+    created_at: OfficeTime
+
+
+def _person_out(person: Person, cards: list[str]) -> PersonOut:
+    return PersonOut(id=person.id, name=person.name, card_uids=cards, key_holder=person.key_holder,
+                     training_on=person.training_on, roles=person.roles, active=person.active,
+                     created_at=person.created_at)
+
+
+@router.post("/people", status_code=status.HTTP_201_CREATED, response_model=PersonOut,
+             dependencies=[Depends(require(*MANAGE))])
+def add_person(body: PersonIn, db: Db, request: Request) -> PersonOut:
+    now = request.app.state.clock()
+    if body.card_uid:
+        ensure_uid_free(db, body.card_uid)
+    person = Person(name=body.name, key_holder=body.key_holder, training_on=body.training_on,
+                    roles=body.roles, active=body.active, created_at=now)
+    db.add(person)
+    db.flush()
+    if body.card_uid:
+        db.add(Card(uid=body.card_uid, person_id=person.id, created_at=now))
+    return _person_out(person, [body.card_uid] if body.card_uid else [])
+
+
+@router.get("/people", response_model=list[PersonOut], dependencies=[Depends(require(*READ))])
+def list_people(db: Db, page: Paging) -> list[PersonOut]:
+    people = list(db.scalars(select(Person).order_by(Person.id).limit(page.limit).offset(page.offset)))
+    cards: dict[int, list[str]] = {p.id: [] for p in people}
+    for card in db.scalars(select(Card).where(Card.person_id.in_(cards)).order_by(Card.created_at)):
+        cards[card.person_id].append(card.uid)
+    return [_person_out(p, cards[p.id]) for p in people]
+
+
+@router.get("/people/{person_id}", response_model=PersonOut, dependencies=[Depends(require(*READ))])
+def get_person(person_id: int, db: Db) -> PersonOut:
+    person = db.get(Person, person_id)
+    if person is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+    cards = list(db.scalars(select(Card.uid).where(Card.person_id == person_id)))
+    return _person_out(person, cards)
+
+
+class BadgeIn(In):
+    uid: CardUid
+    label: str = Field(min_length=1, max_length=100, description="the number printed on the badge")
+
+
+class BadgeOut(Out):
+    uid: str
+    label: str
+    active: bool
+    created_at: OfficeTime
+
+
+@router.post("/visitor-badges", status_code=status.HTTP_201_CREATED, response_model=BadgeOut,
+             dependencies=[Depends(require(*RECEPTION))])
+def add_visitor_badge(body: BadgeIn, db: Db, request: Request) -> VisitorBadge:
+    ensure_uid_free(db, body.uid)
+    badge = VisitorBadge(uid=body.uid, label=body.label, created_at=request.app.state.clock())
+    db.add(badge)
+    db.flush()
+    return badge
+
+
+@router.get("/visitor-badges", response_model=list[BadgeOut], dependencies=[Depends(require(*READ))])
+def list_visitor_badges(db: Db, page: Paging) -> list[VisitorBadge]:
+    return list(db.scalars(select(VisitorBadge).order_by(VisitorBadge.label)
+                           .limit(page.limit).offset(page.offset)))

@@ -1,0 +1,26 @@
+"""Readers registered with the server: each is an entrance or a cabinet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UtcDateTime
+
+
+class Reader(Base):
+    __tablename__ = "readers"
+    __table_args__ = (CheckConstraint("role IN ('entrance', 'cabinet')", name="role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    online: Mapped[bool | None] = mapped_column(default=None)
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    version: Mapped[str | None] = mapped_column(String(64), default=None)
+    queued: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,91 @@
+"""A real Mosquitto on a free port, started from a temp config, that tests can stop and restart."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class Mosquitto:
+    def __init__(self, workdir: Path, *, persistence: bool = True, port: int | None = None,
+                 extra_config: str = ""):
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise RuntimeError("mosquitto is not installed: apt-get install mosquitto mosquitto-clients")
+        self.binary = binary
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.persistence = persistence
+        self.extra_config = extra_config
+        self.proc: subprocess.Popen | None = None
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        conf = self.workdir / "mosquitto.conf"
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            f"persistence {'true' if self.persistence else 'false'}",
+            f"persistence_location {self.workdir}/",
+            "max_inflight_messages 100",
+            "max_queued_messages 100000",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            self.extra_config,
+        ]
+        conf.write_text("\n".join(lines) + "\n")
+        return conf
+
+    def start(self) -> Mosquitto:
+        conf = self.write_config()
+        self.log = open(self.workdir / "mosquitto.log", "ab")
+        self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=self.log, stderr=self.log)
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        """Graceful stop: Mosquitto writes its persistence file on SIGTERM."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self, *, persistence: bool | None = None) -> None:
+        self.stop()
+        if persistence is not None:
+            self.persistence = persistence
+            if not persistence:
+                for db in self.workdir.glob("mosquitto.db"):
+                    db.unlink()
+        self.start()
