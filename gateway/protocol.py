@@ -79,7 +79,7 @@ def topic(site: str, reader: str, channel: str) -> str:
 
 def parse_topic(name: str) -> Topic:
     """Split a topic into site, reader and channel; `ProtocolError("bad_topic")` if it is not one of ours."""
-    m = _TOPIC_RE.match(name)
+    m = _TOPIC_RE.fullmatch(name)
     if not m or m.group(3) not in CHANNELS:
         raise ProtocolError("bad_topic", f"topic {name!r} is not mamori/v1/<site>/<reader>/<channel>")
     return Topic(m.group(1), m.group(2), m.group(3))
@@ -118,10 +118,18 @@ HexDigest = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 def _upper_uid(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+    # Only ASCII: str.upper() would turn a ligature such as "ﬀ" into valid-looking hex.
+    return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
 Uid = Annotated[StrictStr, BeforeValidator(_upper_uid), Field(pattern=r"^[0-9A-F]{8,20}$")]
+
+def _exact_int(value: Any) -> Any:
+    # JSON true and 1.0 compare equal to 1 in Python; the contract's version is the integer 1.
+    if type(value) is not int:
+        raise ValueError("v must be the integer 1")
+    return value
+
 
 Tech = Literal["felica", "iso14443a", "iso14443b", "iso15693", "em4100"]
 EventType = Literal["door_open", "door_closed", "tamper", "exit_button", "offline_unlock"]
@@ -144,7 +152,7 @@ DenyReason = Literal[
 class _Message(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    v: Literal[1] = Field(description="contract version")
+    v: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(description="contract version")
 
 
 # ---------------------------------------------------------------- reader → server
