@@ -53,6 +53,7 @@ class Mosquitto:
             f"persistence_location {self.workdir}/",
             "max_inflight_messages 100",
             "max_queued_messages 100000",
+            "set_tcp_nodelay true",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
