@@ -240,6 +240,21 @@ class Allowlist(_Message):
     until: Timestamp
 
 
+def pack_acks(ids: list[str]) -> list[Ack]:
+    """As few acks as carry `ids` (duplicates dropped, order kept), each within the 2 KiB cap."""
+    acks, chunk, size = [], [], len(b'{"v":1,"ids":[]}')
+    for msg_id in dict.fromkeys(ids):
+        cost = len(msg_id) + 3  # quotes and a comma
+        if chunk and size + cost > MAX_PAYLOAD_BYTES:
+            acks.append(Ack(v=1, ids=chunk))
+            chunk, size = [], len(b'{"v":1,"ids":[]}')
+        chunk.append(msg_id)
+        size += cost
+    if chunk:
+        acks.append(Ack(v=1, ids=chunk))
+    return acks
+
+
 def allowlist_hash(salt_hex: str, uid: str) -> str:
     """HMAC-SHA256(key = salt, msg = upper-case hex uid) as the allowlist carries it."""
     return hmac.new(bytes.fromhex(salt_hex), uid.upper().encode("ascii"), hashlib.sha256).hexdigest()

@@ -116,9 +116,7 @@ class IngestWorker:
         for topic_name, payload in outcome.decisions:
             self.link.publish(topic_name, payload)
         for (site, reader), ids in outcome.acks.items():
-            ids = list(dict.fromkeys(ids))  # a scan sent twice in one batch is acked once
-            for start in range(0, len(ids), 100):  # keep each ack well under the 2 KiB cap
-                ack = protocol.Ack(v=1, ids=ids[start:start + 100])
+            for ack in protocol.pack_acks(ids):
                 self.link.publish(protocol.topic(site, reader, "ack"), protocol.encode(ack))
         for msg in batch:
             if msg.qos:

@@ -71,14 +71,14 @@ def test_scans_published_while_the_server_is_down_are_processed_when_it_returns(
     entrance = office.add_reader("entrance", "entrance")
     entrance.resend_after = 3600  # only the broker's persistent session may deliver them
     office.ingest.stop()
-    ids = _stream(entrance, 50, 0)
+    ids = _stream(entrance, 300, 0)  # a burst: acks for big batches must still fit 2 KiB
     time.sleep(0.5)
     assert _count(office, ScanRecord) == 0
     comeback = Ingest(office.settings, office.factory)
     comeback.start()
     try:
         assert entrance.wait_acked(ids, timeout=30)
-        assert _count(office, ScanRecord) == 50
+        assert _count(office, ScanRecord) == 300
     finally:
         comeback.stop()
 

@@ -51,7 +51,7 @@ class Mosquitto:
             "allow_anonymous true",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
-            "max_inflight_messages 100",
+            "max_inflight_messages 1000",
             "max_queued_messages 100000",
             "set_tcp_nodelay true",
             "log_dest stderr",

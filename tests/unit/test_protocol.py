@@ -355,3 +355,13 @@ if st is not None:
 else:  # pragma: no cover
     def test_fuzz_needs_hypothesis():
         pytest.skip("hypothesis is not installed")
+
+
+def test_acks_for_a_large_batch_are_split_so_each_fits_the_2_kib_cap():
+    ids = [f"{n:026d}" for n in range(500)] + [f"{n:064d}" for n in range(100)] + ["00000000000000000000000001"]
+    acks = protocol.pack_acks(ids)
+    assert all(len(protocol.encode(a)) <= protocol.MAX_PAYLOAD_BYTES for a in acks)
+    carried = [i for a in acks for i in a.ids]
+    assert carried == list(dict.fromkeys(ids))  # every id once, in order
+    for ack in acks:
+        assert protocol.decode(protocol.encode(ack), protocol.Ack) == ack
