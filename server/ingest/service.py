@@ -1,32 +1,23 @@
-"""Turns one parsed reader message into ledger rows and, for a fresh scan, a decision.
+"""What one scan, event or status means for the ledger, and the decision a fresh scan earns.
 
-Runs inside the caller's unit of work and never commits: the worker commits once per batch.
+Works on the batch's `BatchLedger` and never commits: the worker commits once per batch.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from gateway import protocol
-from server.alerts.models import Alert
-from server.checkouts.models import CabinetSession, Checkout
 from server.config import Settings
-from server.domain.cabinet import decide_cabinet, live_session
 from server.domain.alerts import cabinet_denial_severity
+from server.domain.cabinet import decide_cabinet, live_session
 from server.domain.entrance import decide_entrance
-from server.domain.facts import Identity, ItemTag, StaffCard, VisitorCard
+from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import due_at
 from server.domain.verdict import Verdict
-from server.ingest import lookup
-from server.ledger.models import ReaderEvent, ScanRecord
+from server.ingest.ledger_view import BatchLedger
 from server.readers.models import Reader
-from server.visits.models import PresenceEvent, Visit
-
-log = logging.getLogger("mamori.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +27,6 @@ class ScanResult:
 
 
 class IngestService:
-    """What a scan, an event or a status means for the ledger."""
-
     def __init__(self, settings: Settings):
         self.settings = settings
         self.zone = settings.zone
@@ -46,132 +35,99 @@ class IngestService:
 
     # ------------------------------------------------------------ scans
 
-    def handle_scan(self, db: Session, reader: Reader, scan: protocol.Scan, received_at: datetime) -> ScanResult:
-        if db.get(ScanRecord, scan.id) is not None:
+    def handle_scan(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan,
+                    received_at: datetime) -> ScanResult:
+        if not ledger.is_new_scan(scan.id):
             return ScanResult(duplicate=True, decision=None)
-        record = ScanRecord(
-            id=scan.id, reader_id=reader.id, uid=scan.uid, tech=scan.tech, at=scan.at,
-            received_at=received_at, fresh=protocol.is_fresh(scan.at, received_at), result="deny",
-        )
-        identity = lookup.identify(db, scan.uid)
+        row = {"id": scan.id, "reader_id": reader.id, "uid": scan.uid, "tech": scan.tech, "at": scan.at,
+               "received_at": received_at, "fresh": protocol.is_fresh(scan.at, received_at),
+               "person_id": None, "item_id": None, "visit_id": None, "duplicate_of": None}
         if reader.role == "entrance":
-            verdict = self._entrance(db, reader, scan, identity, record)
+            verdict = self._entrance(ledger, reader, scan, row)
         else:
-            verdict = self._cabinet(db, reader, scan, identity, record)
-        record.result, record.action, record.reason = verdict.result, verdict.action, verdict.reason
-        db.add(record)
-        db.flush()
-        if not record.fresh:
+            verdict = self._cabinet(ledger, reader, scan, row)
+        row.update(result=verdict.result, action=verdict.action, reason=verdict.reason)
+        ledger.record_scan(row)
+        if not row["fresh"]:
             return ScanResult(duplicate=False, decision=None)
-        return ScanResult(duplicate=False, decision=self._decision(scan.id, verdict, received_at))
-
-    def _decision(self, scan_id: str, verdict: Verdict, now: datetime) -> protocol.Decision:
-        return protocol.Decision(
-            v=1, scan=scan_id, result=verdict.result, action=verdict.action, reason=verdict.reason,
+        return ScanResult(duplicate=False, decision=protocol.Decision(
+            v=1, scan=scan.id, result=verdict.result, action=verdict.action, reason=verdict.reason,
             unlock_s=self.settings.unlock_s if verdict.result == "unlock" else None,
-            at=now.astimezone(self.zone),
-        )
+            at=received_at.astimezone(self.zone),
+        ))
 
-    def _entrance(self, db: Session, reader: Reader, scan: protocol.Scan, identity: Identity,
-                  record: ScanRecord) -> Verdict:
-        inside = isinstance(identity, StaffCard) and lookup.person_inside(db, identity.person_id, scan.at)
-        outcome = decide_entrance(
-            identity, at=scan.at, person_inside=inside,
-            prior=lookup.prior_tap(db, reader.id, scan.uid, scan.at),
-            duplicate_window=self.duplicate_window,
-        )
-        record.duplicate_of = outcome.duplicate_of
+    def _entrance(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan, row: dict) -> Verdict:
+        identity = ledger.identify(scan.uid)
+        inside = isinstance(identity, StaffCard) and ledger.person_inside(identity.person_id)
+        outcome = decide_entrance(identity, at=scan.at, person_inside=inside,
+                                  prior=ledger.prior_tap(reader.id, scan.uid),
+                                  duplicate_window=self.duplicate_window)
+        row["duplicate_of"] = outcome.duplicate_of
         verdict = outcome.verdict
         if isinstance(identity, StaffCard):
-            record.person_id = identity.person_id
+            row["person_id"] = identity.person_id
         if isinstance(identity, VisitorCard):
-            record.visit_id = identity.visit_id
+            row["visit_id"] = identity.visit_id
         if outcome.duplicate_of is not None or verdict.denied:
             return verdict
-        presence = PresenceEvent(kind=verdict.action, at=scan.at, reader_id=reader.id, scan_id=scan.id)
         if isinstance(identity, StaffCard):
-            presence.person_id = identity.person_id
+            ledger.staff_passed(identity.person_id, verdict.action, scan.at, reader.id, scan.id)
         elif isinstance(identity, VisitorCard) and identity.visit_id is not None:
-            presence.visit_id = identity.visit_id
-            visit = db.get(Visit, identity.visit_id)
-            assert visit is not None
-            if verdict.action == "entry":
-                visit.state, visit.entered_at = "in", scan.at
-            else:  # the visit ends and its badge goes back to the pool
-                visit.state, visit.left_at = "out", scan.at
-        db.add(presence)
+            ledger.visitor_passed(scan.uid, identity.visit_id, verdict.action, scan.at, reader.id, scan.id)
         return verdict
 
-    def _cabinet(self, db: Session, reader: Reader, scan: protocol.Scan, identity: Identity,
-                 record: ScanRecord) -> Verdict:
-        row = lookup.open_session_row(db, reader.id)
-        live = live_session(lookup.as_open_session(row), scan.at, self.idle)
-        if row is not None and live is None and scan.at >= row.opened_at:
-            self._close_session(row, row.last_scan_at + self.idle, "timeout")
-            row = None
-        outcome = decide_cabinet(
-            identity, cabinet_id=reader.id, session=live,
-            today=scan.at.astimezone(self.zone).date(),
-            training_valid_days=self.settings.training_valid_days,
-        )
+    def _cabinet(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan, row: dict) -> Verdict:
+        open_session = ledger.open_session(reader.id)
+        live = live_session(open_session, scan.at, self.idle)
+        if open_session is not None and live is None and scan.at >= open_session.opened_at:
+            ledger.end_session(reader.id, open_session.last_scan_at + self.idle, "timeout")
+        identity = ledger.identify(scan.uid)
+        outcome = decide_cabinet(identity, cabinet_id=reader.id, session=live,
+                                 today=scan.at.astimezone(self.zone).date(),
+                                 training_valid_days=self.settings.training_valid_days)
         verdict = outcome.verdict
         if isinstance(identity, StaffCard):
-            record.person_id = identity.person_id
+            row["person_id"] = identity.person_id
         if isinstance(identity, ItemTag):
-            record.item_id = identity.item_id
-        if outcome.ends_session and row is not None and live is not None:
-            self._close_session(row, scan.at, "next_card")
-        if outcome.touches_session and row is not None:
-            row.last_scan_at = max(row.last_scan_at, scan.at)
+            row["item_id"] = identity.item_id
+        if outcome.ends_session and live is not None:
+            ledger.end_session(reader.id, scan.at, "next_card")
+        if outcome.touches_session and live is not None:
+            ledger.touch_session(reader.id, scan.at)
         if verdict.action == "session_open":
             assert isinstance(identity, StaffCard)
-            db.add(CabinetSession(cabinet_id=reader.id, person_id=identity.person_id, opened_at=scan.at,
-                                  last_scan_at=scan.at, scan_id=scan.id))
+            ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
         elif verdict.action == "checkout":
-            assert isinstance(identity, ItemTag) and row is not None
-            db.add(Checkout(item_id=identity.item_id, person_id=row.person_id, session_id=row.id,
-                            out_at=scan.at, due_at=due_at(scan.at, self.settings.due_time, self.zone),
-                            out_scan_id=scan.id))
-            record.person_id = row.person_id
+            assert isinstance(identity, ItemTag) and live is not None
+            ledger.check_out(identity.item_id, live.person_id, live.session_id, scan.at,
+                             due_at(scan.at, self.settings.due_time, self.zone), scan.id)
+            row["person_id"] = live.person_id
         elif verdict.action == "return":
-            assert isinstance(identity, ItemTag) and row is not None
-            checkout = lookup.open_checkout(db, identity.item_id)
-            assert checkout is not None
-            checkout.returned_at, checkout.returned_by_id = scan.at, row.person_id
-            checkout.return_scan_id = scan.id
-            record.person_id = row.person_id
+            assert isinstance(identity, ItemTag) and live is not None
+            ledger.give_back(identity.item_id, scan.at, live.person_id, scan.id)
+            row["person_id"] = live.person_id
         elif verdict.denied:
-            db.add(self._denial_alert(reader, scan, verdict.reason or "", record))
+            ledger.raise_alert(_alert("cabinet_denied", cabinet_denial_severity(verdict.reason or ""), scan.at,
+                                      f"{reader.name}: {scan.uid} ({verdict.reason})", reader.id,
+                                      reason=verdict.reason, person_id=row["person_id"],
+                                      item_id=row["item_id"], scan_id=scan.id))
         return verdict
-
-    @staticmethod
-    def _close_session(row: CabinetSession, at: datetime, reason: str) -> None:
-        row.closed_at, row.closed_reason = at, reason
-
-    @staticmethod
-    def _denial_alert(reader: Reader, scan: protocol.Scan, reason: str, record: ScanRecord) -> Alert:
-        return Alert(
-            type="cabinet_denied", severity=cabinet_denial_severity(reason), opened_at=scan.at,
-            subject=f"{reader.name}: {scan.uid} ({reason})", reason=reason, reader_id=reader.id,
-            person_id=record.person_id, item_id=record.item_id, scan_id=scan.id,
-        )
 
     # ------------------------------------------------------------ events and status
 
-    def handle_event(self, db: Session, reader: Reader, event: protocol.Event, received_at: datetime) -> bool:
+    def handle_event(self, ledger: BatchLedger, reader: Reader, event: protocol.Event,
+                     received_at: datetime) -> bool:
         """Record a door/tamper/exit/offline-unlock event; False if it was already recorded."""
-        if db.get(ReaderEvent, event.id) is not None:
+        if not ledger.is_new_event(event.id):
             return False
-        db.add(ReaderEvent(id=event.id, reader_id=reader.id, type=event.type, at=event.at,
-                           received_at=received_at, scan_id=event.scan))
+        ledger.record_event({"id": event.id, "reader_id": reader.id, "type": event.type, "at": event.at,
+                             "received_at": received_at, "scan_id": event.scan})
         if event.type == "door_closed" and reader.role == "cabinet":
-            row = lookup.open_session_row(db, reader.id)
-            if row is not None and row.opened_at <= event.at:
-                self._close_session(row, event.at, "door_closed")
+            session = ledger.open_session(reader.id)
+            if session is not None and session.opened_at <= event.at:
+                ledger.end_session(reader.id, event.at, "door_closed")
         elif event.type == "tamper":
-            db.add(Alert(type="tamper", severity="high", opened_at=event.at, reader_id=reader.id,
-                         subject=f"{reader.name}: tamper"))
-        db.flush()
+            ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id))
         return True
 
     @staticmethod
@@ -184,3 +140,10 @@ class IngestService:
             reader.version = status.version
         if status.queued is not None:
             reader.queued = status.queued
+
+
+def _alert(type_: str, severity: str, at: datetime, subject: str, reader_id: str, *, reason: str | None = None,
+           person_id: int | None = None, item_id: int | None = None, scan_id: str | None = None) -> dict:
+    return {"type": type_, "severity": severity, "state": "open", "opened_at": at, "subject": subject,
+            "reason": reason, "reader_id": reader_id, "person_id": person_id, "item_id": item_id,
+            "scan_id": scan_id}

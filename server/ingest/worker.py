@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import protocol
 from server.db import unit_of_work
+from server.ingest.ledger_view import BatchLedger
 from server.ingest.service import IngestService
 from server.ledger.models import DeadLetter
 from server.readers.models import Reader
@@ -153,38 +155,59 @@ class IngestWorker:
         return merged
 
     def _commit_failed_alone(self, msg: Incoming) -> _Outcome:
-        out = _Outcome()
+        """A message the server cannot apply is a server fault, not bad input: keep a copy for
+        the manager to see, and do not ack it, so the reader keeps it and re-sends it until a
+        fixed server can record it."""
         with unit_of_work(self.factory) as db:
-            self._dead_letter(db, out, msg, protocol.ProtocolError("processing_error", "the server could not "
-                              "apply this message; see the server log"))
-        return out
+            seen = db.scalars(select(DeadLetter.id).where(
+                DeadLetter.reason == "processing_error", DeadLetter.topic == msg.topic,
+                DeadLetter.payload == msg.payload)).first()
+            if seen is None:
+                db.add(DeadLetter(topic=msg.topic[:1000], payload=msg.payload[:65536], reason="processing_error",
+                                  detail="the server could not apply this message; see the server log",
+                                  received_at=msg.received_at))
+        return _Outcome(dead_letters=0 if seen else 1)
 
     def _commit(self, batch: list[Incoming]) -> _Outcome:
         out = _Outcome()
         with unit_of_work(self.factory) as db:
-            parsed = [p for msg in batch if (p := self._parse(db, out, msg)) is not None]
-            statuses = [p for p in parsed if isinstance(p.body, protocol.Status)]
+            readers = self._readers(db, batch)
+            parsed = [p for msg in batch if (p := self._parse(db, out, msg, readers)) is not None]
+            for p in parsed:
+                if isinstance(p.body, protocol.Status):
+                    self.service.handle_status(p.reader, p.body, p.msg.received_at)
             # Scans and events follow their own time, so a replayed burst builds the same ledger.
-            timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)),
-                           key=lambda p: p.body.at)
-            for p in statuses:
-                self.service.handle_status(p.reader, p.body, p.msg.received_at)
-            for p in timed:
-                self._apply(db, out, p)
+            timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=lambda p: p.body.at)
+            if timed:
+                ledger = self._load_ledger(db, timed)
+                for p in timed:
+                    self._apply(ledger, out, p)
+                ledger.write()
         return out
 
-    def _apply(self, db: Session, out: _Outcome, p: _Parsed) -> None:
+    def _load_ledger(self, db: Session, timed: list[_Parsed]) -> BatchLedger:
+        scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in timed if isinstance(p.body, protocol.Scan)]
+        events = [p.body.id for p in timed if isinstance(p.body, protocol.Event)]
+        cabinets = {p.reader.id for p in timed if p.reader.role == "cabinet"}
+        since = timed[0].body.at - self.service.duplicate_window
+        return BatchLedger.load(db, scans, events, cabinets, since)
+
+    @staticmethod
+    def _readers(db: Session, batch: list[Incoming]) -> dict[str, Reader]:
+        names = {parts[3] for msg in batch if len(parts := msg.topic.split("/")) == 5}
+        return {r.id: r for r in db.scalars(select(Reader).where(Reader.id.in_(names)))} if names else {}
+
+    def _apply(self, ledger: BatchLedger, out: _Outcome, p: _Parsed) -> None:
         key = (p.topic.site, p.topic.reader)
         if isinstance(p.body, protocol.Scan):
-            result = self.service.handle_scan(db, p.reader, p.body, p.msg.received_at)
+            result = self.service.handle_scan(ledger, p.reader, p.body, p.msg.received_at)
             if result.decision is not None:
                 out.decisions.append((protocol.topic(*key, "decision"), protocol.encode(result.decision)))
-            out.acks[key].append(p.body.id)
         else:
-            self.service.handle_event(db, p.reader, p.body, p.msg.received_at)
-            out.acks[key].append(p.body.id)
+            self.service.handle_event(ledger, p.reader, p.body, p.msg.received_at)
+        out.acks[key].append(p.body.id)
 
-    def _parse(self, db: Session, out: _Outcome, msg: Incoming) -> _Parsed | None:
+    def _parse(self, db: Session, out: _Outcome, msg: Incoming, readers: dict[str, Reader]) -> _Parsed | None:
         try:
             t = protocol.parse_topic(msg.topic)
             model = {"scan": protocol.Scan, "event": protocol.Event, "status": protocol.Status}.get(t.channel)
@@ -193,7 +216,7 @@ class IngestWorker:
             body = protocol.decode(msg.payload, model)
             if isinstance(body, protocol.Scan | protocol.Event):
                 protocol.check_not_future(body.at, msg.received_at)
-            reader = db.get(Reader, t.reader)
+            reader = readers.get(t.reader)
             if reader is None or reader.site != t.site:
                 if isinstance(body, protocol.Status):
                     log.info("status from unregistered reader %s/%s ignored", t.site, t.reader)

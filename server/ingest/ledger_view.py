@@ -1,0 +1,256 @@
+"""The slice of the ledger one batch of reader messages touches.
+
+Loaded with a handful of set-based queries, changed in memory while the batch's scans are
+decided in event-time order, and written back in bulk: a burst of 500 scans costs about as
+many round trips as one. It is the ingest's repository; it never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from server.alerts.models import Alert
+from server.checkouts.models import CabinetSession, Checkout
+from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
+from server.items.models import Item
+from server.ledger.models import ReaderEvent, ScanRecord
+from server.people.models import Card, Person, VisitorBadge
+from server.visits.models import PresenceEvent, Visit
+
+
+def _many(name: str):
+    return bindparam(name, expanding=True)
+
+
+# Built once: building a statement costs more than running it on SQLite.
+_KNOWN_SCANS = select(ScanRecord.id).where(ScanRecord.id.in_(_many("ids")))
+_KNOWN_EVENTS = select(ReaderEvent.id).where(ReaderEvent.id.in_(_many("ids")))
+_STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on)
+          .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
+_BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.in_(_many("uids")))
+_ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status)
+          .where(Item.tag_uid.in_(_many("uids"))))
+_LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
+_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state)
+           .where(Visit.badge_uid.in_(_many("uids")), Visit.state != "out").order_by(Visit.id))
+_later = aliased(PresenceEvent)
+_INSIDE = (select(PresenceEvent.person_id, PresenceEvent.kind)
+           .where(PresenceEvent.person_id.in_(_many("ids")))
+           .where(PresenceEvent.at == select(func.max(_later.at))
+                  .where(_later.person_id == PresenceEvent.person_id).scalar_subquery())
+           .order_by(PresenceEvent.id))
+_PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
+                      ScanRecord.action, ScanRecord.reason)
+               .where(ScanRecord.uid.in_(_many("uids")), ScanRecord.reader_id.in_(_many("readers")),
+                      ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
+               .order_by(ScanRecord.at))
+_SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
+                    CabinetSession.last_scan_at)
+             .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
+             .order_by(CabinetSession.opened_at))
+_NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
+_RETURN = (update(Checkout.__table__)
+           .where(Checkout.__table__.c.id == bindparam("checkout_id"))
+           .values(returned_at=bindparam("r_at"), returned_by_id=bindparam("r_by"),
+                   return_scan_id=bindparam("r_scan")))
+_SESSION_CHANGE = (update(CabinetSession.__table__).where(CabinetSession.__table__.c.id == bindparam("session_id"))
+                   .values(last_scan_at=bindparam("s_last"), closed_at=bindparam("s_closed"),
+                           closed_reason=bindparam("s_reason")))
+
+
+@dataclass(slots=True)
+class _Loan:
+    checkout_id: int | None  # None while the checkout is still only in this batch
+    row: dict[str, Any] | None = None  # the pending row, when checkout_id is None
+
+
+@dataclass(slots=True)
+class _Session:
+    id: int
+    person_id: int
+    opened_at: datetime
+    last_scan_at: datetime
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
+
+    def as_open(self) -> OpenSession:
+        return OpenSession(self.id, self.person_id, self.opened_at, self.last_scan_at)
+
+
+class BatchLedger:
+    def __init__(self, db: Session):
+        self.db = db
+        self.conn = db.connection()
+        self._known_scans: set[str] = set()
+        self._known_events: set[str] = set()
+        self._staff: dict[str, tuple[int, bool, bool, bool, Any]] = {}
+        self._badges: dict[str, bool] = {}
+        self._items: dict[str, tuple[int, str, str, bool, str]] = {}
+        self._loans: dict[int, _Loan] = {}
+        self._visits: dict[str, tuple[int, str]] = {}
+        self._inside: dict[int, bool] = {}
+        self._prior: dict[tuple[str, str], PriorTap] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._dirty_sessions: dict[int, _Session] = {}
+        self._scans: list[dict] = []
+        self._presence: list[dict] = []
+        self._checkouts: list[dict] = []
+        self._returns: list[dict] = []
+        self._visit_changes: dict[int, dict] = {}
+        self._alerts: list[dict] = []
+        self._events: list[dict] = []
+
+    # ------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, db: Session, scans: list[tuple[str, str, str, datetime]], event_ids: list[str],
+             cabinets: set[str], since: datetime) -> BatchLedger:
+        """`scans` as (scan id, reader id, uid, at); `since` bounds how far back a double tap can lie."""
+        view = cls(db)
+        uids = list({uid for _id, _reader, uid, _at in scans})
+        run = view._rows
+        view._known_scans.update(r[0] for r in run(_KNOWN_SCANS, "ids", [s[0] for s in scans]))
+        view._known_events.update(r[0] for r in run(_KNOWN_EVENTS, "ids", event_ids))
+        view._staff = {uid: tuple(facts) for uid, *facts in run(_STAFF, "uids", uids)}
+        view._badges = dict(run(_BADGES, "uids", uids))
+        view._items = {uid: tuple(facts) for uid, *facts in run(_ITEMS, "uids", uids)}
+        view._loans = {item_id: _Loan(checkout_id) for checkout_id, item_id in
+                       run(_LOANS, "ids", [facts[0] for facts in view._items.values()])}
+        for badge, visit_id, state in run(_VISITS, "uids", list(view._badges)):
+            view._visits.setdefault(badge, (visit_id, state))
+        view._inside = {person_id: kind == "entry" for person_id, kind in
+                        run(_INSIDE, "ids", [facts[0] for facts in view._staff.values()])}
+        readers = list({reader for _id, reader, _uid, _at in scans})
+        for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
+                                                                    readers=readers, since=since):
+            view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+        for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
+            view._sessions[cabinet] = _Session(*facts)
+        return view
+
+    def _rows(self, statement, name: str, values: list, **params) -> list:
+        """Run `statement` with `values` bound to the IN list `name`, in slices the drivers accept."""
+        rows: list = []
+        for start in range(0, len(values), 500):
+            rows += self.conn.execute(statement, {name: values[start:start + 500], **params}).all()
+        return rows
+
+    # ------------------------------------------------------------ reading
+
+    def is_new_scan(self, scan_id: str) -> bool:
+        return scan_id not in self._known_scans
+
+    def is_new_event(self, event_id: str) -> bool:
+        return event_id not in self._known_events
+
+    def identify(self, uid: str) -> Identity:
+        if (staff := self._staff.get(uid)) is not None:
+            return StaffCard(*staff)
+        if (badge_active := self._badges.get(uid)) is not None:
+            visit_id, state = self._visits.get(uid, (None, None))
+            return VisitorCard(badge_active, visit_id, state)
+        if (item := self._items.get(uid)) is not None:
+            return ItemTag(*item, out=item[0] in self._loans)
+        return UnknownUid()
+
+    def person_inside(self, person_id: int) -> bool:
+        return self._inside.get(person_id, False)
+
+    def prior_tap(self, reader_id: str, uid: str) -> PriorTap | None:
+        return self._prior.get((reader_id, uid))
+
+    def open_session(self, cabinet_id: str) -> OpenSession | None:
+        session = self._sessions.get(cabinet_id)
+        return session.as_open() if session else None
+
+    # ------------------------------------------------------------ changing
+
+    def record_scan(self, row: dict) -> None:
+        self._known_scans.add(row["id"])
+        self._scans.append(row)
+        if row["duplicate_of"] is None:
+            self._prior[(row["reader_id"], row["uid"])] = PriorTap(row["id"], row["at"], row["result"],
+                                                                   row["action"], row["reason"])
+
+    def record_event(self, row: dict) -> None:
+        self._known_events.add(row["id"])
+        self._events.append(row)
+
+    def staff_passed(self, person_id: int, kind: str, at: datetime, reader_id: str, scan_id: str) -> None:
+        self._inside[person_id] = kind == "entry"
+        self._presence.append({"kind": kind, "at": at, "person_id": person_id, "visit_id": None,
+                               "reader_id": reader_id, "scan_id": scan_id})
+
+    def visitor_passed(self, badge_uid: str, visit_id: int, kind: str, at: datetime, reader_id: str,
+                       scan_id: str) -> None:
+        change = self._visit_changes.setdefault(visit_id, {})
+        if kind == "entry":
+            self._visits[badge_uid] = (visit_id, "in")
+            change.update(state="in", entered_at=at)
+        else:  # the visit ends and its badge goes back to the pool
+            self._visits.pop(badge_uid, None)
+            change.update(state="out", left_at=at)
+        self._presence.append({"kind": kind, "at": at, "person_id": None, "visit_id": visit_id,
+                               "reader_id": reader_id, "scan_id": scan_id})
+
+    def start_session(self, cabinet_id: str, person_id: int, at: datetime, scan_id: str) -> None:
+        # Inserted at once: the checkouts of this session need its id.
+        session_id = self.conn.execute(_NEW_SESSION, {
+            "cabinet_id": cabinet_id, "person_id": person_id, "opened_at": at, "last_scan_at": at,
+            "scan_id": scan_id}).scalar_one()
+        self._sessions[cabinet_id] = _Session(session_id, person_id, at, at)
+
+    def end_session(self, cabinet_id: str, at: datetime, reason: str) -> None:
+        session = self._sessions.pop(cabinet_id, None)
+        if session is not None:
+            session.closed_at, session.closed_reason = at, reason
+            self._dirty_sessions[session.id] = session
+
+    def touch_session(self, cabinet_id: str, at: datetime) -> None:
+        session = self._sessions[cabinet_id]
+        session.last_scan_at = max(session.last_scan_at, at)
+        self._dirty_sessions[session.id] = session
+
+    def check_out(self, item_id: int, person_id: int, session_id: int, at: datetime, due: datetime,
+                  scan_id: str) -> None:
+        row = {"item_id": item_id, "person_id": person_id, "session_id": session_id, "out_at": at, "due_at": due,
+               "returned_at": None, "returned_by_id": None, "out_scan_id": scan_id, "return_scan_id": None}
+        self._checkouts.append(row)
+        self._loans[item_id] = _Loan(None, row)
+
+    def give_back(self, item_id: int, at: datetime, by: int, scan_id: str) -> None:
+        loan = self._loans.pop(item_id)
+        if loan.row is not None:
+            loan.row.update(returned_at=at, returned_by_id=by, return_scan_id=scan_id)
+        else:
+            self._returns.append({"checkout_id": loan.checkout_id, "r_at": at, "r_by": by, "r_scan": scan_id})
+
+    def raise_alert(self, row: dict) -> None:
+        self._alerts.append(row)
+
+    # ------------------------------------------------------------ writing
+
+    def write(self) -> None:
+        """Send every change of the batch to the database (the caller commits)."""
+        conn = self.conn
+        for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
+                            (PresenceEvent, self._presence), (Alert, self._alerts)):
+            if rows:
+                conn.execute(model.__table__.insert(), rows)
+        # Returns before new checkouts, so an item returned and taken out again in one batch
+        # never has two open checkouts (the database refuses that).
+        if self._returns:
+            conn.execute(_RETURN, self._returns)
+        if self._checkouts:
+            conn.execute(Checkout.__table__.insert(), self._checkouts)
+        for visit_id, change in self._visit_changes.items():
+            conn.execute(update(Visit.__table__).where(Visit.__table__.c.id == visit_id).values(**change))
+        if self._dirty_sessions:
+            conn.execute(_SESSION_CHANGE, [
+                {"session_id": s.id, "s_last": s.last_scan_at, "s_closed": s.closed_at, "s_reason": s.closed_reason}
+                for s in self._dirty_sessions.values()])
