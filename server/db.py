@@ -43,8 +43,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, full sync and foreign keys on every connection."""
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
+    """Create the engine; SQLite gets WAL, full sync and foreign keys on every connection.
+
+    `pre_ping=False` saves a round trip per transaction for a caller that retries by itself.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -59,7 +62,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

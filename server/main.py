@@ -34,7 +34,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if with_ingest:
-            app.state.ingest = Ingest(settings, factory, clock)
+            app.state.ingest = Ingest(settings, clock)
             app.state.ingest.start()
         try:
             yield

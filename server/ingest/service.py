@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from gateway import protocol
 from server.config import Settings
 from server.domain.alerts import cabinet_denial_severity
@@ -17,6 +20,7 @@ from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import due_at
 from server.domain.verdict import Verdict
 from server.ingest.ledger_view import BatchLedger
+from server.ingest.directory import ReaderInfo
 from server.readers.models import Reader
 
 
@@ -35,7 +39,7 @@ class IngestService:
 
     # ------------------------------------------------------------ scans
 
-    def handle_scan(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan,
+    def handle_scan(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan,
                     received_at: datetime) -> ScanResult:
         if not ledger.is_new_scan(scan.id):
             return ScanResult(duplicate=True, decision=None)
@@ -56,7 +60,7 @@ class IngestService:
             at=received_at.astimezone(self.zone),
         ))
 
-    def _entrance(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan, row: dict) -> Verdict:
+    def _entrance(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         identity = ledger.identify(scan.uid)
         inside = isinstance(identity, StaffCard) and ledger.person_inside(identity.person_id)
         outcome = decide_entrance(identity, at=scan.at, person_inside=inside,
@@ -76,7 +80,7 @@ class IngestService:
             ledger.visitor_passed(scan.uid, identity.visit_id, verdict.action, scan.at, reader.id, scan.id)
         return verdict
 
-    def _cabinet(self, ledger: BatchLedger, reader: Reader, scan: protocol.Scan, row: dict) -> Verdict:
+    def _cabinet(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         open_session = ledger.open_session(reader.id)
         live = live_session(open_session, scan.at, self.idle)
         if open_session is not None and live is None and scan.at >= open_session.opened_at:
@@ -115,7 +119,7 @@ class IngestService:
 
     # ------------------------------------------------------------ events and status
 
-    def handle_event(self, ledger: BatchLedger, reader: Reader, event: protocol.Event,
+    def handle_event(self, ledger: BatchLedger, reader: ReaderInfo, event: protocol.Event,
                      received_at: datetime) -> bool:
         """Record a door/tamper/exit/offline-unlock event; False if it was already recorded."""
         if not ledger.is_new_event(event.id):
@@ -131,15 +135,13 @@ class IngestService:
         return True
 
     @staticmethod
-    def handle_status(reader: Reader, status: protocol.Status, received_at: datetime) -> None:
-        reader.online = status.online
-        reader.last_seen_at = received_at
-        if status.at is not None:
-            reader.status_at = status.at
-        if status.version is not None:
-            reader.version = status.version
-        if status.queued is not None:
-            reader.queued = status.queued
+    def handle_status(db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime) -> None:
+        """Keep what the reader last said of itself (online, version, queued) for the dashboard."""
+        values: dict = {"online": status.online, "last_seen_at": received_at}
+        for field in ("at", "version", "queued"):
+            if (value := getattr(status, field)) is not None:
+                values["status_at" if field == "at" else field] = value
+        db.execute(update(Reader).where(Reader.id == reader.id).values(**values))
 
 
 def _alert(type_: str, severity: str, at: datetime, subject: str, reader_id: str, *, reason: str | None = None,

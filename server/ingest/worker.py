@@ -28,7 +28,7 @@ from server.db import unit_of_work
 from server.ingest.ledger_view import BatchLedger
 from server.ingest.service import IngestService
 from server.ledger.models import DeadLetter
-from server.readers.models import Reader
+from server.ingest.directory import ReaderDirectory, ReaderInfo
 
 log = logging.getLogger("mamori.ingest")
 _ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -58,7 +58,7 @@ class _Parsed:
     msg: Incoming
     topic: protocol.Topic
     body: protocol.Scan | protocol.Event | protocol.Status
-    reader: Reader
+    reader: ReaderInfo
 
 
 @dataclass(slots=True)
@@ -78,6 +78,7 @@ class IngestWorker:
         self.link = link
         self.clock = clock
         self.batch_max = batch_max
+        self.directory = ReaderDirectory()
         self.processed = 0
         self.dead_lettered = 0
         self._queue: queue.Queue[Incoming] = queue.Queue()
@@ -175,7 +176,7 @@ class IngestWorker:
             parsed = [p for msg in batch if (p := self._parse(db, out, msg, readers)) is not None]
             for p in parsed:
                 if isinstance(p.body, protocol.Status):
-                    self.service.handle_status(p.reader, p.body, p.msg.received_at)
+                    self.service.handle_status(db, p.reader, p.body, p.msg.received_at)
             # Scans and events follow their own time, so a replayed burst builds the same ledger.
             timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=lambda p: p.body.at)
             if timed:
@@ -192,10 +193,9 @@ class IngestWorker:
         since = timed[0].body.at - self.service.duplicate_window
         return BatchLedger.load(db, scans, events, cabinets, since)
 
-    @staticmethod
-    def _readers(db: Session, batch: list[Incoming]) -> dict[str, Reader]:
+    def _readers(self, db: Session, batch: list[Incoming]) -> dict[str, ReaderInfo]:
         names = {parts[3] for msg in batch if len(parts := msg.topic.split("/")) == 5}
-        return {r.id: r for r in db.scalars(select(Reader).where(Reader.id.in_(names)))} if names else {}
+        return self.directory.lookup(db.connection(), names) if names else {}
 
     def _apply(self, ledger: BatchLedger, out: _Outcome, p: _Parsed) -> None:
         key = (p.topic.site, p.topic.reader)
@@ -207,7 +207,7 @@ class IngestWorker:
             self.service.handle_event(ledger, p.reader, p.body, p.msg.received_at)
         out.acks[key].append(p.body.id)
 
-    def _parse(self, db: Session, out: _Outcome, msg: Incoming, readers: dict[str, Reader]) -> _Parsed | None:
+    def _parse(self, db: Session, out: _Outcome, msg: Incoming, readers: dict[str, ReaderInfo]) -> _Parsed | None:
         try:
             t = protocol.parse_topic(msg.topic)
             model = {"scan": protocol.Scan, "event": protocol.Event, "status": protocol.Status}.get(t.channel)

@@ -74,7 +74,7 @@ def test_scans_published_while_the_server_is_down_are_processed_when_it_returns(
     ids = _stream(entrance, 300, 0)  # a burst: acks for big batches must still fit 2 KiB
     time.sleep(0.5)
     assert _count(office, ScanRecord) == 0
-    comeback = Ingest(office.settings, office.factory)
+    comeback = Ingest(office.settings)
     comeback.start()
     try:
         assert entrance.wait_acked(ids, timeout=30)

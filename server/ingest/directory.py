@@ -1,0 +1,45 @@
+"""Registered readers, as the ingest needs them for every message."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, select
+
+from server.readers.models import Reader
+
+_READERS = select(Reader.id, Reader.site, Reader.role, Reader.name).where(
+    Reader.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderInfo:
+    id: str
+    site: str
+    role: str
+    name: str
+
+
+class ReaderDirectory:
+    """Remembers registered readers for `ttl` seconds: they change rarely and every scan needs one.
+
+    Only readers that exist are remembered, so a reader registered a moment ago is found at once.
+    """
+
+    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.clock = clock
+        self._known: dict[str, tuple[ReaderInfo, float]] = {}
+
+    def lookup(self, conn: Connection, ids: set[str]) -> dict[str, ReaderInfo]:
+        now = self.clock()
+        missing = [i for i in ids if i not in self._known or now - self._known[i][1] > self.ttl]
+        if missing:
+            for row in conn.execute(_READERS, {"ids": missing}):
+                self._known[row.id] = (ReaderInfo(row.id, row.site, row.role, row.name), now)
+            for reader_id in missing:  # removed since: forget it
+                if reader_id in self._known and self._known[reader_id][1] != now:
+                    del self._known[reader_id]
+        return {i: self._known[i][0] for i in ids if i in self._known}
