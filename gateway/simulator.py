@@ -35,6 +35,7 @@ class SimulatedReader:
         self.decisions: dict[str, protocol.Decision] = {}
         self.acked: set[str] = set()
         self._pending: dict[str, tuple[str, bytes, float]] = {}  # id -> (topic, payload, last sent)
+        self._sent: dict[str, tuple[str, bytes]] = {}  # everything ever sent, for replay()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
@@ -102,7 +103,13 @@ class SimulatedReader:
     def _send(self, msg_id: str, topic: str, payload: bytes) -> None:
         with self._lock:
             self._pending[msg_id] = (topic, payload, time.monotonic())
+            self._sent[msg_id] = (topic, payload)
         self.client.publish(topic, payload, qos=1)
+
+    def replay(self, msg_id: str) -> None:
+        """Send an already acknowledged scan or event again, as a confused outbox might."""
+        topic, payload = self._sent[msg_id]
+        self._send(msg_id, topic, payload)
 
     def resend_all(self) -> None:
         with self._lock:
