@@ -59,6 +59,25 @@ def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
     return _item_out(item)
 
 
+class ItemChange(In):
+    label: Name | None = None
+    encrypted: bool | None = None
+    status: Literal["active", "lost", "retired"] | None = Field(
+        None, description="lost or retired items cannot be checked out")
+    case: str | None = Field(None, max_length=64)
+
+
+@router.patch("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*MANAGE))])
+def change_item(item_id: int, body: ItemChange, db: Db) -> ItemOut:
+    item = db.get(Item, item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(item, "case_number" if field == "case" else field, value)
+    db.flush()
+    return _item_out(item)
+
+
 @router.get("", response_model=list[ItemOut], dependencies=[Depends(require(*READ))])
 def list_items(db: Db, page: Paging) -> list[ItemOut]:
     items = db.scalars(select(Item).order_by(Item.id).limit(page.limit).offset(page.offset))

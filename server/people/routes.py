@@ -57,6 +57,26 @@ def add_person(body: PersonIn, db: Db, request: Request) -> PersonOut:
     return _person_out(person, [body.card_uid] if body.card_uid else [])
 
 
+class PersonChange(In):
+    name: Name | None = None
+    key_holder: bool | None = None
+    training_on: date | None = None
+    roles: list[str] | None = None
+    active: bool | None = Field(None, description="an inactive person's cards open nothing")
+
+
+@router.patch("/people/{person_id}", response_model=PersonOut, dependencies=[Depends(require(*MANAGE))])
+def change_person(person_id: int, body: PersonChange, db: Db) -> PersonOut:
+    person = db.get(Person, person_id)
+    if person is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(person, field, value)
+    db.flush()
+    cards = list(db.scalars(select(Card.uid).where(Card.person_id == person_id)))
+    return _person_out(person, cards)
+
+
 @router.get("/people", response_model=list[PersonOut], dependencies=[Depends(require(*READ))])
 def list_people(db: Db, page: Paging) -> list[PersonOut]:
     people = list(db.scalars(select(Person).order_by(Person.id).limit(page.limit).offset(page.offset)))
