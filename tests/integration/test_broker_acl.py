@@ -1,0 +1,327 @@
+"""The production broker ACL (deploy/mosquitto/mamori.acl) on a real Mosquitto.
+
+Every reader speaks only for itself and hears only what is addressed to it; only mamori-server
+speaks for the server; nobody gets in without a password.
+
+Mosquitto drops a denied PUBLISH silently for MQTT 3.1.1 clients (it still sends PUBACK) and
+grants a SUBSCRIBE to a denied topic (the ACL is applied at delivery), so "denied" is shown as
+"not delivered": each test first proves that a permitted message sent *after* the forbidden one
+arrives (a barrier), then waits GRACE longer for the forbidden one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from tests.support.broker import Mosquitto
+
+pytestmark = pytest.mark.integration
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
+PASSWORDS = {"entrance": "entrance-secret", "cabinet-1": "cabinet-1-secret", "mamori-server": "server-secret"}
+SITE = "nerima"
+GRACE = 0.5  # after the barrier has arrived, how long a forbidden message gets to show up anyway
+
+
+def topic(reader: str, channel: str) -> str:
+    return f"mamori/v1/{SITE}/{reader}/{channel}"
+
+
+def write_password_file(path: Path) -> None:
+    create = ["-c"]
+    for user, password in PASSWORDS.items():
+        subprocess.run(["mosquitto_passwd", "-b", *create, str(path), user, password], check=True)
+        create = []
+    path.chmod(0o644)  # mosquitto started as root drops to the mosquitto user
+
+
+def readable_dir(path: Path) -> Path:
+    """pytest's temp dirs are 0700; a root-started Mosquitto runs as the mosquitto user."""
+    for p in (path, *path.parents):
+        if p == Path("/tmp") or p == Path(p.anchor):
+            break
+        pass  # p.chmod(p.stat().st_mode | 0o755)
+    return path
+
+
+class Peer:
+    """One MQTT client that records everything it receives."""
+
+    def __init__(self, port: int, username: str | None, *, password: str | None = None,
+                 protocol: int = mqtt.MQTTv311, client_id: str | None = None, clean_session: bool = True,
+                 will: tuple[str, bytes] | None = None):
+        self.seen: list[tuple[str, bytes]] = []
+        self._changed = threading.Condition()
+        self.connack = threading.Event()
+        self.reason: mqtt.ReasonCode | None = None
+        self.session_present: bool | None = None
+        self._subacks: dict[int, list] = {}
+        kwargs = {} if protocol == mqtt.MQTTv5 else {"clean_session": clean_session}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                  client_id=client_id or f"acl-test-{uuid.uuid4().hex[:8]}",
+                                  protocol=protocol, **kwargs)
+        if username is not None:
+            self.client.username_pw_set(username, PASSWORDS[username] if password is None else password)
+        if will:
+            self.client.will_set(will[0], will[1], qos=1, retain=False)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.connect("127.0.0.1", port, keepalive=10)
+        self.client.loop_start()
+        if not self.connack.wait(5):
+            raise AssertionError(f"no CONNACK for {username!r}")
+
+    def _on_connect(self, _c, _u, flags, reason_code, _p) -> None:
+        self.reason, self.session_present = reason_code, flags.session_present
+        self.connack.set()
+
+    def _on_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
+        with self._changed:
+            self.seen.append((msg.topic, msg.payload))
+            self._changed.notify_all()
+
+    def _on_subscribe(self, _c, _u, mid, reason_codes, _p) -> None:
+        with self._changed:
+            self._subacks[mid] = reason_codes
+            self._changed.notify_all()
+
+    @property
+    def accepted(self) -> bool:
+        return self.reason is not None and not self.reason.is_failure
+
+    def subscribe(self, *topics: str) -> None:
+        _rc, mid = self.client.subscribe([(t, 1) for t in topics])
+        with self._changed:
+            if not self._changed.wait_for(lambda: mid in self._subacks, 5):
+                raise AssertionError(f"no SUBACK for {topics}")
+
+    def publish(self, topic_: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo:
+        info = self.client.publish(topic_, payload, qos=1, retain=retain)
+        info.wait_for_publish(5)
+        return info
+
+    def wait_for(self, topic_: str, payload: bytes, timeout: float = 5) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: (topic_, payload) in self.seen, timeout):
+                raise AssertionError(f"{payload!r} on {topic_} never arrived; saw {self.seen}")
+
+    def payloads(self) -> list[bytes]:
+        with self._changed:
+            return [p for _t, p in self.seen]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture(scope="module")
+def acl_broker(tmp_path_factory):
+    workdir = readable_dir(tmp_path_factory.mktemp("acl-broker"))
+    acl = workdir / "mamori.acl"
+    shutil.copy(DEPLOY / "mamori.acl", acl)
+    acl.chmod(0o644)
+    passwd = workdir / "mamori.passwd"
+    write_password_file(passwd)
+    # Later lines win: "allow_anonymous false" overrides the class's "allow_anonymous true".
+    # The security lines are those of deploy/mosquitto/mamori.conf.
+    broker = Mosquitto(workdir / "broker", persistence=False, extra_config="\n".join([
+        "allow_anonymous false",
+        f"password_file {passwd}",
+        f"acl_file {acl}",
+        "use_username_as_clientid true",
+    ]))
+    readable_dir(broker.workdir)
+    broker.start()
+    yield broker
+    broker.kill()
+
+
+@pytest.fixture
+def connect(acl_broker):
+    peers: list[Peer] = []
+
+    def _connect(username: str | None, **kwargs) -> Peer:
+        peer = Peer(acl_broker.port, username, **kwargs)
+        peers.append(peer)
+        if username is None or kwargs.get("password") is not None:
+            return peer  # the caller checks the refusal
+        assert peer.accepted, f"{username} was refused: {peer.reason}"
+        return peer
+
+    yield _connect
+    for peer in peers:
+        peer.close()
+
+
+def test_anonymous_and_wrong_password_clients_are_refused(connect):
+    anonymous = connect(None)
+    assert not anonymous.accepted and anonymous.reason == "Not authorized"
+    wrong = connect("entrance", password="not-the-password")
+    assert not wrong.accepted
+
+
+def test_reader_scans_events_and_status_on_its_own_topics_reach_the_server(connect):
+    server = connect("mamori-server")
+    server.subscribe("mamori/v1/+/+/scan", "mamori/v1/+/+/event", "mamori/v1/+/+/status")
+    entrance = connect("entrance")
+    for channel in ("scan", "event", "status"):
+        entrance.publish(topic("entrance", channel), f"entrance {channel}".encode())
+    for channel in ("scan", "event", "status"):
+        server.wait_for(topic("entrance", channel), f"entrance {channel}".encode())
+
+
+def test_reader_cannot_publish_scans_events_or_status_as_another_reader(connect):
+    server = connect("mamori-server")
+    server.subscribe("mamori/v1/+/+/scan", "mamori/v1/+/+/event", "mamori/v1/+/+/status")
+    entrance = connect("entrance")
+    for channel in ("scan", "event", "status"):
+        entrance.publish(topic("cabinet-1", channel), b"forged by entrance")
+    entrance.publish(topic("entrance", "scan"), b"barrier")
+    server.wait_for(topic("entrance", "scan"), b"barrier")
+    time.sleep(GRACE)
+    assert b"forged by entrance" not in server.payloads()
+
+
+def test_reader_hears_its_own_decisions_but_not_another_readers(connect):
+    entrance = connect("entrance")
+    entrance.subscribe(topic("cabinet-1", "decision"), topic("entrance", "decision"), "mamori/v1/#")
+    cabinet = connect("cabinet-1")
+    cabinet.subscribe(topic("cabinet-1", "decision"))
+    server = connect("mamori-server")
+    server.publish(topic("cabinet-1", "decision"), b"for cabinet-1")
+    server.publish(topic("entrance", "decision"), b"for entrance")
+    cabinet.wait_for(topic("cabinet-1", "decision"), b"for cabinet-1")
+    entrance.wait_for(topic("entrance", "decision"), b"for entrance")
+    time.sleep(GRACE)
+    assert entrance.payloads() == [b"for entrance"]
+
+
+def test_reader_cannot_read_other_readers_scans(connect):
+    server = connect("mamori-server")
+    server.subscribe("mamori/v1/+/+/scan")
+    entrance = connect("entrance")
+    entrance.subscribe("mamori/v1/+/+/scan", "#")
+    cabinet = connect("cabinet-1")
+    cabinet.publish(topic("cabinet-1", "scan"), b"card uid")
+    server.wait_for(topic("cabinet-1", "scan"), b"card uid")
+    time.sleep(GRACE)
+    assert entrance.seen == []
+
+
+def test_reader_cannot_spoof_a_server_decision_to_itself(connect):
+    entrance = connect("entrance")
+    entrance.subscribe(topic("entrance", "decision"))
+    entrance.publish(topic("entrance", "decision"), b'{"result": "unlock"} spoofed')
+    server = connect("mamori-server")
+    server.publish(topic("entrance", "decision"), b"from the server")
+    entrance.wait_for(topic("entrance", "decision"), b"from the server")
+    time.sleep(GRACE)
+    assert entrance.payloads() == [b"from the server"]
+
+
+def test_denied_publish_is_not_authorized_for_mqtt5_but_silently_acked_for_mqtt311(connect):
+    v5 = connect("entrance", protocol=mqtt.MQTTv5)
+    info = v5.publish(topic("cabinet-1", "scan"), b"forged")
+    assert info.is_published()  # PUBACK came back ...
+    assert info.rc == mqtt.MQTT_ERR_SUCCESS
+    v5.close()
+    # ... but only MQTT 5 carries the reason: paho 2 keeps it on the ack, logged as "Not authorized".
+    # MQTT 3.1.1 has no reason code in PUBACK, which is why the other tests prove non-delivery.
+    v311 = connect("entrance")
+    assert v311.publish(topic("cabinet-1", "scan"), b"forged").is_published()
+
+
+def test_server_publishes_decisions_acks_commands_and_allowlists_to_readers(connect):
+    cabinet = connect("cabinet-1")
+    channels = ("decision", "ack", "command", "allowlist")
+    cabinet.subscribe(*(topic("cabinet-1", c) for c in channels))
+    server = connect("mamori-server")
+    for channel in channels:
+        server.publish(topic("cabinet-1", channel), f"server {channel}".encode(), retain=channel == "allowlist")
+    for channel in channels:
+        cabinet.wait_for(topic("cabinet-1", channel), f"server {channel}".encode())
+    server.publish(topic("cabinet-1", "allowlist"), b"", retain=True)  # clear the retained allowlist
+
+
+def test_forged_last_will_for_another_readers_status_is_dropped(connect, acl_broker):
+    server = connect("mamori-server")
+    server.subscribe("mamori/v1/+/+/status")
+    # Mosquitto accepts the CONNECT; the ACL is applied when the will is published.
+    forger = connect("entrance", will=(topic("cabinet-1", "status"), b"forged offline"))
+    forger.client.loop_stop()
+    forger.client.socket().close()  # dies without DISCONNECT: the broker publishes its will
+    honest = connect("entrance", will=(topic("entrance", "status"), b"entrance offline"))
+    honest.client.loop_stop()
+    honest.client.socket().close()
+    server.wait_for(topic("entrance", "status"), b"entrance offline")
+    time.sleep(GRACE)
+    assert b"forged offline" not in server.payloads()
+
+
+def test_reader_cannot_take_over_the_servers_session_with_its_client_id(connect):
+    server = connect("mamori-server", client_id="mamori-server", clean_session=False)
+    server.subscribe("mamori/v1/+/+/scan")
+    server.close()  # the server is down; its session keeps queueing scans for it
+    thief = connect("entrance", client_id="mamori-server", clean_session=False)
+    assert thief.session_present is False  # use_username_as_clientid: it got its own session
+    cabinet = connect("cabinet-1")
+    cabinet.publish(topic("cabinet-1", "scan"), b"queued while the server was down")
+    thief.close()
+    server = connect("mamori-server", client_id="mamori-server", clean_session=False)
+    assert server.session_present is True
+    server.wait_for(topic("cabinet-1", "scan"), b"queued while the server was down")
+
+
+class ProductionMosquitto(Mosquitto):
+    """deploy/mosquitto/mamori.conf itself, with the port and the /etc paths pointed at the test's files."""
+
+    def __init__(self, workdir: Path, etc: Path):
+        super().__init__(workdir, persistence=False)
+        self.etc = etc
+
+    def write_config(self) -> Path:
+        text = (DEPLOY / "mamori.conf").read_text()
+        text, n = re.subn(r"(?m)^listener 1883 127\.0\.0\.1$", f"listener {self.port} 127.0.0.1", text)
+        assert n == 1, "mamori.conf no longer has its loopback listener on 1883"
+        text = text.replace("/etc/mosquitto/", f"{self.etc}/")
+        text += f"persistence_location {self.workdir}/\nlog_dest stderr\n"
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(text)
+        return conf
+
+
+def test_production_config_loads_requires_login_and_applies_the_acl(tmp_path):
+    etc = readable_dir(tmp_path / "etc")
+    etc.mkdir()
+    shutil.copy(DEPLOY / "mamori.acl", etc / "mamori.acl")
+    (etc / "mamori.acl").chmod(0o644)
+    write_password_file(etc / "mamori.passwd")
+    broker = ProductionMosquitto(readable_dir(tmp_path / "broker"), etc).start()
+    peers: list[Peer] = []
+    try:
+        anonymous = Peer(broker.port, None)
+        peers.append(anonymous)
+        assert not anonymous.accepted
+        server = Peer(broker.port, "mamori-server")
+        entrance = Peer(broker.port, "entrance")
+        peers += [server, entrance]
+        server.subscribe("mamori/v1/+/+/scan")
+        entrance.publish(topic("cabinet-1", "scan"), b"forged")
+        entrance.publish(topic("entrance", "scan"), b"own scan")
+        server.wait_for(topic("entrance", "scan"), b"own scan")
+        time.sleep(GRACE)
+        assert server.payloads() == [b"own scan"]
+    finally:
+        for peer in peers:
+            peer.close()
+        broker.kill()
