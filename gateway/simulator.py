@@ -26,7 +26,8 @@ def new_id() -> str:
 
 class SimulatedReader:
     def __init__(self, url: str, site: str, reader: str, *, resend_after: float = 30.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), version: str = "sim-0.1.0"):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), version: str = "sim-0.1.0",
+                 username: str | None = None, password: str | None = None):
         self.site, self.reader = site, reader
         self.host, self.port, tls = broker_address(url)
         self.clock = clock
@@ -44,6 +45,8 @@ class SimulatedReader:
                                   clean_session=False, protocol=mqtt.MQTTv311)
         if tls:
             self.client.tls_set()
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.will_set(self._topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)
         self.client.on_connect = self._on_connect

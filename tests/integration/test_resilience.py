@@ -175,3 +175,21 @@ def test_a_thousand_bad_payloads_are_dead_lettered_and_the_next_good_scan_is_ans
     assert set(reasons) <= {"too_large", "not_utf8", "invalid_json", "invalid_payload", "future_time",
                             "bad_topic", "unknown_reader"}
     assert _count(office, ScanRecord) == 1
+
+
+def test_scans_queued_for_a_stopped_server_survive_a_broker_restart(office, broker):
+    entrance = office.add_reader("entrance", "entrance")
+    office.ingest.stop()
+    ids = _stream(entrance, 100, 0)
+    time.sleep(0.5)
+    entrance.stop()  # the reader is gone too: only the broker's persistence can deliver these
+    office.readers.remove(entrance)
+    broker.restart()  # graceful: Mosquitto saves the server's queued session to disk
+    comeback = Ingest(office.settings)
+    comeback.start()
+    try:
+        _wait_until(lambda: _count(office, ScanRecord) == 100, 30, "the 100 queued scans")
+        with office.factory() as db:
+            assert sorted(db.scalars(select(ScanRecord.id))) == sorted(ids)
+    finally:
+        comeback.stop()

@@ -54,6 +54,9 @@ class Mosquitto:
             "max_inflight_messages 1000",
             "max_queued_messages 100000",
             "set_tcp_nodelay true",
+            # Started as root, Mosquitto would switch to the mosquitto user, which cannot write
+            # its persistence file in the test's temp folder; ignored when not root.
+            "user root",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
