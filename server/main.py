@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server import __version__
 from server.alerts.routes import router as alerts_router
+from server.api.schemas import OfficeZone
 from server.checkouts.routes import router as checkouts_router
 from server.clock import Clock, system_clock
 from server.config import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
 
     app = FastAPI(title="mamori", version=__version__, lifespan=lifespan,
                   description="Visitor log, cabinet checkout ledger and alerts from NFC/RFID taps.")
+    app.add_middleware(OfficeZone, zone=settings.zone)
     app.state.settings = settings
     app.state.clock = clock
     app.state.session_factory = factory

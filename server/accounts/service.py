@@ -20,6 +20,9 @@ class AccountError(ValueError):
 
 
 def add_user(db: Session, name: str, role: str, password: str, now: datetime) -> User:
+    name = name.strip()
+    if not 1 <= len(name) <= 100 or "\x00" in name:
+        raise AccountError("a user name is 1 to 100 characters, e.g. the person's name or staff number")
     if role not in ROLES:
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if problems := password_problems(password):

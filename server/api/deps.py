@@ -66,9 +66,9 @@ class Page:
 
     def __init__(self, limit: int = 100, offset: int = 0):
         if not 1 <= limit <= 1000:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "limit must be between 1 and 1000")
-        if offset < 0:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "offset must be 0 or more")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "limit must be between 1 and 1000")
+        if not 0 <= offset <= 2**31 - 1:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "offset must be between 0 and 2147483647")
         self.limit, self.offset = limit, offset
 
 

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from zoneinfo import ZoneInfo
 
-from server.config import get_settings
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+office_zone: ContextVar[ZoneInfo] = ContextVar("office_zone", default=ZoneInfo("Asia/Tokyo"))
+
+
+class OfficeZone:
+    """ASGI middleware: times in this app's responses are shown in its office's zone (`MAMORI_TZ`)."""
+
+    def __init__(self, app, zone: ZoneInfo):
+        self.app, self.zone = app, zone
+
+    async def __call__(self, scope, receive, send) -> None:
+        token = office_zone.set(self.zone)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            office_zone.reset(token)
 
 
 def _office_time(value: datetime) -> str:
-    return value.astimezone(get_settings().zone).isoformat(timespec="seconds")
+    return value.astimezone(office_zone.get()).isoformat(timespec="seconds")
 
 
 OfficeTime = Annotated[datetime, PlainSerializer(_office_time, return_type=str)]
@@ -30,5 +48,39 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the record's number")]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL cannot store NUL in text; refuse it everywhere alike.
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
+
+class Change(In):
+    """A PATCH body: only the fields sent are changed; `null` only where a field may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Change:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it as it is")
+        return self

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import Field
 from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, Db, Paging, require
-from server.api.schemas import CardUid, In, Name, OfficeTime, Out
+from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
 from server.items.models import Item
 from server.readers.models import Reader
@@ -49,7 +49,7 @@ def _item_out(item: Item) -> ItemOut:
 def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
     cabinet = db.get(Reader, body.cabinet)
     if cabinet is None or cabinet.role != "cabinet":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"cabinet {body.cabinet!r} is not a registered cabinet reader; register it first")
     ensure_uid_free(db, body.tag_uid)
     item = Item(label=body.label, kind=body.kind, tag_uid=body.tag_uid, cabinet_id=body.cabinet,
@@ -59,7 +59,9 @@ def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
     return _item_out(item)
 
 
-class ItemChange(In):
+class ItemChange(Change):
+    nullable: ClassVar[frozenset[str]] = frozenset({"case"})
+
     label: Name | None = None
     encrypted: bool | None = None
     status: Literal["active", "lost", "retired"] | None = Field(
@@ -68,7 +70,7 @@ class ItemChange(In):
 
 
 @router.patch("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*MANAGE))])
-def change_item(item_id: int, body: ItemChange, db: Db) -> ItemOut:
+def change_item(item_id: RowId, body: ItemChange, db: Db) -> ItemOut:
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
@@ -85,7 +87,7 @@ def list_items(db: Db, page: Paging) -> list[ItemOut]:
 
 
 @router.get("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*READ))])
-def get_item(item_id: int, db: Db) -> ItemOut:
+def get_item(item_id: RowId, db: Db) -> ItemOut:
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -9,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, RECEPTION, Db, Paging, require
-from server.api.schemas import CardUid, In, Name, OfficeTime, Out
+from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
 from server.people.models import Card, Person, VisitorBadge
 
@@ -57,7 +58,9 @@ def add_person(body: PersonIn, db: Db, request: Request) -> PersonOut:
     return _person_out(person, [body.card_uid] if body.card_uid else [])
 
 
-class PersonChange(In):
+class PersonChange(Change):
+    nullable: ClassVar[frozenset[str]] = frozenset({"training_on"})
+
     name: Name | None = None
     key_holder: bool | None = None
     training_on: date | None = None
@@ -66,7 +69,7 @@ class PersonChange(In):
 
 
 @router.patch("/people/{person_id}", response_model=PersonOut, dependencies=[Depends(require(*MANAGE))])
-def change_person(person_id: int, body: PersonChange, db: Db) -> PersonOut:
+def change_person(person_id: RowId, body: PersonChange, db: Db) -> PersonOut:
     person = db.get(Person, person_id)
     if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
@@ -87,7 +90,7 @@ def list_people(db: Db, page: Paging) -> list[PersonOut]:
 
 
 @router.get("/people/{person_id}", response_model=PersonOut, dependencies=[Depends(require(*READ))])
-def get_person(person_id: int, db: Db) -> PersonOut:
+def get_person(person_id: RowId, db: Db) -> PersonOut:
     person = db.get(Person, person_id)
     if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
@@ -119,5 +122,5 @@ def add_visitor_badge(body: BadgeIn, db: Db, request: Request) -> VisitorBadge:
 
 @router.get("/visitor-badges", response_model=list[BadgeOut], dependencies=[Depends(require(*READ))])
 def list_visitor_badges(db: Db, page: Paging) -> list[VisitorBadge]:
-    return list(db.scalars(select(VisitorBadge).order_by(VisitorBadge.label)
+    return list(db.scalars(select(VisitorBadge).order_by(VisitorBadge.label, VisitorBadge.uid)
                            .limit(page.limit).offset(page.offset)))

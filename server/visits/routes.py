@@ -42,7 +42,7 @@ class VisitOut(Out):
 def register_visit(body: VisitIn, db: Db, request: Request) -> Visit:
     badge = db.get(VisitorBadge, body.badge_uid)
     if badge is None or not badge.active:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"badge {body.badge_uid} is not in the visitor badge pool; add it first")
     lent = db.scalars(select(Visit).where(Visit.badge_uid == body.badge_uid, Visit.state != "out")).first()
     if lent is not None:
