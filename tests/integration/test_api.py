@@ -565,7 +565,7 @@ def test_openapi_lists_the_api_paths_and_the_docs_page_answers(office):
     assert office.client.get("/docs").status_code == 200
 
 
-# ------------------------------------------------------------ bugs: bad input that answers 409 or 500
+# ------------------------------------------------------------ bad input never reaches the database as a 409 or 500
 
 
 @pytest.fixture(scope="module")
