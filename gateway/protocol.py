@@ -100,11 +100,22 @@ def _rfc3339(value: Any) -> Any:
         return value
     if not isinstance(value, str) or not _RFC3339_RE.match(value):
         raise ValueError("must be an RFC 3339 time with an offset, e.g. 2026-11-27T09:00:00.123+09:00")
-    text = value.replace("z", "Z")
+    return parse_time(value)
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time with an offset, between the years 2000 and 9000."""
+    text = text.replace("z", "Z")
     frac = re.search(r"\.(\d+)", text)
     if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; trim nanoseconds
         text = text.replace(frac.group(0), "." + frac.group(1)[:6])
-    return datetime.fromisoformat(text)
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("time must carry a UTC offset")
+    # A reader whose clock says 0001 or 9999 would break time arithmetic downstream.
+    if not 2000 <= value.year <= 9000:
+        raise ValueError(f"year {value.year} is not a plausible reader clock")
+    return value
 
 
 def _format_time(value: datetime) -> str:
@@ -112,7 +123,8 @@ def _format_time(value: datetime) -> str:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_rfc3339), PlainSerializer(_format_time, return_type=str)]
-MessageId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9-]{8,64}$")]
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
+MessageId = Annotated[StrictStr, Field(pattern=MESSAGE_ID_PATTERN)]
 HexSalt = Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{16,128}$")]
 HexDigest = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -187,8 +199,8 @@ class Status(_Message):
 
     online: StrictBool
     at: Timestamp | None = None
-    version: StrictStr | None = None
-    queued: Annotated[StrictInt, Field(ge=0)] | None = None
+    version: Annotated[StrictStr, Field(max_length=64)] | None = None
+    queued: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] | None = None
 
 
 # ---------------------------------------------------------------- server → reader

@@ -57,8 +57,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     @api.get("/health", tags=["health"])
     def health(request: Request) -> dict:
         ingest = getattr(request.app.state, "ingest", None)
-        return {"status": "ok", "version": __version__,
-                "broker_connected": bool(ingest and ingest.link.connected)}
+        broker = bool(ingest and ingest.link.connected)
+        worker = bool(ingest and ingest.worker.alive)
+        return {"status": "ok" if (broker and worker) or not ingest else "degraded", "version": __version__,
+                "broker_connected": broker, "ingest_running": worker}
 
     for router in (readers_router, people_router, items_router, visits_router, checkouts_router,
                    alerts_router, ledger_router):

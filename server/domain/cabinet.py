@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from server.domain.facts import Identity, ItemTag, OpenSession, StaffCard, UnknownUid, VisitorCard
+from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
+from server.domain.taps import is_double_tap
 from server.domain.verdict import Verdict, deny, unlock
 
 ENCRYPTION_REQUIRED = frozenset({"phone", "media", "laptop"})
@@ -16,6 +17,7 @@ class CabinetOutcome:
     verdict: Verdict
     ends_session: bool = False  # a card was tapped: whoever was at the cabinet is done
     touches_session: bool = False  # an item tap inside the session keeps it alive
+    duplicate_of: str | None = None  # a tag read twice in a moment: answered like the first, changes nothing
 
 
 def training_current(training_on: date | None, today: date, valid_days: int) -> bool:
@@ -37,8 +39,19 @@ def decide_cabinet(
     session: OpenSession | None,
     today: date,
     training_valid_days: int,
+    at: datetime,
+    prior: PriorTap | None,
+    duplicate_window: timedelta,
 ) -> CabinetOutcome:
-    """Unlock for a current key holder; checkout or return of items inside a session."""
+    """Unlock for a current key holder; checkout or return of items inside a session.
+
+    A tag that stays near the antenna is read again and again; without the double-tap rule a
+    folder would go out and straight back in.
+    """
+    if isinstance(identity, ItemTag) and is_double_tap(prior, at, duplicate_window):
+        assert prior is not None
+        return CabinetOutcome(Verdict(prior.result, prior.action, prior.reason), touches_session=True,
+                              duplicate_of=prior.scan_id)
     match identity:
         case StaffCard():
             return CabinetOutcome(_staff_at_cabinet(identity, today, training_valid_days), ends_session=True)
@@ -67,12 +80,12 @@ def _staff_at_cabinet(card: StaffCard, today: date, valid_days: int) -> Verdict:
 
 
 def _item_in_session(item: ItemTag, cabinet_id: str) -> Verdict:
-    if item.status != "active":
-        return deny("item_not_loanable")
     if item.cabinet_id != cabinet_id:
         return deny("wrong_cabinet")
-    if item.out:
+    if item.out:  # always take it back, even if it was marked lost or retired meanwhile
         return Verdict("accept", action="return")
+    if item.status != "active":
+        return deny("item_not_loanable")
     if item.kind in ENCRYPTION_REQUIRED and not item.encrypted:
         return deny("not_encrypted")
     return Verdict("accept", action="checkout")

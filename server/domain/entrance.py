@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.domain.facts import Identity, ItemTag, PriorTap, StaffCard, UnknownUid, VisitorCard
+from server.domain.taps import is_double_tap
 from server.domain.verdict import Verdict, accept, deny
 
 
@@ -13,10 +14,6 @@ from server.domain.verdict import Verdict, accept, deny
 class EntranceOutcome:
     verdict: Verdict
     duplicate_of: str | None = None  # a double tap: answered like the first, recorded once
-
-
-def is_double_tap(prior: PriorTap | None, at: datetime, window: timedelta) -> bool:
-    return prior is not None and timedelta(0) <= at - prior.at <= window
 
 
 def decide_entrance(

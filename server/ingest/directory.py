@@ -35,11 +35,10 @@ class ReaderDirectory:
 
     def lookup(self, conn: Connection, ids: set[str]) -> dict[str, ReaderInfo]:
         now = self.clock()
-        missing = [i for i in ids if i not in self._known or now - self._known[i][1] > self.ttl]
-        if missing:
-            for row in conn.execute(_READERS, {"ids": missing}):
+        stale = [i for i in ids if i not in self._known or now - self._known[i][1] > self.ttl]
+        if stale:
+            for reader_id in stale:
+                self._known.pop(reader_id, None)
+            for row in conn.execute(_READERS, {"ids": stale}):
                 self._known[row.id] = (ReaderInfo(row.id, row.site, row.role, row.name), now)
-            for reader_id in missing:  # removed since: forget it
-                if reader_id in self._known and self._known[reader_id][1] != now:
-                    del self._known[reader_id]
         return {i: self._known[i][0] for i in ids if i in self._known}

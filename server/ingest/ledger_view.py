@@ -44,11 +44,10 @@ _INSIDE = (select(PresenceEvent.person_id, PresenceEvent.kind)
            .where(PresenceEvent.at == select(func.max(_later.at))
                   .where(_later.person_id == PresenceEvent.person_id).scalar_subquery())
            .order_by(PresenceEvent.id))
-_PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
-                      ScanRecord.action, ScanRecord.reason)
-               .where(ScanRecord.uid.in_(_many("uids")), ScanRecord.reader_id.in_(_many("readers")),
-                      ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
-               .order_by(ScanRecord.at))
+_RECENT_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
+                       ScanRecord.action, ScanRecord.reason, ScanRecord.duplicate_of)
+                .where(ScanRecord.reader_id.in_(_many("readers")), ScanRecord.at >= bindparam("since"))
+                .order_by(ScanRecord.at))
 _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
                     CabinetSession.last_scan_at)
              .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
@@ -84,7 +83,6 @@ class _Session:
 
 class BatchLedger:
     def __init__(self, db: Session):
-        self.db = db
         self.conn = db.connection()
         self._known_scans: set[str] = set()
         self._known_events: set[str] = set()
@@ -95,6 +93,7 @@ class BatchLedger:
         self._visits: dict[str, tuple[int, str]] = {}
         self._inside: dict[int, bool] = {}
         self._prior: dict[tuple[str, str], PriorTap] = {}
+        self._last_uid: dict[str, str] = {}
         self._sessions: dict[str, _Session] = {}
         self._dirty_sessions: dict[int, _Session] = {}
         self._scans: list[dict] = []
@@ -126,9 +125,11 @@ class BatchLedger:
         view._inside = {person_id: kind == "entry" for person_id, kind in
                         run(_INSIDE, "ids", [facts[0] for facts in view._staff.values()])}
         readers = list({reader for _id, reader, _uid, _at in scans})
-        for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
-                                                                    readers=readers, since=since):
-            view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+        for reader, uid, scan_id, at, result, action, reason, duplicate_of in run(_RECENT_TAPS, "readers", readers,
+                                                                                  since=since):
+            view._last_uid[reader] = uid
+            if duplicate_of is None:
+                view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
             view._sessions[cabinet] = _Session(*facts)
         return view
@@ -162,7 +163,12 @@ class BatchLedger:
         return self._inside.get(person_id, False)
 
     def prior_tap(self, reader_id: str, uid: str) -> PriorTap | None:
+        """The last counted tap of `uid` on this reader (since shortly before the batch)."""
         return self._prior.get((reader_id, uid))
+
+    def last_uid(self, reader_id: str) -> str | None:
+        """The uid of the reader's most recent scan."""
+        return self._last_uid.get(reader_id)
 
     def open_session(self, cabinet_id: str) -> OpenSession | None:
         session = self._sessions.get(cabinet_id)
@@ -173,6 +179,7 @@ class BatchLedger:
     def record_scan(self, row: dict) -> None:
         self._known_scans.add(row["id"])
         self._scans.append(row)
+        self._last_uid[row["reader_id"]] = row["uid"]
         if row["duplicate_of"] is None:
             self._prior[(row["reader_id"], row["uid"])] = PriorTap(row["id"], row["at"], row["result"],
                                                                    row["action"], row["reason"])
@@ -204,6 +211,13 @@ class BatchLedger:
             "cabinet_id": cabinet_id, "person_id": person_id, "opened_at": at, "last_scan_at": at,
             "scan_id": scan_id}).scalar_one()
         self._sessions[cabinet_id] = _Session(session_id, person_id, at, at)
+
+    def record_past_session(self, cabinet_id: str, person_id: int, at: datetime, closed_at: datetime,
+                            scan_id: str) -> None:
+        """A session that a late scan proves happened before the one now open; already over."""
+        self.conn.execute(CabinetSession.__table__.insert(), {
+            "cabinet_id": cabinet_id, "person_id": person_id, "opened_at": at, "last_scan_at": at,
+            "closed_at": closed_at, "closed_reason": "superseded", "scan_id": scan_id})
 
     def end_session(self, cabinet_id: str, at: datetime, reason: str) -> None:
         session = self._sessions.pop(cabinet_id, None)

@@ -19,12 +19,13 @@ SUBSCRIBED_CHANNELS = ("scan", "event", "status")
 class BrokerLink:
     """Subscribes to every reader's scan, event and status; publishes decisions and acks."""
 
-    def __init__(self, url: str, client_id: str, on_message: Callable[[str, bytes, int, int], None], *,
+    def __init__(self, url: str, client_id: str, on_message: Callable[[mqtt.MQTTMessage, int], None], *,
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  clean_start: bool = False):
         self.host, self.port, tls = broker_address(url)
         self._on_message = on_message
         self.connected = False
+        self.connection = 0  # counts connections: packet ids are only meaningful within one
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean_start,
             protocol=mqtt.MQTTv311, manual_ack=True,
@@ -51,16 +52,17 @@ class BrokerLink:
     def publish(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=1, retain=False)
 
-    def publish_retained(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1, retain=True)
-
-    def ack(self, mid: int, qos: int) -> None:
-        self.client.ack(mid, qos)
+    def ack(self, mid: int, qos: int, connection: int) -> None:
+        """PUBACK a committed message, on the connection that delivered it. After a reconnect the
+        broker re-sends what was not acked, and an old packet id may name another message now."""
+        if connection == self.connection and self.connected:
+            self.client.ack(mid, qos)
 
     def _connected(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
         if reason_code.is_failure:
             log.error("broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
             return
+        self.connection += 1
         self.connected = True
         log.info("connected to broker %s:%d", self.host, self.port)
         client.subscribe([(protocol.subscription(ch), 1) for ch in SUBSCRIBED_CHANNELS])
@@ -70,6 +72,4 @@ class BrokerLink:
         log.warning("disconnected from broker (%s); paho reconnects by itself", reason_code)
 
     def _message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
-        # The raw bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
-        topic = msg._topic.decode("utf-8", "replace")
-        self._on_message(topic, msg.payload, msg.mid, msg.qos)
+        self._on_message(msg, self.connection)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gc
 
+import paho.mqtt.client as mqtt
+
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
+from server.ingest.intake import Incoming
 from server.ingest.mqtt import BrokerLink
 from server.ingest.service import IngestService
-from server.ingest.worker import Incoming, IngestWorker
+from server.ingest.worker import IngestWorker
 
 
 class Ingest:
@@ -24,8 +27,10 @@ class Ingest:
         )
         self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max)
 
-    def _received(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
-        self.worker.submit(Incoming(topic, payload, self.clock(), mid, qos))
+    def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
+        # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
+        topic = msg._topic.decode("utf-8", "replace")
+        self.worker.submit(Incoming(topic, msg.payload, self.clock(), msg.mid, msg.qos, connection, bool(msg.retain)))
 
     def start(self) -> None:
         # Objects alive at start-up (modules, tables, statements) never become garbage; keeping

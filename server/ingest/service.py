@@ -25,9 +25,17 @@ from server.readers.models import Reader
 
 
 @dataclass(frozen=True, slots=True)
-class ScanResult:
-    duplicate: bool  # the scan id was already in the ledger: ack again, change nothing
-    decision: protocol.Decision | None  # None for duplicates and stale scans
+class Answer:
+    """The decision a fresh scan earned, sent once the batch is committed (if still fresh then)."""
+
+    scan_id: str
+    scan_at: datetime
+    verdict: Verdict
+    unlock_s: int | None
+
+    def decision(self, now: datetime) -> protocol.Decision:
+        return protocol.Decision(v=1, scan=self.scan_id, result=self.verdict.result, action=self.verdict.action,
+                                 reason=self.verdict.reason, unlock_s=self.unlock_s, at=now)
 
 
 class IngestService:
@@ -40,9 +48,10 @@ class IngestService:
     # ------------------------------------------------------------ scans
 
     def handle_scan(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan,
-                    received_at: datetime) -> ScanResult:
+                    received_at: datetime) -> Answer | None:
+        """Record a scan; the answer it earns, or None for a repeat or a stale scan."""
         if not ledger.is_new_scan(scan.id):
-            return ScanResult(duplicate=True, decision=None)
+            return None  # acked again, changes nothing
         row = {"id": scan.id, "reader_id": reader.id, "uid": scan.uid, "tech": scan.tech, "at": scan.at,
                "received_at": received_at, "fresh": protocol.is_fresh(scan.at, received_at),
                "person_id": None, "item_id": None, "visit_id": None, "duplicate_of": None}
@@ -53,12 +62,8 @@ class IngestService:
         row.update(result=verdict.result, action=verdict.action, reason=verdict.reason)
         ledger.record_scan(row)
         if not row["fresh"]:
-            return ScanResult(duplicate=False, decision=None)
-        return ScanResult(duplicate=False, decision=protocol.Decision(
-            v=1, scan=scan.id, result=verdict.result, action=verdict.action, reason=verdict.reason,
-            unlock_s=self.settings.unlock_s if verdict.result == "unlock" else None,
-            at=received_at.astimezone(self.zone),
-        ))
+            return None
+        return Answer(scan.id, scan.at, verdict, self.settings.unlock_s if verdict.result == "unlock" else None)
 
     def _entrance(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         identity = ledger.identify(scan.uid)
@@ -82,25 +87,41 @@ class IngestService:
 
     def _cabinet(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         open_session = ledger.open_session(reader.id)
+        # A scan older than the session now open (re-sent late) belongs to the past: it is judged
+        # and recorded, but it neither ends the current session nor takes the cabinet over.
+        from_the_past = open_session is not None and scan.at < open_session.opened_at
         live = live_session(open_session, scan.at, self.idle)
-        if open_session is not None and live is None and scan.at >= open_session.opened_at:
+        if open_session is not None and live is None and not from_the_past:
             ledger.end_session(reader.id, open_session.last_scan_at + self.idle, "timeout")
         identity = ledger.identify(scan.uid)
+        # At a cabinet a repeat counts as the same tap only if nothing else was read in between:
+        # the tag stayed at the antenna. Otherwise it is somebody bringing the item back.
+        still_there = ledger.last_uid(reader.id) == scan.uid
         outcome = decide_cabinet(identity, cabinet_id=reader.id, session=live,
                                  today=scan.at.astimezone(self.zone).date(),
-                                 training_valid_days=self.settings.training_valid_days)
+                                 training_valid_days=self.settings.training_valid_days, at=scan.at,
+                                 prior=ledger.prior_tap(reader.id, scan.uid) if still_there else None,
+                                 duplicate_window=self.duplicate_window)
         verdict = outcome.verdict
+        row["duplicate_of"] = outcome.duplicate_of
         if isinstance(identity, StaffCard):
             row["person_id"] = identity.person_id
         if isinstance(identity, ItemTag):
             row["item_id"] = identity.item_id
-        if outcome.ends_session and live is not None:
-            ledger.end_session(reader.id, scan.at, "next_card")
         if outcome.touches_session and live is not None:
             ledger.touch_session(reader.id, scan.at)
+        if outcome.duplicate_of is not None:
+            return verdict
+        if outcome.ends_session and live is not None:
+            ledger.end_session(reader.id, scan.at, "next_card")
         if verdict.action == "session_open":
             assert isinstance(identity, StaffCard)
-            ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
+            if from_the_past:
+                assert open_session is not None
+                ledger.record_past_session(reader.id, identity.person_id, scan.at,
+                                           min(open_session.opened_at, scan.at + self.idle), scan.id)
+            else:
+                ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
         elif verdict.action == "checkout":
             assert isinstance(identity, ItemTag) and live is not None
             ledger.check_out(identity.item_id, live.person_id, live.session_id, scan.at,
@@ -120,24 +141,33 @@ class IngestService:
     # ------------------------------------------------------------ events and status
 
     def handle_event(self, ledger: BatchLedger, reader: ReaderInfo, event: protocol.Event,
-                     received_at: datetime) -> bool:
-        """Record a door/tamper/exit/offline-unlock event; False if it was already recorded."""
+                     received_at: datetime) -> None:
+        """Record a door/tamper/exit/offline-unlock event (once)."""
         if not ledger.is_new_event(event.id):
-            return False
+            return
         ledger.record_event({"id": event.id, "reader_id": reader.id, "type": event.type, "at": event.at,
                              "received_at": received_at, "scan_id": event.scan})
         if event.type == "door_closed" and reader.role == "cabinet":
             session = ledger.open_session(reader.id)
             if session is not None and session.opened_at <= event.at:
-                ledger.end_session(reader.id, event.at, "door_closed")
+                if live_session(session, event.at, self.idle) is None:  # it had already timed out
+                    ledger.end_session(reader.id, session.last_scan_at + self.idle, "timeout")
+                else:
+                    ledger.end_session(reader.id, event.at, "door_closed")
         elif event.type == "tamper":
             ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id))
-        return True
 
     @staticmethod
-    def handle_status(db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime) -> None:
-        """Keep what the reader last said of itself (online, version, queued) for the dashboard."""
-        values: dict = {"online": status.online, "last_seen_at": received_at}
+    def handle_status(db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
+                      retained: bool = False) -> None:
+        """Keep what the reader last said of itself (online, version, queued) for the dashboard.
+
+        A retained status replayed by the broker at (re)subscription is old news: it does not
+        mean the reader was seen now.
+        """
+        values: dict = {"online": status.online}
+        if not retained:
+            values["last_seen_at"] = received_at
         for field in ("at", "version", "queued"):
             if (value := getattr(status, field)) is not None:
                 values["status_at" if field == "at" else field] = value

@@ -8,10 +8,8 @@ so a server that dies mid-batch gets the same messages again from its persistent
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,52 +18,49 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import protocol
 from server.db import unit_of_work
+from server.ingest import intake
+from server.ingest.directory import ReaderDirectory
+from server.ingest.intake import Incoming, Parsed
 from server.ingest.ledger_view import BatchLedger
-from server.ingest.service import IngestService
+from server.ingest.service import Answer, IngestService
 from server.ledger.models import DeadLetter
-from server.ingest.directory import ReaderDirectory, ReaderInfo
 
 log = logging.getLogger("mamori.ingest")
-_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
-
-@dataclass(slots=True)
-class Incoming:
-    """One MQTT message as it arrived."""
-
-    topic: str
-    payload: bytes
-    received_at: datetime
-    mid: int = 0
-    qos: int = 0
+__all__ = ["Incoming", "IngestWorker", "Link"]
 
 
 class Link(Protocol):
     """What the worker needs of the broker connection."""
 
+    connected: bool
+
     def publish(self, topic: str, payload: bytes) -> None: ...
 
-    def ack(self, mid: int, qos: int) -> None: ...
-
-
-@dataclass(slots=True)
-class _Parsed:
-    msg: Incoming
-    topic: protocol.Topic
-    body: protocol.Scan | protocol.Event | protocol.Status
-    reader: ReaderInfo
+    def ack(self, mid: int, qos: int, connection: int) -> None: ...
 
 
 @dataclass(slots=True)
 class _Outcome:
-    decisions: list[tuple[str, bytes]] = field(default_factory=list)
+    committed: bool = True
+    answers: list[tuple[str, Answer]] = field(default_factory=list)
     acks: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
-    dead_letters: int = 0
+
+    def merge(self, other: _Outcome) -> None:
+        self.committed = self.committed and other.committed
+        self.answers += other.answers
+        for key, ids in other.acks.items():
+            self.acks[key] += ids
+
+
+def _database_away(exc: DBAPIError) -> bool:
+    """Errors that say nothing about the message: the database is down, read-only, locked."""
+    return not isinstance(exc, IntegrityError | DataError | ProgrammingError)
 
 
 class IngestWorker:
@@ -79,11 +74,13 @@ class IngestWorker:
         self.clock = clock
         self.batch_max = batch_max
         self.directory = ReaderDirectory()
-        self.processed = 0
-        self.dead_lettered = 0
         self._queue: queue.Queue[Incoming] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def submit(self, msg: Incoming) -> None:
         self._queue.put(msg)
@@ -109,74 +106,98 @@ class IngestWorker:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.process(batch)
+            # Whatever goes wrong, this thread must not die: keep the batch until it is done.
+            while not self._stop.is_set():
+                try:
+                    self.process(batch)
+                    break
+                except Exception:
+                    log.exception("ingest failed on a batch of %d; trying again in 1 s", len(batch))
+                    self._stop.wait(1)
 
     # ------------------------------------------------------------ one batch
 
     def process(self, batch: list[Incoming]) -> None:
-        """Commit a batch, then tell the readers; never raises."""
+        """Commit a batch, then tell the readers."""
         outcome = self._commit_with_retry(batch)
-        for topic_name, payload in outcome.decisions:
-            self.link.publish(topic_name, payload)
+        if not outcome.committed:
+            return  # stopped while the database was away: nothing is acked, the broker keeps it all
+        self._publish_decisions(outcome.answers)
         for (site, reader), ids in outcome.acks.items():
             for ack in protocol.pack_acks(ids):
                 self.link.publish(protocol.topic(site, reader, "ack"), protocol.encode(ack))
         for msg in batch:
             if msg.qos:
-                self.link.ack(msg.mid, msg.qos)
-        self.processed += len(batch)
-        self.dead_lettered += outcome.dead_letters
+                self.link.ack(msg.mid, msg.qos, msg.connection)
+
+    def _publish_decisions(self, answers: list[tuple[str, Answer]]) -> None:
+        """Only while the scan is still fresh: an unlock minutes late would open a door nobody stands at."""
+        now = self.clock()
+        for topic_name, answer in answers:
+            if not (self.link.connected and protocol.is_fresh(answer.scan_at, now)):
+                log.warning("decision for scan %s not sent: %s", answer.scan_id,
+                            "broker not connected" if not self.link.connected else "no longer fresh")
+                continue
+            decision = answer.decision(now.astimezone(self.service.zone))
+            self.link.publish(topic_name, protocol.encode(decision))
 
     def _commit_with_retry(self, batch: list[Incoming]) -> _Outcome:
         delay = 0.5
         while True:
             try:
                 return self._commit(batch)
-            except (OperationalError, InterfaceError) as exc:
+            except DBAPIError as exc:
+                if not _database_away(exc):
+                    log.warning("a message of %d broke a database rule (%s); taking them one by one",
+                                len(batch), exc.__class__.__name__)
+                    return self._one_by_one(batch)
                 # The database is away: hold the batch (nothing is acked) until it is back.
                 log.error("database unavailable (%s); retrying in %.1f s", exc.__class__.__name__, delay)
-                if self._stop.wait(delay):
-                    return _Outcome()
-                delay = min(delay * 2, 10)
             except Exception:
                 log.exception("could not process a batch of %d", len(batch))
                 return self._one_by_one(batch)
+            if self._stop.wait(delay):
+                return _Outcome(committed=False)
+            delay = min(delay * 2, 10)
 
     def _one_by_one(self, batch: list[Incoming]) -> _Outcome:
-        """Commit each message alone, so only the one that fails is dead-lettered."""
+        """Commit each message alone (in event-time order), so only the one that fails is set aside."""
         if len(batch) == 1:
-            return self._commit_failed_alone(batch[0])
+            return self._set_aside(batch[0])
         merged = _Outcome()
-        for msg in batch:
-            part = self._commit_with_retry([msg])
-            merged.decisions += part.decisions
-            for key, ids in part.acks.items():
-                merged.acks[key] += ids
-            merged.dead_letters += part.dead_letters
+        for msg in sorted(batch, key=intake.event_time):
+            merged.merge(self._commit_with_retry([msg]))
         return merged
 
-    def _commit_failed_alone(self, msg: Incoming) -> _Outcome:
-        """A message the server cannot apply is a server fault, not bad input: keep a copy for
-        the manager to see, and do not ack it, so the reader keeps it and re-sends it until a
-        fixed server can record it."""
+    def _set_aside(self, msg: Incoming) -> _Outcome:
+        """A valid message the server cannot apply is a server fault, not bad input: keep a copy for
+        the manager to see, and do not ack it, so the reader keeps re-sending it until a fixed server
+        records it."""
         with unit_of_work(self.factory) as db:
             seen = db.scalars(select(DeadLetter.id).where(
                 DeadLetter.reason == "processing_error", DeadLetter.topic == msg.topic,
                 DeadLetter.payload == msg.payload)).first()
             if seen is None:
-                db.add(DeadLetter(topic=msg.topic[:1000], payload=msg.payload[:65536], reason="processing_error",
-                                  detail="the server could not apply this message; see the server log",
-                                  received_at=msg.received_at))
-        return _Outcome(dead_letters=0 if seen else 1)
+                intake.dead_letter(db, msg, "processing_error",
+                                   "the server could not apply this message; see the server log")
+        return _Outcome()
 
     def _commit(self, batch: list[Incoming]) -> _Outcome:
         out = _Outcome()
         with unit_of_work(self.factory) as db:
-            readers = self._readers(db, batch)
-            parsed = [p for msg in batch if (p := self._parse(db, out, msg, readers)) is not None]
+            readers = self.directory.lookup(db.connection(), intake.reader_names(batch))
+            parsed: list[Parsed] = []
+            for msg in batch:
+                try:
+                    if (p := intake.parse(msg, readers)) is not None:
+                        parsed.append(p)
+                except protocol.ProtocolError as err:
+                    intake.dead_letter(db, msg, err.reason, err.detail)
+                    if (refused := intake.refused_id(msg)) is not None:
+                        out.acks[refused[0]].append(refused[1])
             for p in parsed:
                 if isinstance(p.body, protocol.Status):
-                    self.service.handle_status(db, p.reader, p.body, p.msg.received_at)
+                    self.service.handle_status(db, p.reader, p.body, p.msg.received_at, retained=p.msg.retained)
             # Scans and events follow their own time, so a replayed burst builds the same ledger.
             timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=lambda p: p.body.at)
             if timed:
@@ -186,61 +207,19 @@ class IngestWorker:
                 ledger.write()
         return out
 
-    def _load_ledger(self, db: Session, timed: list[_Parsed]) -> BatchLedger:
+    def _load_ledger(self, db: Session, timed: list[Parsed]) -> BatchLedger:
         scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in timed if isinstance(p.body, protocol.Scan)]
         events = [p.body.id for p in timed if isinstance(p.body, protocol.Event)]
         cabinets = {p.reader.id for p in timed if p.reader.role == "cabinet"}
         since = timed[0].body.at - self.service.duplicate_window
         return BatchLedger.load(db, scans, events, cabinets, since)
 
-    def _readers(self, db: Session, batch: list[Incoming]) -> dict[str, ReaderInfo]:
-        names = {parts[3] for msg in batch if len(parts := msg.topic.split("/")) == 5}
-        return self.directory.lookup(db.connection(), names) if names else {}
-
-    def _apply(self, ledger: BatchLedger, out: _Outcome, p: _Parsed) -> None:
+    def _apply(self, ledger: BatchLedger, out: _Outcome, p: Parsed) -> None:
         key = (p.topic.site, p.topic.reader)
         if isinstance(p.body, protocol.Scan):
-            result = self.service.handle_scan(ledger, p.reader, p.body, p.msg.received_at)
-            if result.decision is not None:
-                out.decisions.append((protocol.topic(*key, "decision"), protocol.encode(result.decision)))
+            answer = self.service.handle_scan(ledger, p.reader, p.body, p.msg.received_at)
+            if answer is not None:
+                out.answers.append((protocol.topic(*key, "decision"), answer))
         else:
             self.service.handle_event(ledger, p.reader, p.body, p.msg.received_at)
         out.acks[key].append(p.body.id)
-
-    def _parse(self, db: Session, out: _Outcome, msg: Incoming, readers: dict[str, ReaderInfo]) -> _Parsed | None:
-        try:
-            t = protocol.parse_topic(msg.topic)
-            model = {"scan": protocol.Scan, "event": protocol.Event, "status": protocol.Status}.get(t.channel)
-            if model is None:
-                raise protocol.ProtocolError("bad_topic", f"readers do not publish on {t.channel!r}")
-            body = protocol.decode(msg.payload, model)
-            if isinstance(body, protocol.Scan | protocol.Event):
-                protocol.check_not_future(body.at, msg.received_at)
-            reader = readers.get(t.reader)
-            if reader is None or reader.site != t.site:
-                if isinstance(body, protocol.Status):
-                    log.info("status from unregistered reader %s/%s ignored", t.site, t.reader)
-                    return None
-                raise protocol.ProtocolError(
-                    "unknown_reader",
-                    f"reader {t.site}/{t.reader} is not registered: add it with POST /api/v1/readers",
-                )
-            return _Parsed(msg, t, body, reader)
-        except protocol.ProtocolError as err:
-            self._dead_letter(db, out, msg, err)
-            return None
-
-    def _dead_letter(self, db: Session, out: _Outcome, msg: Incoming, err: protocol.ProtocolError) -> None:
-        log.warning("dead-lettered %s: %s: %s", msg.topic[:200], err.reason, err.detail)
-        db.add(DeadLetter(topic=msg.topic[:1000], payload=msg.payload[:65536], reason=err.reason,
-                          detail=err.detail, received_at=msg.received_at))
-        out.dead_letters += 1
-        # Ack what names an id on a reader's topic, so its outbox does not resend a refused
-        # message forever; the payload is kept here, byte for byte.
-        try:
-            t = protocol.parse_topic(msg.topic)
-            msg_id = json.loads(msg.payload).get("id")
-            if t.channel in ("scan", "event") and isinstance(msg_id, str) and _ID.match(msg_id):
-                out.acks[(t.site, t.reader)].append(msg_id)
-        except (protocol.ProtocolError, ValueError, AttributeError, RecursionError):
-            pass

@@ -9,7 +9,7 @@ import pytest
 
 from server.domain.alerts import cabinet_denial_severity
 from server.domain.cabinet import CabinetOutcome, decide_cabinet, live_session, training_current
-from server.domain.facts import ItemTag, OpenSession, StaffCard, UnknownUid, VisitorCard
+from server.domain.facts import ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
 from server.domain.loans import due_at
 from server.domain.verdict import Verdict
 
@@ -35,9 +35,14 @@ def item(**changes) -> ItemTag:
     return ItemTag(**{**fields, **changes})
 
 
-def decide(identity, session: OpenSession | None = None) -> CabinetOutcome:
+WINDOW = timedelta(seconds=5)
+
+
+def decide(identity, session: OpenSession | None = None, prior: PriorTap | None = None,
+           at: datetime | None = None) -> CabinetOutcome:
     return decide_cabinet(identity, cabinet_id=CABINET, session=session, today=TODAY,
-                          training_valid_days=VALID_DAYS)
+                          training_valid_days=VALID_DAYS, at=at or OPENED + timedelta(seconds=10), prior=prior,
+                          duplicate_window=WINDOW)
 
 
 # ---------------------------------------------------------------- cards
@@ -111,7 +116,7 @@ def test_training_validity_is_configurable():
     assert training_current(TODAY - timedelta(days=100), TODAY, 180)
     assert not training_current(TODAY - timedelta(days=181), TODAY, 180)
     outcome = decide_cabinet(holder(training_on=TODAY - timedelta(days=200)), cabinet_id=CABINET, session=None,
-                             today=TODAY, training_valid_days=180)
+                             today=TODAY, training_valid_days=180, at=OPENED, prior=None, duplicate_window=WINDOW)
     assert outcome.verdict.reason == "training_expired"
 
 
@@ -146,6 +151,31 @@ def test_item_that_is_out_tapped_in_a_session_is_returned():
 def test_lost_or_retired_item_is_not_loanable(status):
     outcome = decide(item(status=status), session=SESSION)
     assert outcome.verdict == Verdict("deny", reason="item_not_loanable")
+
+
+@pytest.mark.parametrize("status", ["lost", "retired"])
+def test_an_item_marked_lost_while_out_is_still_taken_back(status):
+    outcome = decide(item(status=status, out=True), session=SESSION)
+    assert outcome.verdict == Verdict("accept", action="return")
+
+
+def test_a_tag_read_again_within_the_window_is_the_same_tap():
+    first = PriorTap("scan-0001", OPENED + timedelta(seconds=8), "accept", "checkout", None)
+    outcome = decide(item(out=True), session=SESSION, prior=first, at=OPENED + timedelta(seconds=10))
+    assert outcome.verdict == Verdict("accept", action="checkout")  # not a return
+    assert outcome.duplicate_of == "scan-0001" and outcome.touches_session
+
+
+def test_a_tag_read_again_after_the_window_is_a_new_tap():
+    first = PriorTap("scan-0001", OPENED, "accept", "checkout", None)
+    outcome = decide(item(out=True), session=SESSION, prior=first, at=OPENED + timedelta(seconds=6))
+    assert outcome.verdict == Verdict("accept", action="return") and outcome.duplicate_of is None
+
+
+def test_a_card_read_twice_is_judged_each_time():
+    first = PriorTap("scan-0001", OPENED, "unlock", "session_open", None)
+    outcome = decide(holder(), session=None, prior=first, at=OPENED + timedelta(seconds=1))
+    assert outcome.verdict.action == "session_open" and outcome.duplicate_of is None
 
 
 def test_item_whose_home_is_another_cabinet_is_denied():
