@@ -32,7 +32,8 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response leaves, so a failed commit is an error, not a 201.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 

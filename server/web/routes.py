@@ -18,12 +18,13 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    """A public status page: no personal data, only whether the readers and the server are up."""
+    """A public status page: whether the server and the readers are up, in counts only (reader
+    ids are broker account names; which reader is down is for the logged-in dashboard)."""
     with request.app.state.session_factory() as db:
-        readers = list(db.scalars(select(Reader).order_by(Reader.role, Reader.id)))
-        total = db.scalar(select(func.count()).select_from(Reader)) or 0
+        counts = dict(db.execute(select(Reader.online, func.count()).group_by(Reader.online)).tuples().all())
     ingest = getattr(request.app.state, "ingest", None)
     return templates.TemplateResponse(request, "home.html", {
-        "version": __version__, "readers": readers, "total": total,
-        "broker_connected": bool(ingest and ingest.link.connected), "zone": request.app.state.settings.zone,
+        "version": __version__, "online": counts.get(True, 0), "total": sum(counts.values()),
+        "broker_connected": bool(ingest and ingest.link.connected),
+        "ingest_running": bool(ingest and ingest.worker.alive),
     })

@@ -51,3 +51,16 @@ def test_renewed_training_opens_the_cabinet_again(office):
     _patch(office, f"/people/{person['id']}", {"training_on": datetime.now(UTC).date().isoformat()})
     later = datetime.now(UTC) + timedelta(seconds=1)
     assert cabinet.wait_decision(cabinet.tap("0A0B0C0E", at=later)).result == "unlock"
+
+
+def test_a_request_whose_commit_fails_is_answered_with_an_error_not_a_success(office, monkeypatch):
+    """Two people registered with one card at the same moment: both pass the uid check, and the
+    second only fails when it commits. Its caller must hear about it, not get a 201."""
+    import server.people.routes
+
+    office.add_person("先に登録", "0E0E0E0E")
+    monkeypatch.setattr(server.people.routes, "ensure_uid_free", lambda db, uid: None)  # the race
+    response = office.client.post("/api/v1/people", json={"name": "後から", "card_uid": "0E0E0E0E"},
+                                  headers=office.headers)
+    assert response.status_code == 409, response.text
+    assert [p["name"] for p in office.get("/people")] == ["先に登録"]

@@ -365,3 +365,19 @@ def test_acks_for_a_large_batch_are_split_so_each_fits_the_2_kib_cap():
     assert carried == list(dict.fromkeys(ids))  # every id once, in order
     for ack in acks:
         assert protocol.decode(protocol.encode(ack), protocol.Ack) == ack
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:04+00:00", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59+09:00"])
+def test_a_reader_clock_far_outside_plausible_years_is_refused(at):
+    payload = json.dumps({"v": 1, "id": "01JDQ3X8Z5K1W4N7E2R9T6Y0AB", "uid": "0123456789ABCDEF",
+                          "tech": "felica", "at": at}).encode()
+    with pytest.raises(protocol.ProtocolError) as err:
+        protocol.decode(payload, protocol.Scan)
+    assert err.value.reason == "invalid_payload"
+
+
+@pytest.mark.parametrize("field, value", [("version", "v" * 65), ("queued", 2**31)])
+def test_a_status_beyond_what_the_database_holds_is_refused(field, value):
+    payload = json.dumps({"v": 1, "online": True, field: value}).encode()
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(payload, protocol.Status)
