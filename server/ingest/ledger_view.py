@@ -44,10 +44,14 @@ _INSIDE = (select(PresenceEvent.person_id, PresenceEvent.kind)
            .where(PresenceEvent.at == select(func.max(_later.at))
                   .where(_later.person_id == PresenceEvent.person_id).scalar_subquery())
            .order_by(PresenceEvent.id))
-_RECENT_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
-                       ScanRecord.action, ScanRecord.reason, ScanRecord.duplicate_of)
-                .where(ScanRecord.reader_id.in_(_many("readers")), ScanRecord.at >= bindparam("since"))
-                .order_by(ScanRecord.at))
+_PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
+                      ScanRecord.action, ScanRecord.reason)
+               .where(ScanRecord.uid.in_(_many("uids")), ScanRecord.reader_id.in_(_many("readers")),
+                      ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
+               .order_by(ScanRecord.at))
+# One reader at a time: "the newest row" is one step down the (reader_id, at) index.
+_LAST_READ = (select(ScanRecord.uid).where(ScanRecord.reader_id == bindparam("reader"))
+              .order_by(ScanRecord.at.desc()).limit(1))
 _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
                     CabinetSession.last_scan_at)
              .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
@@ -125,11 +129,12 @@ class BatchLedger:
         view._inside = {person_id: kind == "entry" for person_id, kind in
                         run(_INSIDE, "ids", [facts[0] for facts in view._staff.values()])}
         readers = list({reader for _id, reader, _uid, _at in scans})
-        for reader, uid, scan_id, at, result, action, reason, duplicate_of in run(_RECENT_TAPS, "readers", readers,
-                                                                                  since=since):
-            view._last_uid[reader] = uid
-            if duplicate_of is None:
-                view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+        for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
+                                                                    readers=readers, since=since):
+            view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+        for cabinet in cabinets:
+            if (uid := view.conn.execute(_LAST_READ, {"reader": cabinet}).scalar()) is not None:
+                view._last_uid[cabinet] = uid
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
             view._sessions[cabinet] = _Session(*facts)
         return view
@@ -167,7 +172,7 @@ class BatchLedger:
         return self._prior.get((reader_id, uid))
 
     def last_uid(self, reader_id: str) -> str | None:
-        """The uid of the reader's most recent scan."""
+        """The uid of a cabinet reader's most recent scan."""
         return self._last_uid.get(reader_id)
 
     def open_session(self, cabinet_id: str) -> OpenSession | None:
