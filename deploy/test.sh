@@ -40,4 +40,5 @@ if ! pg_ok; then
   pg_ok || need "PostgreSQL does not answer at $PG_URL; install and start it (sudo apt-get install -y postgresql) or set MAMORI_TEST_PG"
 fi
 
+.venv/bin/ruff check --quiet gateway server tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -7,7 +7,6 @@ Raspberry Pi gateway keeps them on disk).
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable

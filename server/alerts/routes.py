@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
+from server.alerts.models import Alert
 from server.api.deps import READ, Db, Paging, require
 from server.api.schemas import OfficeTime, Out
-from server.alerts.models import Alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

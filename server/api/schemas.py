@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
-
 from zoneinfo import ZoneInfo
 
 from fastapi import Path

@@ -19,8 +19,8 @@ from server.domain.entrance import decide_entrance
 from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import due_at
 from server.domain.verdict import Verdict
-from server.ingest.ledger_view import BatchLedger
 from server.ingest.directory import ReaderInfo
+from server.ingest.ledger_view import BatchLedger
 from server.readers.models import Reader
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
 from datetime import date
+from typing import ClassVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import Field

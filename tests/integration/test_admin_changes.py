@@ -11,13 +11,6 @@ from tests.support.office import Office
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url) as office:
-        office.wait_connected()
-        yield office
-
-
 def _patch(office: Office, path: str, body: dict) -> dict:
     response = office.client.patch(f"/api/v1{path}", json=body, headers=office.headers)
     assert response.status_code == 200, response.text

@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.office import Office
-
 pytestmark = pytest.mark.integration
 
 KEY_HOLDER = "0123456789ABCDEF"
@@ -17,17 +15,16 @@ PHONE = "04A1B2C3D4E5F7"
 
 
 @pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url) as office:
-        office.wait_connected()
-        cabinet = office.add_reader("cabinet-1", "cabinet")
-        trained = datetime.now(UTC).date() - timedelta(days=10)
-        office.add_person("佐藤 花子", KEY_HOLDER, key_holder=True, training_on=trained)
-        office.add_person("鈴木 次郎", OTHER_KEY_HOLDER, key_holder=True, training_on=trained)
-        office.add_item("調査ファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
-        office.add_item("調査用スマートフォン 1", "phone", PHONE, "cabinet-1", encrypted=False)
-        office.cabinet = cabinet
-        yield office
+def office(office):
+    """The running office, stocked for this module."""
+    cabinet = office.add_reader("cabinet-1", "cabinet")
+    trained = datetime.now(UTC).date() - timedelta(days=10)
+    office.add_person("佐藤 花子", KEY_HOLDER, key_holder=True, training_on=trained)
+    office.add_person("鈴木 次郎", OTHER_KEY_HOLDER, key_holder=True, training_on=trained)
+    office.add_item("調査ファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
+    office.add_item("調査用スマートフォン 1", "phone", PHONE, "cabinet-1", encrypted=False)
+    office.cabinet = cabinet
+    yield office
 
 
 def decide(reader, uid, **kw):

@@ -25,13 +25,6 @@ from tests.support.office import SITE, Office
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url) as office:
-        office.wait_connected()
-        yield office
-
-
 def _count(office: Office, model) -> int:
     with office.factory() as db:
         return db.scalar(select(func.count()).select_from(model))

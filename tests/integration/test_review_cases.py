@@ -25,16 +25,15 @@ FOLDER = "04A1B2C3D4E5F6"
 
 
 @pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url) as office:
-        office.wait_connected()
-        trained = datetime.now(UTC).date() - timedelta(days=10)
-        office.add_reader("cabinet-1", "cabinet")
-        office.add_person("佐藤 花子", ALICE, key_holder=True, training_on=trained)
-        office.add_person("鈴木 次郎", BOB, key_holder=True, training_on=trained)
-        office.add_item("調査ファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
-        office.cabinet = office.readers[-1]
-        yield office
+def office(office):
+    """The running office, stocked for this module."""
+    trained = datetime.now(UTC).date() - timedelta(days=10)
+    office.add_reader("cabinet-1", "cabinet")
+    office.add_person("佐藤 花子", ALICE, key_holder=True, training_on=trained)
+    office.add_person("鈴木 次郎", BOB, key_holder=True, training_on=trained)
+    office.add_item("調査ファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
+    office.cabinet = office.readers[-1]
+    yield office
 
 
 def _ms(value: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,13 +13,6 @@ pytestmark = pytest.mark.integration
 SURVEYOR_CARD = "0123456789ABCDEF"
 FOLDER_TAG = "04A1B2C3D4E5F6"
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url) as office:
-        office.wait_connected()
-        yield office
 
 
 def _stock(office: Office):
