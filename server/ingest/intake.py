@@ -16,7 +16,7 @@ from server.ledger.models import DeadLetter
 
 log = logging.getLogger("mamori.ingest")
 
-_ID = re.compile(protocol.MESSAGE_ID_PATTERN)
+_ID = re.compile(protocol.MESSAGE_ID_PATTERN.strip("^$"))  # used with fullmatch: "$" would allow a "\n"
 _MODELS = {"scan": protocol.Scan, "event": protocol.Event, "status": protocol.Status}
 _PEEK_LIMIT = 64 * 1024  # never parse a huge refused payload just to find its id
 
@@ -81,7 +81,7 @@ def refused_id(msg: Incoming) -> tuple[tuple[str, str], str] | None:
         msg_id = json.loads(msg.payload).get("id")
     except (protocol.ProtocolError, ValueError, AttributeError, RecursionError):
         return None
-    if t.channel in ("scan", "event") and isinstance(msg_id, str) and _ID.match(msg_id):
+    if t.channel in ("scan", "event") and isinstance(msg_id, str) and _ID.fullmatch(msg_id):
         return (t.site, t.reader), msg_id
     return None
 

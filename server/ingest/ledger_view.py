@@ -50,8 +50,8 @@ _PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanR
                       ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
                .order_by(ScanRecord.at))
 # One reader at a time: "the newest row" is one step down the (reader_id, at) index.
-_LAST_READ = (select(ScanRecord.uid).where(ScanRecord.reader_id == bindparam("reader"))
-              .order_by(ScanRecord.at.desc()).limit(1))
+_LAST_READ = (select(ScanRecord.uid, ScanRecord.at).where(ScanRecord.reader_id == bindparam("reader"))
+               .order_by(ScanRecord.at.desc()).limit(1))
 _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
                     CabinetSession.last_scan_at)
              .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
@@ -97,7 +97,7 @@ class BatchLedger:
         self._visits: dict[str, tuple[int, str]] = {}
         self._inside: dict[int, bool] = {}
         self._prior: dict[tuple[str, str], PriorTap] = {}
-        self._last_uid: dict[str, str] = {}
+        self._last_read: dict[str, tuple[str, datetime]] = {}  # cabinet -> newest (uid, at)
         self._sessions: dict[str, _Session] = {}
         self._dirty_sessions: dict[int, _Session] = {}
         self._scans: list[dict] = []
@@ -133,8 +133,8 @@ class BatchLedger:
                                                                     readers=readers, since=since):
             view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
         for cabinet in cabinets:
-            if (uid := view.conn.execute(_LAST_READ, {"reader": cabinet}).scalar()) is not None:
-                view._last_uid[cabinet] = uid
+            if (last := view.conn.execute(_LAST_READ, {"reader": cabinet}).first()) is not None:
+                view._last_read[cabinet] = (last.uid, last.at)
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
             view._sessions[cabinet] = _Session(*facts)
         return view
@@ -171,9 +171,9 @@ class BatchLedger:
         """The last counted tap of `uid` on this reader (since shortly before the batch)."""
         return self._prior.get((reader_id, uid))
 
-    def last_uid(self, reader_id: str) -> str | None:
-        """The uid of a cabinet reader's most recent scan."""
-        return self._last_uid.get(reader_id)
+    def last_read(self, reader_id: str) -> tuple[str, datetime] | None:
+        """The uid and time of a cabinet reader's newest scan."""
+        return self._last_read.get(reader_id)
 
     def open_session(self, cabinet_id: str) -> OpenSession | None:
         session = self._sessions.get(cabinet_id)
@@ -184,10 +184,14 @@ class BatchLedger:
     def record_scan(self, row: dict) -> None:
         self._known_scans.add(row["id"])
         self._scans.append(row)
-        self._last_uid[row["reader_id"]] = row["uid"]
-        if row["duplicate_of"] is None:
-            self._prior[(row["reader_id"], row["uid"])] = PriorTap(row["id"], row["at"], row["result"],
-                                                                   row["action"], row["reason"])
+        reader, uid, at = row["reader_id"], row["uid"], row["at"]
+        # A scan older than what is already known changes neither "newest read" nor "last tap".
+        last = self._last_read.get(reader)
+        if last is None or at >= last[1]:
+            self._last_read[reader] = (uid, at)
+        prior = self._prior.get((reader, uid))
+        if row["duplicate_of"] is None and (prior is None or at >= prior.at):
+            self._prior[(reader, uid)] = PriorTap(row["id"], at, row["result"], row["action"], row["reason"])
 
     def record_event(self, row: dict) -> None:
         self._known_events.add(row["id"])

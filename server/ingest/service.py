@@ -87,16 +87,17 @@ class IngestService:
 
     def _cabinet(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         open_session = ledger.open_session(reader.id)
-        # A scan older than the session now open (re-sent late) belongs to the past: it is judged
-        # and recorded, but it neither ends the current session nor takes the cabinet over.
-        from_the_past = open_session is not None and scan.at < open_session.opened_at
+        last_read = ledger.last_read(reader.id)
+        # A scan older than the cabinet's newest read (re-sent late) belongs to the past: it is
+        # judged and recorded, but it neither ends the current session nor takes the cabinet over.
+        from_the_past = last_read is not None and scan.at < last_read[1]
         live = live_session(open_session, scan.at, self.idle)
         if open_session is not None and live is None and not from_the_past:
             ledger.end_session(reader.id, open_session.last_scan_at + self.idle, "timeout")
         identity = ledger.identify(scan.uid)
         # At a cabinet a repeat counts as the same tap only if nothing else was read in between:
         # the tag stayed at the antenna. Otherwise it is somebody bringing the item back.
-        still_there = ledger.last_uid(reader.id) == scan.uid
+        still_there = last_read is not None and last_read[0] == scan.uid
         outcome = decide_cabinet(identity, cabinet_id=reader.id, session=live,
                                  today=scan.at.astimezone(self.zone).date(),
                                  training_valid_days=self.settings.training_valid_days, at=scan.at,
@@ -112,14 +113,14 @@ class IngestService:
             ledger.touch_session(reader.id, scan.at)
         if outcome.duplicate_of is not None:
             return verdict
-        if outcome.ends_session and live is not None:
+        if outcome.ends_session and live is not None and not from_the_past:
             ledger.end_session(reader.id, scan.at, "next_card")
         if verdict.action == "session_open":
             assert isinstance(identity, StaffCard)
             if from_the_past:
-                assert open_session is not None
+                assert last_read is not None
                 ledger.record_past_session(reader.id, identity.person_id, scan.at,
-                                           min(open_session.opened_at, scan.at + self.idle), scan.id)
+                                           min(last_read[1], scan.at + self.idle), scan.id)
             else:
                 ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
         elif verdict.action == "checkout":

@@ -122,10 +122,14 @@ class IngestWorker:
         outcome = self._commit_with_retry(batch)
         if not outcome.committed:
             return  # stopped while the database was away: nothing is acked, the broker keeps it all
-        self._publish_decisions(outcome.answers)
-        for (site, reader), ids in outcome.acks.items():
-            for ack in protocol.pack_acks(ids):
-                self.link.publish(protocol.topic(site, reader, "ack"), protocol.encode(ack))
+        # Committed: from here nothing may raise, or the batch would be taken again.
+        try:
+            self._publish_decisions(outcome.answers)
+            for (site, reader), ids in outcome.acks.items():
+                for ack in protocol.pack_acks(ids):
+                    self.link.publish(protocol.topic(site, reader, "ack"), protocol.encode(ack))
+        except Exception:
+            log.exception("could not tell the readers about a committed batch; they will re-send")
         for msg in batch:
             if msg.qos:
                 self.link.ack(msg.mid, msg.qos, msg.connection)
@@ -166,6 +170,8 @@ class IngestWorker:
             return self._set_aside(batch[0])
         merged = _Outcome()
         for msg in sorted(batch, key=intake.event_time):
+            if self._stop.is_set():
+                return _Outcome(committed=False)
             merged.merge(self._commit_with_retry([msg]))
         return merged
 
@@ -173,13 +179,16 @@ class IngestWorker:
         """A valid message the server cannot apply is a server fault, not bad input: keep a copy for
         the manager to see, and do not ack it, so the reader keeps re-sending it until a fixed server
         records it."""
-        with unit_of_work(self.factory) as db:
-            seen = db.scalars(select(DeadLetter.id).where(
-                DeadLetter.reason == "processing_error", DeadLetter.topic == msg.topic,
-                DeadLetter.payload == msg.payload)).first()
-            if seen is None:
-                intake.dead_letter(db, msg, "processing_error",
-                                   "the server could not apply this message; see the server log")
+        try:
+            with unit_of_work(self.factory) as db:
+                seen = db.scalars(select(DeadLetter.id).where(
+                    DeadLetter.reason == "processing_error", DeadLetter.topic == msg.topic,
+                    DeadLetter.payload == msg.payload)).first()
+                if seen is None:
+                    intake.dead_letter(db, msg, "processing_error",
+                                       "the server could not apply this message; see the server log")
+        except Exception:  # not even a copy could be kept: the reader still has it
+            log.exception("could not keep a copy of a message the server cannot apply (%s)", msg.topic[:200])
         return _Outcome()
 
     def _commit(self, batch: list[Incoming]) -> _Outcome:

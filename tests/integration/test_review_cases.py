@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -145,3 +146,38 @@ def test_the_ingest_survives_a_read_only_database_and_records_the_scan_when_it_i
     assert cabinet.wait_acked(scan_id, timeout=30)
     assert office.ingest.worker.alive
     assert [s["id"] for s in office.get("/scans")] == [scan_id]
+
+
+def test_a_scan_whose_id_ends_in_a_newline_is_refused_and_the_ingest_goes_on(office):
+    """`$` in a Python pattern also matches before a final newline; such an id must not reach an ack."""
+    import paho.mqtt.client as mqtt
+
+    cabinet = office.cabinet
+    poison = json.dumps({"v": 1, "id": "abcdefgh\n", "uid": ALICE, "tech": "felica",
+                         "at": datetime.now(UTC).isoformat()}).encode()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="poison", protocol=mqtt.MQTTv311)
+    client.connect(office.ingest.link.host, office.ingest.link.port)
+    client.loop_start()
+    client.publish("mamori/v1/nerima/cabinet-1/scan", poison, qos=1).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()
+    decision = cabinet.wait_decision(cabinet.tap(ALICE), timeout=10)
+    assert decision is not None and decision.action == "session_open"
+    letters = office.get("/dead-letters")
+    assert [d["reason"] for d in letters] == ["invalid_payload"]
+
+
+def test_a_late_card_between_a_session_and_its_checkout_neither_ends_nor_takes_the_session(office):
+    cabinet = office.cabinet
+    now = datetime.now(UTC)
+    opened = cabinet.tap(ALICE, at=now - timedelta(seconds=40))
+    taken = cabinet.tap(FOLDER, tech="iso14443a", at=now - timedelta(seconds=10))
+    assert cabinet.wait_acked([opened, taken])
+    late = cabinet.tap(BOB, at=now - timedelta(seconds=30))  # read between the two, delivered after
+    assert cabinet.wait_acked(late)
+    back = cabinet.wait_decision(cabinet.tap(FOLDER, tech="iso14443a"))
+    assert back.action == "return"
+    [row] = office.get("/checkouts", state="returned")
+    assert row["person"]["name"] == row["returned_by"]["name"] == "佐藤 花子"
+    bob = [s for s in _sessions(office) if s.closed_reason == "superseded"]
+    assert len(bob) == 1
