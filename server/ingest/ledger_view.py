@@ -124,10 +124,12 @@ class BatchLedger:
         view._items = {uid: tuple(facts) for uid, *facts in run(_ITEMS, "uids", uids)}
         view._loans = {item_id: _Loan(checkout_id) for checkout_id, item_id in
                        run(_LOANS, "ids", [facts[0] for facts in view._items.values()])}
-        for badge, visit_id, state in run(_VISITS, "uids", list(view._badges)):
+        # Visits and who is inside matter only at the entrance.
+        at_entrance = {uid for _id, reader, uid, _at in scans if reader not in cabinets}
+        for badge, visit_id, state in run(_VISITS, "uids", [b for b in view._badges if b in at_entrance]):
             view._visits.setdefault(badge, (visit_id, state))
         view._inside = {person_id: kind == "entry" for person_id, kind in
-                        run(_INSIDE, "ids", [facts[0] for facts in view._staff.values()])}
+                        run(_INSIDE, "ids", [facts[0] for uid, facts in view._staff.items() if uid in at_entrance])}
         readers = list({reader for _id, reader, _uid, _at in scans})
         for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
                                                                     readers=readers, since=since):
