@@ -32,8 +32,6 @@ from server.ledger.models import DeadLetter
 
 log = logging.getLogger("mamori.ingest")
 
-__all__ = ["Incoming", "IngestWorker", "Link"]
-
 
 class Link(Protocol):
     """What the worker needs of the broker connection."""

@@ -9,9 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
 
-ITEM_KINDS = ("folder", "phone", "media", "laptop", "key")
-ITEM_STATUSES = ("active", "lost", "retired")
-
 
 class Item(Base):
     __tablename__ = "items"
