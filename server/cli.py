@@ -1,4 +1,4 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, demo."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create, demo, gateway."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(host=args.host, port=args.port, data_dir=args.data_dir)
 
 
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from gateway.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamori", description="mamori: visitor log and cabinet ledger from taps")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -113,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--data-dir", default="demo-data")
     demo.set_defaults(func=cmd_demo)
+
+    from gateway.cli import add_arguments
+
+    gateway = sub.add_parser("gateway", help="run one reader on a Raspberry Pi (needs the [gateway] extra)")
+    add_arguments(gateway)
+    gateway.set_defaults(func=cmd_gateway)
 
     return parser
 

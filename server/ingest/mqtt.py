@@ -49,8 +49,8 @@ class BrokerLink:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1, retain=False)
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain)
 
     def ack(self, mid: int, qos: int, connection: int) -> None:
         """PUBACK a committed message, on the connection that delivered it. After a reconnect the

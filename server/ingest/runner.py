@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 
+from server.allowlists.publisher import AllowlistPublisher
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
@@ -26,6 +28,9 @@ class Ingest:
             username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
         )
         self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max)
+        self.allowlists = AllowlistPublisher(
+            factory, self.link, clock, zone=settings.zone, training_valid_days=settings.training_valid_days,
+            valid_for=timedelta(hours=settings.allowlist_valid_h), check_every_s=settings.allowlist_check_s)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -39,9 +44,11 @@ class Ingest:
         gc.freeze()
         self.worker.start()
         self.link.start()
+        self.allowlists.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.allowlists.stop()
         self.link.stop()
         self.worker.stop()
         self.engine.dispose()

@@ -1,0 +1,45 @@
+"""The cabinet's own memory of who may open it when the server does not answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from gateway import protocol
+from gateway.outbox import Outbox
+
+log = logging.getLogger("mamori.gateway.allowlist")
+
+
+class OfflineAllowlist:
+    """The last allowlist the server published, kept on disk so it outlives a reboot."""
+
+    def __init__(self, outbox: Outbox):
+        self._outbox = outbox
+        self._lock = threading.Lock()
+        self._current: protocol.Allowlist | None = None
+        kept = outbox.kept("allowlist")
+        if kept is not None:
+            try:
+                self._current = protocol.decode(kept, protocol.Allowlist)
+            except protocol.ProtocolError:
+                log.warning("the kept allowlist is unreadable; waiting for the server's next one")
+
+    def update(self, allowlist: protocol.Allowlist) -> None:
+        with self._lock:
+            self._current = allowlist
+        self._outbox.keep("allowlist", protocol.encode(allowlist))
+        log.info("allowlist: %d cards until %s", len(allowlist.hashes), allowlist.until.isoformat())
+
+    def allows(self, uid: str, now: datetime) -> bool:
+        """True only for a card on an allowlist that has not expired (fail-secure otherwise)."""
+        with self._lock:
+            current = self._current
+        if current is None:
+            log.warning("no allowlist yet: the cabinet stays locked while the server does not answer")
+            return False
+        if now >= current.until:
+            log.warning("the allowlist expired at %s: the cabinet stays locked", current.until.isoformat())
+            return False
+        return protocol.allowlist_hash(current.salt, uid) in current.hashes

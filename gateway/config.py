@@ -1,0 +1,224 @@
+"""firmware_config/<reader>.yaml → pydantic models, one per section (extra="forbid").
+
+A bad file is refused with the file, the line and the field named, so the person at the Pi
+with a text editor knows what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gateway.protocol import NAME_PATTERN
+
+Technology = Literal["felica", "iso14443a", "iso14443b"]
+GpioPin = Annotated[int | str, Field(description="BCM pin number (17) or a gpiozero pin name ('GPIO17', 'BOARD11')")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrokerConfig(_Section):
+    url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://host:port, or mqtts://host:port for TLS")
+    username: str | None = Field(None, description="Broker user name; the ACL expects the reader id")
+    password_file: Path | None = Field(
+        None, description="File holding the broker password (one line); keep it readable by the gateway only")
+    ca_file: Path | None = Field(None, description="CA certificate that signed the broker's (mqtts:// only)")
+    client_cert: Path | None = Field(None, description="Client certificate for mutual TLS (mqtts:// only)")
+    client_key: Path | None = Field(None, description="Private key of client_cert")
+    keepalive_s: int = Field(15, ge=5, le=300, description="MQTT keepalive; the broker publishes the Last Will "
+                             "after 1.5 × this without a word from the reader")
+
+    @field_validator("url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if not re.fullmatch(r"mqtts?://[^/:\s]+(:\d{1,5})?/?", value):
+            raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_files_need_tls(self) -> BrokerConfig:
+        if not self.url.startswith("mqtts://") and (self.ca_file or self.client_cert or self.client_key):
+            raise ValueError("ca_file, client_cert and client_key need an mqtts:// url")
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key go together")
+        return self
+
+
+class NfcReaderConfig(_Section):
+    type: Literal["nfc"] = Field(description="An NFC reader driven by nfcpy (RC-S380, PN532, PN533, ACR122U)")
+    device: str = Field(
+        "usb", description="nfcpy device path: 'usb', 'usb:054c:06c1' (RC-S380), 'tty:AMA0:pn532', 'udp:host:port'")
+    technologies: list[Technology] = Field(
+        ["felica", "iso14443a"], min_length=1,
+        description="What to poll for: felica (FeliCa staff badges), iso14443a (NTAG/MIFARE stickers), iso14443b")
+    interval_s: float = Field(
+        0.05, ge=0.0, le=2.0,
+        description="Pause between polling rounds; nfcpy's default 0.5 s makes a tap wait ~250 ms on average")
+    removal_check_s: float = Field(
+        0.1, gt=0.0, le=2.0, description="How often a card left on the reader is checked for removal")
+
+
+class Rdm6300ReaderConfig(_Section):
+    type: Literal["rdm6300"] = Field(description="An RDM6300 125 kHz (EM4100) module on a serial port")
+    port: str = Field("/dev/serial0", description="Serial device, e.g. /dev/serial0 (the Pi's UART) or /dev/ttyUSB0")
+    baudrate: int = Field(9600, description="The RDM6300 speaks 9600 8N1")
+    gone_after_s: float = Field(
+        0.5, gt=0.0, le=5.0,
+        description="The module repeats a fob's frame while it stays; this long without a frame means it left")
+
+
+CardReaderConfig = Annotated[NfcReaderConfig | Rdm6300ReaderConfig, Field(discriminator="type")]
+
+
+class OutboxConfig(_Section):
+    path: Path = Field(Path("/var/lib/mamori-gateway/outbox.sqlite3"),
+                       description="SQLite file that keeps every scan and event until the server acknowledges it")
+    resend_after_s: float = Field(30.0, gt=0, le=3600,
+                                  description="Re-send what the server has not acknowledged after this long")
+
+
+class LockConfig(_Section):
+    pin: GpioPin = Field(description="Relay that drives the lock")
+    active_high: bool = Field(True, description="false for the common relay boards that switch on a low pin")
+    local_unlock_s: int = Field(5, ge=1, le=60, description="How long the exit button opens the lock")
+
+
+class IndicatorConfig(_Section):
+    green_led: GpioPin | None = Field(None, description="Green LED: accepted / unlocked")
+    red_led: GpioPin | None = Field(None, description="Red LED: denied, or an error")
+    buzzer: GpioPin | None = Field(None, description="Active buzzer")
+
+
+class InputPin(_Section):
+    pin: GpioPin = Field(description="Input pin")
+    pull_up: bool = Field(True, description="Use the internal pull-up (switch to ground)")
+    bounce_s: float = Field(0.05, ge=0.0, le=1.0, description="Debounce time")
+
+
+class DoorInputConfig(InputPin):
+    closed_when_pressed: bool = Field(
+        True, description="true when the reed switch closes the circuit while the door is shut (the usual wiring)")
+
+
+class InputsConfig(_Section):
+    door: DoorInputConfig | None = Field(None, description="Reed switch on the door: door_open / door_closed events")
+    exit_button: InputPin | None = Field(None, description="Exit button: exit_button event and a local unlock")
+    tamper: InputPin | None = Field(None, description="Tamper switch: a tamper event when the case is opened")
+
+
+class GatewayConfig(_Section):
+    site: str = Field(description="Site name in the topic, e.g. nerima")
+    reader: str = Field(description="This reader's id as registered on the server, e.g. cabinet-1")
+    role: Literal["entrance", "cabinet"] = Field(description="entrance (visitor log) or cabinet (locked cabinet)")
+    broker: BrokerConfig = Field(default_factory=BrokerConfig, description="MQTT broker")
+    card_reader: CardReaderConfig = Field(description="The NFC or 125 kHz reader")
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable queue on the Pi's disk")
+    lock: LockConfig | None = Field(None, description="Lock relay (cabinet readers, or an entrance door)")
+    indicators: IndicatorConfig = Field(default_factory=IndicatorConfig, description="LEDs and buzzer")
+    inputs: InputsConfig = Field(default_factory=InputsConfig, description="Door, exit button and tamper inputs")
+    pin_factory: Literal["lgpio", "rpigpio", "pigpio", "native", "mock"] | None = Field(
+        None, description="gpiozero pin library; empty picks the best one installed (mock: no hardware, for tests)")
+    decision_wait_s: float = Field(
+        1.5, gt=0, le=5, description="How long to wait for the server's decision before deciding alone")
+    status_interval_s: float = Field(60, ge=5, le=3600, description="How often the retained status is refreshed")
+
+    @field_validator("site", "reader")
+    @classmethod
+    def _topic_name(cls, value: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, value):
+            raise ValueError("use 1-32 lower-case letters, digits and '-', starting with a letter or digit")
+        return value
+
+    @model_validator(mode="after")
+    def _cabinet_has_a_lock(self) -> GatewayConfig:
+        if self.role == "cabinet" and self.lock is None:
+            raise ValueError("a cabinet reader needs a lock: section (the relay pin)")
+        return self
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the line and the field."""
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a config file with both is a mistake."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"key {key!r} appears twice (first on line {seen[key] + 1})",
+                    problem_mark=key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    """Read and validate one reader's YAML file, or raise `ConfigError` naming file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file must be UTF-8 text") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, name: str = "<config>") -> GatewayConfig:
+    try:
+        root = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{name}{line}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}:1: the file must be a mapping of keys (site:, reader:, role:, …)")
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(err, root, name) for err in exc.errors(include_url=False))) from None
+
+
+def _describe(err: dict, root: yaml.Node | None, name: str) -> str:
+    # pydantic puts the discriminator's value in the location ("card_reader.nfc.device"); a person
+    # reading the file sees "card_reader.device".
+    loc = [part for part in err["loc"] if part not in ("nfc", "rdm6300") or err["loc"][0] != "card_reader"]
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    line = _line_of(root, loc)
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (misspelt? see docs/firmware_config.md)"
+    return f"{name}:{line}: {field}: {message}"
+
+
+def _line_of(node: yaml.Node | None, loc: list) -> int:
+    """The line of the deepest node on `loc` that exists in the file (1-based)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -1,0 +1,131 @@
+"""The durable outbox: every scan and event on the Pi's own disk until the server's `ack` names it.
+
+A broker's PUBACK is not delivery (a broker restarted without persistence forgets), so a message
+leaves only on the server's ack. SQLite with `synchronous=FULL`: when `put` returns, the scan
+survives `kill -9` and a pulled plug. The file also keeps the last allowlist, so a cabinet
+rebooted while the network is down can still decide alone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      TEXT NOT NULL UNIQUE,
+    channel TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    put_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kept (
+    name    TEXT PRIMARY KEY,
+    payload BLOB NOT NULL
+);
+"""
+
+
+class OutboxError(RuntimeError):
+    """The outbox cannot keep a message; the reader must signal an error, not pretend it recorded."""
+
+
+class OutboxFull(OutboxError):
+    """The disk is full."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    id: str
+    channel: str  # "scan" or "event"
+    payload: bytes
+
+
+class Outbox:
+    """A queue of scans and events waiting for the server's ack. Safe to share between threads."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._count = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
+        self._sent_at: dict[str, float] = {}  # id -> monotonic time of the last send; memory only
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def put(self, msg_id: str, channel: str, payload: bytes) -> None:
+        """Keep one message; returns only once it is on disk."""
+        try:
+            with self._lock:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO pending (id, channel, payload, put_at) VALUES (?, ?, ?, ?)",
+                    (msg_id, channel, payload, time.time()))
+                self._count += cur.rowcount
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc):
+                raise OutboxFull(f"the outbox disk is full ({self.path}): free space on the Pi") from exc
+            raise OutboxError(f"the outbox at {self.path} cannot be written: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise OutboxError(f"the outbox at {self.path} cannot be written: {exc}") from exc
+
+    def acknowledge(self, ids: Iterable[str]) -> int:
+        """Forget the messages the server has committed; returns how many were still here."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self._lock:
+            removed = 0
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                removed += self._db.execute(f"DELETE FROM pending WHERE id IN ({marks})", chunk).rowcount
+            self._count -= removed
+            for msg_id in ids:
+                self._sent_at.pop(msg_id, None)
+        return removed
+
+    def mark_sent(self, ids: Iterable[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for msg_id in ids:
+                self._sent_at[msg_id] = now
+
+    def all(self, limit: int | None = None) -> list[Pending]:
+        """Everything waiting, oldest first (what a reconnect re-sends)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, channel, payload FROM pending ORDER BY seq LIMIT ?", (-1 if limit is None else limit,))
+            return [Pending(i, c, bytes(p)) for i, c, p in rows]
+
+    def due(self, resend_after: float) -> list[Pending]:
+        """What was sent more than `resend_after` seconds ago (or never) and is still not acked."""
+        now = time.monotonic()
+        with self._lock:
+            rows = self._db.execute("SELECT id, channel, payload FROM pending ORDER BY seq").fetchall()
+            return [Pending(i, c, bytes(p)) for i, c, p in rows
+                    if now - self._sent_at.get(i, float("-inf")) >= resend_after]
+
+    # ------------------------------------------------------------ kept values (the allowlist)
+
+    def keep(self, name: str, payload: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO kept (name, payload) VALUES (?, ?) "
+                             "ON CONFLICT (name) DO UPDATE SET payload = excluded.payload", (name, payload))
+
+    def kept(self, name: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM kept WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0]) if row else None

@@ -1,0 +1,106 @@
+"""Each cabinet's retained allowlist: the cards that may open it while the server does not answer.
+
+Checked every few seconds against the database, so a change from any path (the API, the
+command line, a page, midnight ending someone's training) reaches the cabinets without each
+path having to remember to say so. Republished when the set changes, daily, and after every
+reconnect to the broker (a broker restarted without persistence forgets retained messages).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway import protocol
+from server.clock import Clock
+from server.domain.cabinet import training_current
+from server.ingest.mqtt import BrokerLink
+from server.people.models import Card, Person
+from server.readers.models import Reader
+
+log = logging.getLogger("mamori.allowlist")
+
+REPUBLISH_EVERY = timedelta(hours=24)
+# {"v":1,"salt":"<32>","hashes":[],"until":"2026-11-28T09:00:00.000+09:00"} is ~95 bytes; a hash costs 67.
+MAX_HASHES = (protocol.MAX_PAYLOAD_BYTES - 120) // 67
+
+
+def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: int) -> list[str]:
+    """Cards of active key holders whose training stays current until the allowlist expires."""
+    rows = db.execute(
+        select(Card.uid, Person.training_on)
+        .join(Person, Person.id == Card.person_id)
+        .where(Card.active, Person.active, Person.key_holder)
+        .order_by(Person.training_on.desc(), Card.uid)
+    ).all()
+    return [uid for uid, trained in rows
+            if training_current(trained, today, training_valid_days)
+            and training_current(trained, until, training_valid_days)]
+
+
+def build_allowlist(uids: list[str], until: datetime) -> protocol.Allowlist:
+    """Salted hashes, so a stolen reader does not leak card numbers; a fresh salt each time."""
+    salt = secrets.token_hex(16)
+    hashes = sorted(protocol.allowlist_hash(salt, uid) for uid in uids)
+    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until)
+
+
+class AllowlistPublisher:
+    def __init__(self, factory: sessionmaker[Session], link: BrokerLink, clock: Clock, *, zone: ZoneInfo,
+                 training_valid_days: int, valid_for: timedelta, check_every_s: float):
+        self.factory, self.link, self.clock, self.zone = factory, link, clock, zone
+        self.training_valid_days = training_valid_days
+        self.valid_for = valid_for
+        self.check_every_s = check_every_s
+        self._published: dict[str, tuple[frozenset[str], datetime, int]] = {}  # reader -> (uids, at, connection)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="allowlists", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.publish_due()
+            except Exception:  # the database may be away; the next round tries again
+                log.exception("could not check the cabinet allowlists")
+            self._stop.wait(self.check_every_s)
+
+    def publish_due(self) -> int:
+        """Publish every cabinet's allowlist that changed, is a day old, or predates a reconnect."""
+        if not self.link.connected:
+            return 0
+        now = self.clock()
+        until = now + self.valid_for
+        with self.factory() as db:
+            cabinets = db.execute(select(Reader.id, Reader.site).where(Reader.role == "cabinet")).all()
+            uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
+                                training_valid_days=self.training_valid_days)
+        if len(uids) > MAX_HASHES:
+            log.error("%d key holders, but an allowlist carries at most %d within the contract's 2 KiB: "
+                      "the %d with the oldest training cannot open a cabinet while the server is away",
+                      len(uids), MAX_HASHES, len(uids) - MAX_HASHES)
+            uids = uids[:MAX_HASHES]
+        wanted = frozenset(uids)
+        published = 0
+        for reader_id, site in cabinets:
+            last = self._published.get(reader_id)
+            if last and last[0] == wanted and last[2] == self.link.connection and now - last[1] < REPUBLISH_EVERY:
+                continue
+            allowlist = build_allowlist(uids, until.astimezone(self.zone))
+            self.link.publish(protocol.topic(site, reader_id, "allowlist"), protocol.encode(allowlist), retain=True)
+            self._published[reader_id] = (wanted, now, self.link.connection)
+            log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
+            published += 1
+        return published
