@@ -1,4 +1,4 @@
-"""`/api/v1/scans` and `/api/v1/dead-letters`: every tap, and every payload refused."""
+"""`/api/v1/scans`, `/api/v1/reader-events` and `/api/v1/dead-letters`: every tap, door event and refused payload."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import OfficeTime, Out
-from server.ledger.models import DeadLetter, ScanRecord
+from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
 
 router = APIRouter(tags=["ledger"])
 
@@ -34,6 +34,25 @@ def list_scans(db: Db, page: Paging, reader: str | None = None) -> list[ScanReco
     query = select(ScanRecord).order_by(ScanRecord.at.desc(), ScanRecord.id)
     if reader:
         query = query.where(ScanRecord.reader_id == reader)
+    return list(db.scalars(query.limit(page.limit).offset(page.offset)))
+
+
+class ReaderEventOut(Out):
+    id: str
+    reader_id: str
+    type: str
+    at: OfficeTime
+    received_at: OfficeTime
+    scan_id: str | None
+
+
+@router.get("/reader-events", response_model=list[ReaderEventOut], dependencies=[Depends(require(*READ))])
+def list_reader_events(db: Db, page: Paging, reader: str | None = None, type: str | None = None) -> list[ReaderEvent]:
+    query = select(ReaderEvent).order_by(ReaderEvent.at.desc(), ReaderEvent.id)
+    if reader:
+        query = query.where(ReaderEvent.reader_id == reader)
+    if type:
+        query = query.where(ReaderEvent.type == type)
     return list(db.scalars(query.limit(page.limit).offset(page.offset)))
 
 

@@ -57,11 +57,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/checkouts"): EVERYONE,
     ("GET", "/api/v1/alerts"): EVERYONE,
     ("GET", "/api/v1/scans"): EVERYONE,
+    ("GET", "/api/v1/reader-events"): EVERYONE,
     ("GET", "/api/v1/dead-letters"): OVERSIGHT,
 }
 
 LISTS = ["/readers", "/people", "/visitor-badges", "/items", "/visits", "/presence", "/checkouts",
-         "/alerts", "/scans", "/dead-letters"]
+         "/alerts", "/scans", "/reader-events", "/dead-letters"]
 PAGED_LISTS = [path for path in LISTS if path != "/presence"]  # the roll call is never cut short
 
 
