@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import yaml
 
+from gateway import protocol
 from gateway.config import GatewayConfig, parse_config
+from tests.support.office import SITE
 
 SHIPPED = Path(__file__).resolve().parents[2] / "firmware_config"
 LOCK_PIN, GREEN_PIN, RED_PIN, BUZZER_PIN, DOOR_PIN, EXIT_PIN, TAMPER_PIN = 17, 22, 27, 18, 23, 24, 25
@@ -32,3 +36,39 @@ def config_for(shipped: str, workdir: Path, **kwargs) -> GatewayConfig:
 
 def rdm6300(port: str) -> dict:
     return {"type": "rdm6300", "port": port, "gone_after_s": 0.3}
+
+
+STAFF = "0A00112233"  # 125 kHz staff fobs (EM4100: 10 hex digits)
+OTHER_STAFF = "0A00445566"
+FOLDER = "0B00000001"
+
+
+def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
+    """Poll until `predicate()` is truthy and return it, or fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def lock_open(gateway) -> bool:
+    return bool(gateway.outputs.lock.is_active)
+
+
+def rises(pin) -> int:
+    """How many times a mock pin went high (gpiozero's MockPin keeps its history)."""
+    states = [s.state for s in pin.states]
+    return sum(1 for before, after in zip(states, states[1:]) if not before and after)
+
+
+def server_publish(broker, reader: str, channel: str, payload: bytes, *, retain: bool = False) -> None:
+    """Publish as the server would (the test broker has no ACL)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-server-side")
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    client.publish(protocol.topic(SITE, reader, channel), payload, qos=1, retain=retain).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()

@@ -6,104 +6,28 @@ The RDM6300 is a pty (the real pyserial reader reads it); the pins are gpiozero'
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-import paho.mqtt.client as mqtt
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 from gateway import protocol
 from gateway.app import Gateway
-from tests.support.gateway import BUZZER_PIN, DOOR_PIN, LOCK_PIN, RED_PIN, TAMPER_PIN, config_for, rdm6300
-from tests.support.office import SITE, Office
-from tests.support.rdm6300 import FobField
+from tests.support.gateway import (
+    BUZZER_PIN,
+    DOOR_PIN,
+    FOLDER,
+    LOCK_PIN,
+    OTHER_STAFF,
+    RED_PIN,
+    STAFF,
+    TAMPER_PIN,
+    lock_open,
+    rises,
+    server_publish,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
-
-STAFF = "0A00112233"
-OTHER_STAFF = "0A00445566"
-FOLDER = "0B00000001"
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def database_url(tmp_path):
-    # The gateway does not care which database the server uses; the server's own tests cover both.
-    return f"sqlite:///{tmp_path / 'mamori.db'}"
-
-
-@pytest.fixture
-def pins():
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = None
-
-
-@pytest.fixture
-def fobs():
-    field = FobField()
-    yield field
-    field.close()
-
-
-@pytest.fixture
-def office(database_url, broker):
-    with Office(database_url, broker.url, unlock_s=1, allowlist_check_s=0.2) as office:
-        office.wait_connected()
-        office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "保管庫"})
-        office.add_person("調査 花子", STAFF, key_holder=True, training_on=date.today() - timedelta(days=30))
-        office.add_person("調査 次郎", OTHER_STAFF, key_holder=False)
-        office.add_item("ケースファイル 2026-0001", "folder", FOLDER, "cabinet-1", case="2026-0001")
-        yield office
-
-
-@pytest.fixture
-def make_gateway(tmp_path, broker, fobs, pins):
-    started: list[Gateway] = []
-
-    def make(**changes) -> Gateway:
-        config = config_for("cabinet.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port),
-                            **changes)
-        gateway = Gateway(config).start()
-        started.append(gateway)
-        wait_for(gateway.publisher.connected.is_set, what="the gateway to reach the broker")
-        # A frame written before the reader opens its port is lost, as with a real module.
-        wait_for(lambda: gateway.reader is not None and gateway.reader._port is not None, what="the serial port")
-        return gateway
-
-    yield make
-    for gateway in started:
-        gateway.stop()
-
-
-def lock_open(gateway: Gateway) -> bool:
-    return bool(gateway.outputs.lock.is_active)
-
-
-def rises(pin) -> int:
-    """How many times a mock pin went high (gpiozero's MockPin keeps its history)."""
-    states = [s.state for s in pin.states]
-    return sum(1 for before, after in zip(states, states[1:]) if not before and after)
-
-
-def server_publish(broker, channel: str, payload: bytes, *, retain: bool = False) -> None:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-server-side")
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-    client.publish(protocol.topic(SITE, "cabinet-1", channel), payload, qos=1, retain=retain).wait_for_publish(5)
-    client.disconnect()
-    client.loop_stop()
 
 
 def test_key_holder_tap_opens_the_relay_for_unlock_s_then_it_closes(office, make_gateway, fobs, pins):
@@ -175,11 +99,11 @@ def test_a_decision_for_another_scan_or_older_than_10_s_opens_nothing(broker, ma
     fobs.tap(STAFF)
     scan = waiting_scan(gateway)
     now = datetime.now().astimezone()
-    server_publish(broker, "decision", decision("01OTHERSCAN0000000000000000", now))
-    server_publish(broker, "decision", decision(scan.id, now - timedelta(seconds=11)))
+    server_publish(broker, "cabinet-1", "decision", decision("01OTHERSCAN0000000000000000", now))
+    server_publish(broker, "cabinet-1", "decision", decision(scan.id, now - timedelta(seconds=11)))
     time.sleep(0.3)
     assert not lock_open(gateway)
-    server_publish(broker, "decision", decision(scan.id, datetime.now().astimezone()))
+    server_publish(broker, "cabinet-1", "decision", decision(scan.id, datetime.now().astimezone()))
     wait_for(lambda: lock_open(gateway), timeout=2, what="the right, fresh decision to open the lock")
 
 
@@ -194,24 +118,24 @@ def command(at: datetime, command_id: str = "01COMMAND000000000000000001", unloc
 def test_a_remote_unlock_opens_for_its_seconds_once(broker, make_gateway):
     gateway = make_gateway()
     payload = command(datetime.now().astimezone())
-    server_publish(broker, "command", payload)
+    server_publish(broker, "cabinet-1", "command", payload)
     wait_for(lambda: lock_open(gateway), timeout=2, what="the remote unlock")
     wait_for(lambda: not lock_open(gateway), timeout=3, what="the lock to close again")
-    server_publish(broker, "command", payload)  # the same command delivered again
+    server_publish(broker, "cabinet-1", "command", payload)  # the same command delivered again
     time.sleep(0.3)
     assert not lock_open(gateway)
 
 
 def test_an_old_remote_unlock_opens_nothing(broker, make_gateway):
     gateway = make_gateway()
-    server_publish(broker, "command", command(datetime.now().astimezone() - timedelta(seconds=11)))
+    server_publish(broker, "cabinet-1", "command", command(datetime.now().astimezone() - timedelta(seconds=11)))
     time.sleep(0.5)
     assert not lock_open(gateway)
 
 
 def test_a_retained_remote_unlock_waiting_on_the_broker_is_not_obeyed_at_connect(broker, make_gateway):
     # Something published the unlock retained; every reconnect would hand it over again.
-    server_publish(broker, "command", command(datetime.now().astimezone()), retain=True)
+    server_publish(broker, "cabinet-1", "command", command(datetime.now().astimezone()), retain=True)
     gateway = make_gateway()
     time.sleep(0.5)
     assert not lock_open(gateway)
