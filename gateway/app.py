@@ -123,6 +123,7 @@ class Gateway:
             self._waiter = waiter
         self._send(scan.id, "scan", protocol.encode(scan))
         self._taps.put(waiter)
+        log.debug("scan %s kept and sent (%d waiting for the server's ack)", scan.id, len(self.outbox))
 
     def _answer_taps(self) -> None:
         while not self._stop.is_set():
@@ -170,9 +171,9 @@ class Gateway:
             return
         if self.allowlist.allows(scan.uid, self.clock()):
             log.warning("no decision within %s s: opened on the allowlist", self.config.decision_wait_s)
+            self.on_event("offline_unlock", scan=scan.id)  # on disk before the door opens
             self.outputs.unlock(self.config.lock.local_unlock_s)
             self.outputs.signal("unlock")
-            self.on_event("offline_unlock", scan=scan.id)
         else:
             log.warning("no decision within %s s and the card is not on a valid allowlist: stays locked",
                         self.config.decision_wait_s)

@@ -1,0 +1,148 @@
+"""Every tap the reader kept reaches the ledger exactly once: through kill -9 and a forgetful broker."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gateway.app import Gateway
+from tests.integration.gateway.conftest import wait_for_serial
+from tests.support.gateway import config_for, derived_yaml, rdm6300, wait_for
+from tests.support.office import SITE, Office
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def fob(n: int) -> str:
+    return f"C0{n:08X}"
+
+
+def ledger(database_url: str) -> list[tuple[str, str]]:
+    engine = create_engine(database_url)
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT id, uid FROM scans WHERE reader_id = 'entrance'")).all()
+    engine.dispose()
+    return [(r[0], r[1]) for r in rows]
+
+
+def outbox_size(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT count(*) FROM pending").fetchone()[0]
+
+
+def stream(fobs, numbers, gap_s: float = 0.005) -> None:
+    for n in numbers:
+        fobs.tap(fob(n))
+        time.sleep(gap_s)
+
+
+class GatewayProcess:
+    """`python -m gateway --config …` in its own process, its log collected line by line."""
+
+    def __init__(self, config: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "--config", str(config), "-v"], cwd=ROOT,
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def logged(self, pattern: str) -> list[str]:
+        return [m.group(1) for line in list(self.lines) if (m := re.search(pattern, line))]
+
+    def kept(self) -> list[str]:
+        return self.logged(r"scan (\w+) kept and sent")
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._reader.join(5)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self._reader.join(5)
+
+
+@pytest.fixture
+def entrance(office):
+    office.post("/readers", {"id": "entrance", "site": SITE, "role": "entrance", "name": "受付"})
+
+
+def test_a_gateway_killed_mid_stream_and_restarted_loses_and_repeats_nothing(
+        office, entrance, broker, fobs, tmp_path):
+    config = derived_yaml("entrance.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port))
+    outbox = tmp_path / "entrance-outbox.sqlite3"
+
+    first = GatewayProcess(config)
+    wait_for(lambda: first.logged(r"(RDM6300 on)"), what="the first gateway to open the serial port")
+    stream(fobs, range(0, 150))
+    wait_for(lambda: len(first.kept()) >= 140, what="the first gateway to keep most of the stream")
+    first.kill()  # in the middle: scans kept, some sent, some acked, some not
+    kept_before = first.kept()
+
+    second = GatewayProcess(config)
+    try:
+        wait_for(lambda: second.logged(r"(RDM6300 on)"), what="the restarted gateway")
+        stream(fobs, range(150, 300))
+        wait_for(lambda: len(second.kept()) >= 140, what="the second stream to be kept")
+        time.sleep(0.5)  # the last frames
+        wait_for(lambda: outbox_size(outbox) == 0, timeout=60, what="every kept scan to be acknowledged")
+    finally:
+        second.stop()
+
+    rows = ledger(office.database_url)
+    ids = {scan_id for scan_id, _ in rows}
+    uids = [uid for _, uid in rows]
+    assert len(uids) == len(set(uids)), "a tap reached the ledger twice"
+    assert set(kept_before) | set(second.kept()) <= ids, "a kept scan never reached the ledger"
+    assert set(uids) <= {fob(n) for n in range(300)}
+    assert len(rows) >= 280  # only frames written while no gateway ran may go unseen
+
+
+@pytest.fixture
+def forgetful_broker(broker):
+    broker.restart(persistence=False)
+    return broker
+
+
+def test_a_broker_restarted_without_persistence_loses_nothing(
+        forgetful_broker, database_url, fobs, pins, tmp_path):
+    broker = forgetful_broker
+    with Office(database_url, broker.url) as office:
+        office.wait_connected()
+        office.post("/readers", {"id": "entrance", "site": SITE, "role": "entrance", "name": "受付"})
+        config = config_for("entrance.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port))
+        gateway = Gateway(config).start()
+        try:
+            wait_for(gateway.publisher.connected.is_set, what="the gateway to reach the broker")
+            wait_for_serial(gateway)
+            stream(fobs, range(0, 100))
+            broker.stop()  # scans in flight, in the broker's queues and in the outbox: the broker forgets its share
+            stream(fobs, range(100, 200))
+            time.sleep(2)
+            assert len(gateway.outbox) >= 100
+            broker.start()
+            wait_for(lambda: len(gateway.outbox) == 0, timeout=60, what="the outbox to drain after the broker is back")
+        finally:
+            gateway.stop()
+
+    uids = [uid for _, uid in ledger(database_url)]
+    assert sorted(uids) == [fob(n) for n in range(200)]
