@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 
 from gateway import protocol
-from gateway.outbox import Outbox
+from gateway.outbox import Outbox, OutboxError
 
 log = logging.getLogger("mamori.gateway.allowlist")
 
@@ -29,7 +29,10 @@ class OfflineAllowlist:
     def update(self, allowlist: protocol.Allowlist) -> None:
         with self._lock:
             self._current = allowlist
-        self._outbox.keep("allowlist", protocol.encode(allowlist))
+        try:
+            self._outbox.keep("allowlist", protocol.encode(allowlist))
+        except OutboxError as exc:
+            log.error("%s: the new allowlist is used but would not outlive a restart", exc)
         log.info("allowlist: %d cards until %s", len(allowlist.hashes), allowlist.until.isoformat())
 
     def allows(self, uid: str, now: datetime) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +69,16 @@ class Outbox:
 
     def put(self, msg_id: str, channel: str, payload: bytes) -> None:
         """Keep one message; returns only once it is on disk."""
+        with self._lock, self._writing():
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO pending (id, channel, payload, put_at) VALUES (?, ?, ?, ?)",
+                (msg_id, channel, payload, time.time()))
+            self._count += cur.rowcount
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
         try:
-            with self._lock:
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO pending (id, channel, payload, put_at) VALUES (?, ?, ?, ?)",
-                    (msg_id, channel, payload, time.time()))
-                self._count += cur.rowcount
+            yield
         except sqlite3.OperationalError as exc:
             if "full" in str(exc):
                 raise OutboxFull(f"the outbox disk is full ({self.path}): free space on the Pi") from exc
@@ -121,7 +126,7 @@ class Outbox:
     # ------------------------------------------------------------ kept values (the allowlist)
 
     def keep(self, name: str, payload: bytes) -> None:
-        with self._lock:
+        with self._lock, self._writing():
             self._db.execute("INSERT INTO kept (name, payload) VALUES (?, ?) "
                              "ON CONFLICT (name) DO UPDATE SET payload = excluded.payload", (name, payload))
 

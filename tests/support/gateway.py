@@ -72,3 +72,33 @@ def server_publish(broker, reader: str, channel: str, payload: bytes, *, retain:
     client.publish(protocol.topic(SITE, reader, channel), payload, qos=1, retain=retain).wait_for_publish(5)
     client.disconnect()
     client.loop_stop()
+
+
+class TopicWatcher:
+    """Records what one reader's topic carries, as a reader or the server would receive it."""
+
+    def __init__(self, broker, reader: str, channel: str, model):
+        self.received: list = []
+        self.model = model
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-watch-{reader}-{channel}")
+        self.client.on_message = lambda _c, _u, msg: self.received.append(protocol.decode(msg.payload, model))
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.subscribe(protocol.topic(SITE, reader, channel), qos=1)
+        self.client.loop_start()
+
+    def latest(self):
+        return self.received[-1] if self.received else None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def restart_ingest(office) -> None:
+    """Start the server's MQTT half again after a test stopped it."""
+    from server.ingest.runner import Ingest
+
+    ingest = Ingest(office.settings)
+    ingest.start()
+    office.app.state.ingest = ingest
+    office.wait_connected()

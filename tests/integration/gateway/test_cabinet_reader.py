@@ -5,6 +5,8 @@ The RDM6300 is a pty (the real pyserial reader reads it); the pins are gpiozero'
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from datetime import datetime, timedelta
 
@@ -15,13 +17,16 @@ from gateway.app import Gateway
 from tests.support.gateway import (
     BUZZER_PIN,
     DOOR_PIN,
+    EXIT_PIN,
     FOLDER,
     LOCK_PIN,
     OTHER_STAFF,
     RED_PIN,
     STAFF,
     TAMPER_PIN,
+    TopicWatcher,
     lock_open,
+    restart_ingest,
     rises,
     server_publish,
     wait_for,
@@ -139,3 +144,54 @@ def test_a_retained_remote_unlock_waiting_on_the_broker_is_not_obeyed_at_connect
     gateway = make_gateway()
     time.sleep(0.5)
     assert not lock_open(gateway)
+
+
+# ---------------------------------------------------------------- the reader's own inputs and faults
+
+
+def test_the_exit_button_opens_locally_and_is_recorded(office, make_gateway, pins):
+    gateway = make_gateway(inputs={"exit_button": {"pin": EXIT_PIN}})
+    button = pins.pin(EXIT_PIN)
+    button.drive_low()  # pressed (pull-up: a press pulls the pin to ground)
+    wait_for(lambda: lock_open(gateway), timeout=1, what="the local unlock")
+    button.drive_high()
+    events = wait_for(lambda: office.get("/reader-events", type="exit_button"), what="the exit_button event")
+    assert len(events) == 1
+
+
+def test_a_disk_filled_during_a_long_outage_makes_a_tap_signal_an_error(broker, make_gateway, fobs, pins):
+    gateway = make_gateway()
+    broker.stop()  # the outage: nothing is sent, the outbox only grows
+    wait_for(lambda: not gateway.publisher.connected.is_set(), what="the gateway to notice")
+    db = gateway.outbox._db  # a disk full to SQLite: the file may not grow, and no page has room left
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 4}")
+    for size in (1000, 100, 10, 1):
+        with contextlib.suppress(sqlite3.OperationalError):
+            for n in range(10_000):
+                db.execute("INSERT INTO pending (id, channel, payload, put_at) VALUES (?, 'event', zeroblob(?), 0)",
+                           (f"ballast-{size}-{n}", size))
+    before = db.execute("SELECT count(*) FROM pending").fetchone()[0]
+
+    fobs.tap(STAFF)
+    wait_for(lambda: rises(pins.pin(RED_PIN)) == 1 and rises(pins.pin(BUZZER_PIN)) == 1, timeout=2,
+             what="the error signal")
+    time.sleep(0.2)
+    assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == before
+    assert not lock_open(gateway)
+
+
+def test_the_status_tells_how_many_scans_wait_and_when_the_server_has_them_all(office, broker, make_gateway, fobs):
+    gateway = make_gateway(status_interval_s=5)
+    statuses = TopicWatcher(broker, "cabinet-1", "status", protocol.Status)
+    try:
+        office.ingest.stop()  # the server hears nothing, so nothing is acknowledged
+        fobs.tap(OTHER_STAFF)
+        fobs.tap(FOLDER)
+        wait_for(lambda: any(s.queued == 2 for s in statuses.received), timeout=8, what="a status with 2 queued")
+        restart_ingest(office)
+        wait_for(lambda: statuses.received[-1].queued == 0, timeout=10, what="a status with nothing queued")
+        reader = next(r for r in office.get("/readers") if r["id"] == "cabinet-1")
+        assert (reader["online"], reader["queued"]) == (True, 0)
+        assert len(gateway.outbox) == 0
+    finally:
+        statuses.close()

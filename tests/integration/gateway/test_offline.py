@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date, datetime, timedelta
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from gateway import protocol
 from gateway.app import Gateway
-from server.ingest.runner import Ingest
 from tests.integration.gateway.conftest import wait_for_serial
 from tests.support.gateway import (
     OTHER_STAFF,
     RED_PIN,
     STAFF,
+    TopicWatcher,
     config_for,
     lock_open,
     rdm6300,
+    restart_ingest,
     rises,
     server_publish,
     wait_for,
 )
-from tests.support.office import SITE
 
 pytestmark = pytest.mark.integration
 
 
 def stop_server(office) -> None:
     office.ingest.stop()
-
-
-def start_server(office) -> None:
-    ingest = Ingest(office.settings)
-    ingest.start()
-    office.app.state.ingest = ingest
-    office.wait_connected()
 
 
 def has_allowlist(gateway: Gateway) -> bool:
@@ -56,7 +47,7 @@ def test_server_away_a_key_holder_opens_on_the_allowlist_and_the_ledger_learns_i
     assert time.monotonic() - tapped >= 1.4  # it waited for the server first
     scan = protocol.decode(gateway.outbox.all()[0].payload, protocol.Scan)
 
-    start_server(office)
+    restart_ingest(office)
     events = wait_for(lambda: office.get("/reader-events", type="offline_unlock"), what="the offline_unlock event")
     assert events[0]["scan_id"] == scan.id
     scans = wait_for(lambda: office.get("/scans", reader="cabinet-1"), what="the scan")
@@ -109,63 +100,39 @@ def test_a_cabinet_restarted_while_the_network_is_down_keeps_its_allowlist(
 # ---------------------------------------------------------------- the server's side
 
 
-class AllowlistWatcher:
-    """Subscribes to a cabinet's allowlist topic like the reader does."""
-
-    def __init__(self, broker):
-        self.received: list[protocol.Allowlist] = []
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-allowlist-watcher")
-        self.client.on_message = self._message
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.subscribe(protocol.topic(SITE, "cabinet-1", "allowlist"), qos=1)
-        self.client.loop_start()
-
-    def _message(self, _c, _u, msg):
-        with self._lock:
-            self.received.append(protocol.decode(msg.payload, protocol.Allowlist))
-
-    def latest(self) -> protocol.Allowlist | None:
-        with self._lock:
-            return self.received[-1] if self.received else None
-
-    def allows(self, uid: str) -> bool:
-        latest = self.latest()
-        return latest is not None and protocol.allowlist_hash(latest.salt, uid) in latest.hashes
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+def allows(watcher: TopicWatcher, uid: str) -> bool:
+    latest = watcher.latest()
+    return latest is not None and protocol.allowlist_hash(latest.salt, uid) in latest.hashes
 
 
 @pytest.fixture
 def watcher(broker):
-    watcher = AllowlistWatcher(broker)
+    watcher = TopicWatcher(broker, "cabinet-1", "allowlist", protocol.Allowlist)
     yield watcher
     watcher.close()
 
 
 def test_the_allowlist_follows_key_holders_and_their_training(office, watcher):
-    wait_for(lambda: watcher.allows(STAFF), what="the key holder on the allowlist")
+    wait_for(lambda: allows(watcher, STAFF), what="the key holder on the allowlist")
     latest = watcher.latest()
     assert len(latest.hashes) == 1  # the other person is not a key holder
     assert timedelta(hours=25) < latest.until - datetime.now().astimezone() <= timedelta(hours=26)
     assert STAFF not in protocol.encode(latest).decode()  # card numbers never travel in clear
 
     person = office.add_person("保管 三郎", "0A00778899", key_holder=True, training_on=date.today())
-    wait_for(lambda: watcher.allows("0A00778899"), what="the new key holder")
+    wait_for(lambda: allows(watcher, "0A00778899"), what="the new key holder")
 
     office.client.patch(f"/api/v1/people/{person['id']}", json={"training_on": "2020-04-01"}, headers=office.headers)
-    wait_for(lambda: not watcher.allows("0A00778899"), what="the lapsed training to take the card off")
-    assert watcher.allows(STAFF)
+    wait_for(lambda: not allows(watcher, "0A00778899"), what="the lapsed training to take the card off")
+    assert allows(watcher, STAFF)
 
 
 def test_training_that_lapses_before_the_allowlist_expires_keeps_the_card_off(office, watcher):
     almost_a_year = date.today() - timedelta(days=365)  # current today, not tomorrow
     office.add_person("期限 四郎", "0A00AABBCC", key_holder=True, training_on=almost_a_year)
     time.sleep(1)  # a few publishing rounds
-    assert watcher.allows(STAFF)
-    assert not watcher.allows("0A00AABBCC")
+    assert allows(watcher, STAFF)
+    assert not allows(watcher, "0A00AABBCC")
 
 
 def test_a_broker_restarted_without_its_retained_messages_gets_the_allowlist_again(office, broker, tmp_path):
@@ -174,8 +141,8 @@ def test_a_broker_restarted_without_its_retained_messages_gets_the_allowlist_aga
         f.unlink()  # the broker forgets everything it held
     broker.start()
     office.wait_connected()
-    watcher = AllowlistWatcher(broker)
+    watcher = TopicWatcher(broker, "cabinet-1", "allowlist", protocol.Allowlist)
     try:
-        wait_for(lambda: watcher.allows(STAFF), what="the allowlist republished after the reconnect")
+        wait_for(lambda: allows(watcher, STAFF), what="the allowlist republished after the reconnect")
     finally:
         watcher.close()
