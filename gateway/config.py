@@ -86,7 +86,7 @@ class OutboxConfig(_Section):
 class LockConfig(_Section):
     pin: GpioPin = Field(description="Relay that drives the lock")
     active_high: bool = Field(True, description="false for the common relay boards that switch on a low pin")
-    local_unlock_s: int = Field(5, ge=1, le=60, description="How long the exit button opens the lock")
+    local_unlock_s: int = Field(5, ge=1, le=60, description="How long the exit button, or an offline unlock on the allowlist, opens the lock")
 
 
 class IndicatorConfig(_Section):
