@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,8 +27,15 @@ from server.readers.models import Reader
 log = logging.getLogger("mamori.allowlist")
 
 REPUBLISH_EVERY = timedelta(hours=24)
-# {"v":1,"salt":"<32>","hashes":[],"until":"2026-11-28T09:00:00.000+09:00"} is ~95 bytes; a hash costs 67.
-MAX_HASHES = (protocol.MAX_PAYLOAD_BYTES - 120) // 67
+
+
+def _most_hashes() -> int:
+    """How many hashes fit in one allowlist within the contract's 2 KiB (a hash costs 64 + 3 bytes)."""
+    empty = protocol.Allowlist(v=1, salt="0" * 32, hashes=[], until=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    return (protocol.MAX_PAYLOAD_BYTES - len(protocol.encode(empty)) + 1) // 67
+
+
+MAX_HASHES = _most_hashes()
 
 
 def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: int) -> list[str]:

@@ -1,0 +1,51 @@
+"""Allowlists: what the server builds fits the contract; what the reader does with it is fail-secure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from gateway import protocol
+from gateway.allowlist import OfflineAllowlist
+from gateway.outbox import Outbox
+from server.allowlists.publisher import MAX_HASHES, build_allowlist
+
+NOW = datetime.fromisoformat("2026-11-27T09:00:00+09:00")
+UNTIL = NOW + timedelta(hours=26)
+
+
+def uids(n: int) -> list[str]:
+    return [f"01{i:014X}" for i in range(n)]
+
+
+def test_the_most_hashes_fit_in_2_kib_and_one_more_would_not():
+    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES), UNTIL))) <= protocol.MAX_PAYLOAD_BYTES
+    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES + 1), UNTIL))) > protocol.MAX_PAYLOAD_BYTES
+
+
+def test_each_allowlist_has_its_own_salt_and_no_card_number_in_clear():
+    first, second = build_allowlist(uids(3), UNTIL), build_allowlist(uids(3), UNTIL)
+    assert first.salt != second.salt and first.hashes != second.hashes
+    assert not any(uid in protocol.encode(first).decode() for uid in uids(3))
+    assert protocol.allowlist_hash(first.salt, uids(3)[0]) in first.hashes
+
+
+def reader_side(tmp_path) -> OfflineAllowlist:
+    return OfflineAllowlist(Outbox(tmp_path / "outbox.sqlite3"))
+
+
+def test_a_listed_card_opens_until_the_allowlist_expires(tmp_path):
+    allowlist = reader_side(tmp_path)
+    allowlist.update(build_allowlist(["0123456789ABCDEF"], UNTIL))
+    assert allowlist.allows("0123456789ABCDEF", NOW)
+    assert allowlist.allows("0123456789abcdef", NOW)  # the reader's uid case does not matter
+    assert not allowlist.allows("0123456789ABCDEE", NOW)
+    assert not allowlist.allows("0123456789ABCDEF", UNTIL)
+
+
+def test_no_allowlist_opens_nothing(tmp_path):
+    assert not reader_side(tmp_path).allows("0123456789ABCDEF", NOW)
+
+
+def test_the_allowlist_outlives_a_restart(tmp_path):
+    reader_side(tmp_path).update(build_allowlist(["0123456789ABCDEF"], UNTIL))
+    assert reader_side(tmp_path).allows("0123456789ABCDEF", NOW)
