@@ -8,6 +8,7 @@ entrance signals "recorded, no answer".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
+import paho.mqtt.client as mqtt
 from ulid import ULID
 
 from gateway import protocol
@@ -30,6 +32,7 @@ from gateway.readers import CardReader, ReaderError, Tap, open_reader
 log = logging.getLogger("mamori.gateway")
 
 READER_RETRY_S = 5.0
+RESEND_PAGE = 500
 
 
 def _version() -> str:
@@ -90,10 +93,10 @@ class Gateway:
 
     def stop(self) -> None:
         self._stop.set()
-        if self.reader is not None:
-            self.reader.close()
         for thread in self._threads:
             thread.join(5)
+        if self.reader is not None:
+            self.reader.close()
         self.publisher.stop()
         if self.inputs is not None:
             self.inputs.close()
@@ -214,9 +217,9 @@ class Gateway:
             self.outputs.signal("error")
             return False
 
-    def _send(self, msg_id: str, channel: str, payload: bytes) -> None:
+    def _send(self, msg_id: str, channel: str, payload: bytes) -> mqtt.MQTTMessageInfo | None:
         self.outbox.mark_sent([msg_id])
-        self.publisher.publish(channel, payload)
+        return self.publisher.publish(channel, payload)
 
     def _on_ack(self, ack: protocol.Ack) -> None:
         before = len(self.outbox)
@@ -227,15 +230,30 @@ class Gateway:
     def _resend(self) -> None:
         resend_after = self.config.outbox.resend_after_s
         while not self._stop.wait(min(1.0, resend_after)):
-            if not self.publisher.connected.is_set():
-                continue
-            everything = self._resend_everything.is_set()
-            self._resend_everything.clear()
-            due = self.outbox.all() if everything else self.outbox.due(resend_after)
-            if due:
-                log.info("sending %d unacknowledged scans and events", len(due))
-            for pending in due:
-                self._send(pending.id, pending.channel, pending.payload)
+            if self.publisher.connected.is_set():
+                everything = self._resend_everything.is_set()
+                self._resend_everything.clear()
+                self._send_unacknowledged(None if everything else resend_after)
+
+    def _send_unacknowledged(self, unless_sent_within: float | None) -> None:
+        """Send what waits for an ack, page by page; each page waits for the broker before the next,
+        so a backlog of thousands never sits in memory at once."""
+        after, sent = 0, 0
+        while not self._stop.is_set() and self.publisher.connected.is_set():
+            page = self.outbox.page(after=after, limit=RESEND_PAGE)
+            if not page:
+                break
+            after = page[-1].seq
+            last = None
+            for pending in page:
+                if unless_sent_within is None or not self.outbox.sent_within(pending.id, unless_sent_within):
+                    last = self._send(pending.id, pending.channel, pending.payload) or last
+                    sent += 1
+            if last is not None:
+                with contextlib.suppress(RuntimeError, ValueError):  # the connection dropped: the next one re-sends
+                    last.wait_for_publish(10)
+        if sent:
+            log.info("re-sent %d unacknowledged scans and events", sent)
 
     def _status(self) -> protocol.Status:
         return protocol.Status(v=1, online=True, at=self.clock(), version=self.publisher.version,

@@ -58,7 +58,7 @@ class NfcReaderConfig(_Section):
         ["felica", "iso14443a"], min_length=1,
         description="What to poll for: felica (FeliCa staff badges), iso14443a (NTAG/MIFARE stickers), iso14443b")
     interval_s: float = Field(
-        0.05, ge=0.0, le=2.0,
+        0.02, ge=0.0, le=2.0,
         description="Pause between polling rounds; nfcpy's default 0.5 s makes a tap wait ~250 ms on average")
     removal_check_s: float = Field(
         0.1, gt=0.0, le=2.0, description="How often a card left on the reader is checked for removal")

@@ -41,6 +41,7 @@ class OutboxFull(OutboxError):
 
 @dataclass(frozen=True, slots=True)
 class Pending:
+    seq: int  # position in the queue
     id: str
     channel: str  # "scan" or "event"
     payload: bytes
@@ -108,20 +109,23 @@ class Outbox:
             for msg_id in ids:
                 self._sent_at[msg_id] = now
 
-    def all(self, limit: int | None = None) -> list[Pending]:
-        """Everything waiting, oldest first (what a reconnect re-sends)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, channel, payload FROM pending ORDER BY seq LIMIT ?", (-1 if limit is None else limit,))
-            return [Pending(i, c, bytes(p)) for i, c, p in rows]
+    def all(self) -> list[Pending]:
+        """Everything waiting, oldest first."""
+        return self.page(after=0, limit=-1)
 
-    def due(self, resend_after: float) -> list[Pending]:
-        """What was sent more than `resend_after` seconds ago (or never) and is still not acked."""
-        now = time.monotonic()
+    def page(self, after: int = 0, limit: int = 200) -> list[Pending]:
+        """Up to `limit` waiting messages after position `after`, oldest first (a reconnect re-sends
+        a long backlog page by page, so the Pi never holds it all in memory)."""
         with self._lock:
-            rows = self._db.execute("SELECT id, channel, payload FROM pending ORDER BY seq").fetchall()
-            return [Pending(i, c, bytes(p)) for i, c, p in rows
-                    if now - self._sent_at.get(i, float("-inf")) >= resend_after]
+            rows = self._db.execute("SELECT seq, id, channel, payload FROM pending WHERE seq > ? ORDER BY seq LIMIT ?",
+                                    (after, limit)).fetchall()
+        return [Pending(seq, i, c, bytes(p)) for seq, i, c, p in rows]
+
+    def sent_within(self, msg_id: str, seconds: float) -> bool:
+        """Whether `msg_id` was sent less than `seconds` ago (and so is not due to be re-sent)."""
+        with self._lock:
+            sent = self._sent_at.get(msg_id)
+        return sent is not None and time.monotonic() - sent < seconds
 
     # ------------------------------------------------------------ kept values (the allowlist)
 

@@ -52,7 +52,7 @@ class Publisher:
         if config.username:
             self.client.username_pw_set(config.username, read_password(config))
         self.client.will_set(self.topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -76,13 +76,16 @@ class Publisher:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, channel: str, payload: bytes, *, retain: bool = False) -> None:
-        """Queue a QoS 1 publish; while offline paho holds it, and the outbox re-sends anyway."""
-        self.client.publish(self.topic(channel), payload, qos=1, retain=retain)
+    def publish(self, channel: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo | None:
+        """A QoS 1 publish, if connected. While offline nothing is queued in memory: the outbox
+        holds every scan and event and re-sends them all at the reconnect (paho would send a
+        second copy of each)."""
+        if not self.connected.is_set():
+            return None
+        return self.client.publish(self.topic(channel), payload, qos=1, retain=retain)
 
     def publish_status(self) -> None:
-        if self.connected.is_set():
-            self.publish("status", protocol.encode(self.status()), retain=True)
+        self.publish("status", protocol.encode(self.status()), retain=True)
 
     # ------------------------------------------------------------ paho callbacks (network thread)
 

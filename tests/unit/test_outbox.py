@@ -40,8 +40,21 @@ def test_only_what_was_sent_long_enough_ago_is_due_again(tmp_path):
     box.put("never-sent", "scan", b"{}")
     box.put("just-sent", "scan", b"{}")
     box.mark_sent(["just-sent"])
-    assert [p.id for p in box.due(30)] == ["never-sent"]
-    assert {p.id for p in box.due(0)} == {"never-sent", "just-sent"}
+    assert not box.sent_within("never-sent", 30)
+    assert box.sent_within("just-sent", 30)
+    assert not box.sent_within("just-sent", 0)
+
+
+def test_a_long_backlog_is_read_page_by_page_in_order(tmp_path):
+    box = Outbox(tmp_path / "o.sqlite3")
+    for n in range(25):
+        box.put(f"scan-{n:04d}", "scan", b"{}")
+    box.acknowledge(["scan-0003"])
+    seen, after = [], 0
+    while page := box.page(after=after, limit=10):
+        seen += [p.id for p in page]
+        after = page[-1].seq
+    assert seen == [f"scan-{n:04d}" for n in range(25) if n != 3]
 
 
 def test_an_acknowledged_duplicate_changes_nothing(tmp_path):
