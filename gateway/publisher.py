@@ -56,6 +56,8 @@ class Publisher:
         self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
+        self._told_unreachable = False
         self.client.on_message = self._on_message
         self.client.on_socket_open = lambda _c, _u, sock: set_nodelay(sock)
         self.keepalive = config.keepalive_s
@@ -95,15 +97,27 @@ class Publisher:
                       self.host, self.port, reason_code)
             return
         log.info("connected to %s:%s", self.host, self.port)
+        self._told_unreachable = False
         client.subscribe([(self.topic(channel), 1) for channel in ("decision", "ack", "command", "allowlist")])
         self.connected.set()
         self.publish_status()
         self.handlers.connected()
 
+    def _on_connect_fail(self, _c, _u) -> None:
+        self._unreachable("no connection")
+
     def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:
         if self.connected.is_set():
             log.warning("lost the broker (%s); scans stay in the outbox", reason_code)
+        else:
+            self._unreachable(f"the broker closed the connection: {reason_code}")
         self.connected.clear()
+
+    def _unreachable(self, why: str) -> None:
+        if not self._told_unreachable:  # once per outage: paho retries every few seconds
+            self._told_unreachable = True
+            log.warning("cannot reach the broker at %s:%s (%s); retrying, scans stay in the outbox. Check broker.url, "
+                        "the network and, for mqtts://, ca_file, client_cert and client_key", self.host, self.port, why)
 
     def _on_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
         channel = msg.topic.rsplit("/", 1)[-1]
