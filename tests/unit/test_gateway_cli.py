@@ -1,0 +1,36 @@
+"""`mamori gateway` / `python -m gateway`: checks a config file, and stays free of server code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gateway_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_check_accepts_the_shipped_cabinet_config():
+    done = gateway_cli("--config", "firmware_config/cabinet.yaml", "--check")
+    assert done.returncode == 0
+    assert "cabinet reader nerima/cabinet-1" in done.stdout
+
+
+def test_check_refuses_a_bad_file_naming_the_line(tmp_path):
+    bad = tmp_path / "entrance.yaml"
+    bad.write_text("site: nerima\nreader: entrance\nrole: entrance\ncard_reader:\n  type: nfc\n  devise: usb\n")
+    done = gateway_cli("--config", str(bad), "--check")
+    assert done.returncode == 2
+    assert f"{bad}:6: card_reader.devise: unknown key" in done.stderr
+
+
+def test_the_gateway_loads_no_server_database_or_web_code():
+    probe = ("import sys, gateway.app, gateway.cli, gateway.readers.serial, gateway.readers.nfc; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'server', 'sqlalchemy', 'fastapi', 'alembic'}))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
