@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Run the gateway until SIGTERM/SIGINT, or until `stop` is set when one is given (signal handlers
+    can only be installed from the main thread, so with `stop` none are)."""
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -34,9 +36,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from gateway.app import Gateway
 
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    if stop is None:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
     try:
         gateway = Gateway(config)
     except (OSError, ValueError) as exc:

@@ -13,7 +13,7 @@ import pytest
 from gateway.config import NfcReaderConfig
 from gateway.readers import ReaderError, Tap
 from gateway.readers.nfc import NfcReader
-from tests.support.nfc_udp import FelicaCard, Ntag213
+from tests.support.nfc_udp import FelicaCard, Field, Ntag213
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +102,15 @@ def test_card_left_on_the_reader_is_one_tap_and_brought_back_is_a_new_one(kind):
         assert reader.taps.empty(), "a card left on the reader was reported more than once"
 
         assert tap_and_take_away(card, reader) == expected
+        assert reader.taps.empty()
+
+
+def test_a_badge_then_a_folder_on_one_reader_are_two_taps():
+    with Field() as field, FelicaCard(IDM, field) as badge, Ntag213(NTAG_UID, field) as folder, \
+            running(field.device) as reader:
+        assert tap_and_take_away(badge, reader) == Tap(uid=IDM, tech="felica")
+        assert tap_and_take_away(folder, reader) == Tap(uid=NTAG_UID, tech="iso14443a")
+        assert tap_and_take_away(badge, reader) == Tap(uid=IDM, tech="felica")
         assert reader.taps.empty()
 
 

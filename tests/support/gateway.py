@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -102,3 +103,9 @@ def restart_ingest(office) -> None:
     ingest.start()
     office.app.state.ingest = ingest
     office.wait_connected()
+
+
+def outbox_size(path: Path) -> int:
+    """Scans and events waiting in a gateway's outbox file, read from outside its process."""
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT count(*) FROM pending").fetchone()[0]

@@ -1,13 +1,18 @@
 """Cards for nfcpy's `udp` driver, so tests and benchmarks run nfcpy's real reader code without a radio.
 
-A card owns the UDP port the reader polls (`card.device` is `udp:127.0.0.1:<port>`), and is in the
-field only between `present()` and `remove()`:
+A `Field` owns the UDP port the reader polls (`field.device` is `udp:127.0.0.1:<port>`). Cards attached
+to it are in the field one at a time, each only between its `present()` and `remove()`, as a staff
+badge and then a folder are held to one reader:
 
-    with FelicaCard("0123456789ABCDEF") as card:        # or Ntag213("04A1B2C3D4E580")
-        reader = NfcReader(NfcReaderConfig(type="nfc", device=card.device))
+    with Field() as field, FelicaCard("0123456789ABCDEF", field) as badge, Ntag213("04A1B2C3D4E580", field) as folder:
+        reader = NfcReader(NfcReaderConfig(type="nfc", device=field.device))
         ...
-        card.present(); ...; card.remove()
-        card.wait_absence_noticed()                      # the reader is polling again: next present() is a new tap
+        badge.present(); ...; badge.remove()
+        field.wait_absence_noticed()                     # the reader is polling again: next present() is a new tap
+        folder.present(); ...
+
+A card made without a field has one of its own (`with FelicaCard(...) as card: card.device`), and
+`card.wait_absence_noticed()` asks its field.
 
 Wire format of the udp driver: one datagram per frame, `b"<brty> <hex>"` (brty like 106A, 212F),
 or `b"RFOFF"` when the reader switches its field off.
@@ -34,38 +39,38 @@ def _is_poll(brty: str, data: bytes) -> bool:
     return len(data) == 6 and data[:2] == b"\x06\x00"  # SENSF_REQ (polling), with its length byte
 
 
-class _Card:
-    """The reader-facing end: one UDP port; frames reach the card only while it is presented."""
-
-    brtys: tuple[str, ...] = ()
+class Field:
+    """The reader-facing end: one UDP port; frames reach the card presented, if any."""
 
     def __init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         self._wake_r, self._wake_w = socket.socketpair()
-        self._present = threading.Event()
+        self.card: _Card | None = None  # the card in the field
+        self._backends: dict[tuple, _Card] = {}  # where a card's own end (nfcpy's emulator) answers from
         self._noticed = threading.Event()
         self._talked_to: set = set()  # reader sockets the card answered during this presence
-        self.answered = 0  # frames the card answered while presented (polls, presence checks, reads)
-        self._thread = threading.Thread(target=self._serve, name=f"{type(self).__name__}:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"Field:{self.port}", daemon=True)
 
     @property
     def device(self) -> str:
         return f"udp:127.0.0.1:{self.port}"
 
-    def present(self) -> float:
-        """Bring the card into the field; returns the time.perf_counter() it happened at."""
-        self._power_up()
+    def present(self, card: _Card) -> float:
+        """Bring `card` into the field; returns the time.perf_counter() it happened at."""
+        if self.card not in (None, card):
+            raise RuntimeError(f"the {type(self.card).__name__} is still in the field: remove() it first")
+        card._power_up()
         self._talked_to = set()
         presented_at = time.perf_counter()
-        self._present.set()
+        self.card = card
         return presented_at
 
     def remove(self) -> None:
-        """Take the card away: it answers nothing from now on."""
+        """Take the card away: the field is empty, nothing answers from now on."""
         self._noticed.clear()
-        self._present.clear()
+        self.card = None
 
     def wait_absence_noticed(self, timeout: float = 3.0) -> bool:
         """Wait until the reader, after `remove()`, has polled afresh and found the field empty.
@@ -83,7 +88,7 @@ class _Card:
         self.close()
 
     def close(self) -> None:
-        self._present.clear()
+        self.card = None
         if self._sock.fileno() == -1:
             return  # closed already
         if self._thread.is_alive():
@@ -91,6 +96,86 @@ class _Card:
             self._thread.join(5)
         for sock in (self._sock, self._wake_r, self._wake_w):
             sock.close()
+
+    def _send(self, brty: str, data: bytes, addr) -> None:
+        self._sock.sendto(b"%s %s" % (brty.encode(), hexlify(data)), addr)
+
+    def _serve(self) -> None:
+        while self._wake_r not in select.select([self._sock, self._wake_r], [], [])[0]:
+            self._receive()
+
+    def _receive(self) -> None:
+        try:
+            datagram, addr = self._sock.recvfrom(1024)
+        except OSError:
+            return
+        card = self.card
+        if addr in self._backends:  # a card's own end answering: on to the reader while that card is here
+            if self._backends[addr] is card:
+                card._from_backend(datagram)
+            return
+        if datagram.startswith(b"RFOFF"):
+            if card is not None:
+                card._field_off()
+            return
+        try:
+            brty_b, hexdata = datagram.split()
+            brty, data = brty_b.decode(), unhexlify(hexdata)
+        except ValueError:
+            return
+        if card is not None and brty in card.brtys:
+            card._frame(brty, data, addr)
+        elif _is_poll(brty, data):
+            if card is None and addr not in self._talked_to:
+                self._noticed.set()
+            # nfcpy's udp driver waits a full second for an answer that never comes, where a real reader
+            # gives up on an empty field within milliseconds. A frame without data says "nothing here"
+            # at once (the driver raises TransmissionError, which discovery treats as no card).
+            self._sock.sendto(brty_b, addr)
+        # Anything else goes unanswered, as in an empty field: the reader times out.
+
+
+class _Card:
+    """A card that can be held to a `Field` (its own one unless it is given one)."""
+
+    brtys: tuple[str, ...] = ()
+    backend: tuple | None = None  # the address of a process answering for the card (FelicaCard's emulator)
+
+    def __init__(self, field: Field | None = None) -> None:
+        self._own_field = field is None
+        self.field = Field() if field is None else field
+        self.answered = 0  # frames the card answered while presented (polls, presence checks, reads)
+
+    @property
+    def device(self) -> str:
+        return self.field.device
+
+    def present(self) -> float:
+        """Bring the card into its field; returns the time.perf_counter() it happened at."""
+        return self.field.present(self)
+
+    def remove(self) -> None:
+        """Take the card away: it answers nothing from now on."""
+        if self.field.card is self:
+            self.field.remove()
+
+    def wait_absence_noticed(self, timeout: float = 3.0) -> bool:
+        return self.field.wait_absence_noticed(timeout)
+
+    def __enter__(self):
+        if self.backend is not None:
+            self.field._backends[self.backend] = self
+        if self._own_field:
+            self.field.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.remove()
+        if self._own_field:
+            self.field.close()
 
     # ------------------------------------------------------------ for subclasses
 
@@ -104,81 +189,38 @@ class _Card:
         """A frame for this card's technology while it is presented."""
         raise NotImplementedError
 
-    def _extra_sockets(self) -> list[socket.socket]:
-        return []
-
-    def _on_extra(self, sock: socket.socket) -> None:
-        pass
+    def _from_backend(self, datagram: bytes) -> None:
+        """What the card's `backend` sent, while the card is presented."""
 
     def _reply(self, brty: str, data: bytes, addr) -> None:
-        self._talked_to.add(addr)
+        self.field._talked_to.add(addr)
         self.answered += 1
-        self._sock.sendto(b"%s %s" % (brty.encode(), hexlify(data)), addr)
-
-    # ------------------------------------------------------------ the loop
-
-    def _serve(self) -> None:
-        watched = [self._sock, self._wake_r, *self._extra_sockets()]
-        while True:
-            ready = select.select(watched, [], [])[0]
-            if self._wake_r in ready:
-                return
-            for sock in ready:
-                if sock is self._sock:
-                    self._from_reader()
-                else:
-                    self._on_extra(sock)
-
-    def _from_reader(self) -> None:
-        try:
-            datagram, addr = self._sock.recvfrom(1024)
-        except OSError:
-            return
-        if datagram.startswith(b"RFOFF"):
-            if self._present.is_set():
-                self._field_off()
-            return
-        try:
-            brty_b, hexdata = datagram.split()
-            brty, data = brty_b.decode(), unhexlify(hexdata)
-        except ValueError:
-            return
-        if self._present.is_set() and brty in self.brtys:
-            self._frame(brty, data, addr)
-        elif _is_poll(brty, data):
-            if not self._present.is_set() and addr not in self._talked_to:
-                self._noticed.set()
-            # nfcpy's udp driver waits a full second for an answer that never comes, where a real reader
-            # gives up on an empty field within milliseconds. A frame without data says "nothing here"
-            # at once (the driver raises TransmissionError, which discovery treats as no card).
-            self._sock.sendto(brty_b, addr)
-        # Anything else goes unanswered, as in an empty field: the reader times out.
+        self.field._send(brty, data, addr)
 
 
 class FelicaCard(_Card):
     """A FeliCa Standard card emulated by nfcpy itself (`connect(card=...)` on the udp driver).
 
-    nfcpy listens on a port of its own; this object relays the reader's 212F frames to it while
-    the card is presented. nfcpy's emulator stays running between presentations, so it never
-    re-binds its socket while a reader is talking to it (a frame sent in that gap would be lost
-    and cost the reader a one-second timeout).
+    nfcpy listens on a port of its own (the card's `backend`); the field relays the reader's 212F
+    frames to it, and its answers back, while the card is presented. nfcpy's emulator stays running
+    between presentations, so it never re-binds its socket while a reader is talking to it (a frame
+    sent in that gap would be lost and cost the reader a one-second timeout).
     """
 
     brtys = ("212F",)  # nfcpy emulates at the one bit rate it is given
 
     # PMm: ROM 01, IC 20 (RC-S962, as FeliCa Standard staff cards); its 4th byte (Request Response time)
     # is widened from a real card's ~2 ms to 29 ms, so a busy test machine can't fail presence checks.
-    def __init__(self, idm: str = "012E4CD7A1B2C3D4", pmm: str = "0120228427674EFF", system_code: str = "FE00"):
-        super().__init__()
+    def __init__(self, idm: str = "012E4CD7A1B2C3D4", field: Field | None = None, *, pmm: str = "0120228427674EFF",
+                 system_code: str = "FE00"):
+        super().__init__(field)
         self.idm = idm.upper()
         self._sensf_res = bytes.fromhex("01" + idm + pmm + system_code)
         assert len(self._sensf_res) == 19, "IDm and PMm are 8 bytes, the system code 2"
-        self._emu_addr = ("127.0.0.1", free_port())
-        self._relay = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._relay.bind(("127.0.0.1", 0))
+        self.backend = ("127.0.0.1", free_port())
         self._reader_addr = None
         self._stopping = threading.Event()
-        self._emulator = threading.Thread(target=self._emulate, name=f"FelicaEmulator:{self._emu_addr[1]}",
+        self._emulator = threading.Thread(target=self._emulate, name=f"FelicaEmulator:{self.backend[1]}",
                                           daemon=True)
 
     def __enter__(self):
@@ -191,19 +233,19 @@ class FelicaCard(_Card):
         return super().__enter__()
 
     def close(self) -> None:
-        self._present.clear()
+        self.remove()
         self._stopping.set()
         # Wake nfcpy wherever it waits: polling + a command for its IDm activate a listening emulator
         # (so it reaches the terminate check); any frame wakes one that is already activated.
         idm = bytes.fromhex(self.idm)
         kick = [b"212F 0600ffff0000", b"212F " + hexlify(b"\x0a\x04" + idm), b"RFOFF"]
         deadline = time.monotonic() + 5
-        while self._emulator.is_alive() and time.monotonic() < deadline:
-            for frame in kick:
-                self._relay.sendto(frame, self._emu_addr)
-            self._emulator.join(0.05)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as kicker:
+            while self._emulator.is_alive() and time.monotonic() < deadline:
+                for frame in kick:
+                    kicker.sendto(frame, self.backend)
+                self._emulator.join(0.05)
         super().close()
-        self._relay.close()
         if self._emulator.is_alive():
             raise RuntimeError("nfcpy's card emulator did not stop")
 
@@ -215,7 +257,7 @@ class FelicaCard(_Card):
             target.sensf_res = bytearray(self._sensf_res)
             return target
 
-        clf = nfc.ContactlessFrontend("udp:%s:%d" % self._emu_addr)
+        clf = nfc.ContactlessFrontend("udp:%s:%d" % self.backend)
         try:
             while not self._stopping.is_set():
                 clf.connect(card={"on-startup": on_startup, "on-connect": lambda tag: True,
@@ -229,24 +271,17 @@ class FelicaCard(_Card):
             probe.bind(("127.0.0.1", 0))
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                probe.sendto(b"212F 0600ffff0000", self._emu_addr)
+                probe.sendto(b"212F 0600ffff0000", self.backend)
                 if select.select([probe], [], [], 0.05)[0]:
                     return
-            raise RuntimeError(f"nfcpy's card emulator did not answer on {self._emu_addr}")
+            raise RuntimeError(f"nfcpy's card emulator did not answer on {self.backend}")
 
     def _frame(self, brty: str, data: bytes, addr) -> None:
         self._reader_addr = addr
-        self._relay.sendto(b"%s %s" % (brty.encode(), hexlify(data)), self._emu_addr)
+        self.field._send(brty, data, self.backend)
 
-    def _extra_sockets(self) -> list[socket.socket]:
-        return [self._relay]
-
-    def _on_extra(self, sock: socket.socket) -> None:
-        try:
-            datagram, _ = sock.recvfrom(1024)
-        except OSError:
-            return
-        if self._present.is_set() and self._reader_addr is not None:
+    def _from_backend(self, datagram: bytes) -> None:
+        if self._reader_addr is not None:
             try:
                 brty, hexdata = datagram.split()
             except ValueError:
@@ -269,8 +304,8 @@ class Ntag213(_Card):
     NAK = b"\x00"
     ACK = b"\x0a"
 
-    def __init__(self, uid: str = "04A1B2C3D4E580"):
-        super().__init__()
+    def __init__(self, uid: str = "04A1B2C3D4E580", field: Field | None = None):
+        super().__init__(field)
         self.uid = uid.upper()
         u = bytes.fromhex(uid)
         assert len(u) == 7 and u[0] == 0x04, "an NTAG213 has a 7-byte UID from NXP (first byte 04)"

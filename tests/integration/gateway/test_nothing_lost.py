@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from gateway.app import Gateway
 from tests.integration.gateway.conftest import wait_for_serial
-from tests.support.gateway import config_for, derived_yaml, rdm6300, wait_for
+from tests.support.gateway import config_for, derived_yaml, outbox_size, rdm6300, wait_for
 from tests.support.office import SITE, Office
 
 pytestmark = pytest.mark.integration
@@ -35,11 +34,6 @@ def ledger(database_url: str) -> list[tuple[str, str]]:
         rows = db.execute(text("SELECT id, uid FROM scans WHERE reader_id = 'entrance'")).all()
     engine.dispose()
     return [(r[0], r[1]) for r in rows]
-
-
-def outbox_size(path: Path) -> int:
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT count(*) FROM pending").fetchone()[0]
 
 
 def stream(fobs, numbers, gap_s: float = 0.005) -> None:
