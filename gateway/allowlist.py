@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway import protocol
 from gateway.outbox import Outbox, OutboxError
 
 log = logging.getLogger("mamori.gateway.allowlist")
+
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 class OfflineAllowlist:
@@ -28,6 +30,11 @@ class OfflineAllowlist:
 
     def update(self, allowlist: protocol.Allowlist) -> None:
         with self._lock:
+            current = self._current
+            if current and current.issued and allowlist.issued and allowlist.issued < current.issued:
+                log.warning("ignored an allowlist issued %s: the one kept was issued later (%s)",
+                            allowlist.issued.isoformat(), current.issued.isoformat())
+                return
             self._current = allowlist
         try:
             self._outbox.keep("allowlist", protocol.encode(allowlist))
@@ -44,5 +51,11 @@ class OfflineAllowlist:
             return False
         if now >= current.until:
             log.warning("the allowlist expired at %s: the cabinet stays locked", current.until.isoformat())
+            return False
+        if current.issued and now < current.issued - CLOCK_SLACK:
+            # The clock is behind the list's own making: after a power cut without network, a Pi
+            # without a real-time clock restarts from its last saved time, and expiry means nothing.
+            log.warning("the reader's clock (%s) is behind the allowlist's issue time (%s): the cabinet stays "
+                        "locked until the clock is right", now.isoformat(), current.issued.isoformat())
             return False
         return protocol.allowlist_hash(current.salt, uid) in current.hashes

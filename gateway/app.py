@@ -57,7 +57,7 @@ class Gateway:
                  clock: Callable[[], datetime] = local_now):
         self.config = config
         self.clock = clock
-        self.outbox = Outbox(config.outbox.path)
+        self.outbox = Outbox(config.outbox.path, owner=f"{config.site}/{config.reader}")
         self.allowlist = OfflineAllowlist(self.outbox)
         self.outputs = Outputs(config)
         self.inputs: Inputs | None = None
@@ -92,16 +92,19 @@ class Gateway:
         return self
 
     def stop(self) -> None:
+        """Lock first, then let go of everything, each step whatever the others did."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(5)
-        if self.reader is not None:
-            self.reader.close()
-        self.publisher.stop()
-        if self.inputs is not None:
-            self.inputs.close()
-        self.outputs.close()
-        self.outbox.close()
+        closers = [self.outputs.lock_now]
+        closers += [lambda t=t: t.join(2) for t in self._threads]
+        closers += [self.reader.close] if self.reader is not None else []
+        closers += [self.publisher.stop]
+        closers += [self.inputs.close] if self.inputs is not None else []
+        closers += [self.outputs.close, self.outbox.close]
+        for close in closers:
+            try:
+                close()
+            except Exception:
+                log.exception("while stopping")
 
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set (the CLI sets it on SIGTERM)."""
@@ -115,7 +118,12 @@ class Gateway:
 
     def on_tap(self, tap: Tap) -> None:
         """Called by the card reader: keep the scan, send it, and hand it to the decision thread."""
-        scan = protocol.Scan(v=1, id=str(ULID()), uid=tap.uid, tech=tap.tech, at=self.clock())
+        try:
+            scan = protocol.Scan(v=1, id=str(ULID()), uid=tap.uid, tech=tap.tech, at=self.clock())
+        except ValueError:
+            log.error("the card reader gave %r (%s), which the contract does not allow: not recorded", tap.uid, tap.tech)
+            self.outputs.signal("error")
+            return
         if not self._keep(scan.id, "scan", protocol.encode(scan)):
             return
         waiter = _Waiter(scan)
@@ -173,8 +181,9 @@ class Gateway:
             self.outputs.signal("offline")
             return
         if self.allowlist.allows(scan.uid, self.clock()):
+            if not self.on_event("offline_unlock", scan=scan.id):
+                return  # an unlock the ledger could never learn of does not happen
             log.warning("no decision within %s s: opened on the allowlist", self.config.decision_wait_s)
-            self.on_event("offline_unlock", scan=scan.id)  # on disk before the door opens
             self.outputs.unlock(self.config.lock.local_unlock_s)
             self.outputs.signal("unlock")
         else:
@@ -184,14 +193,16 @@ class Gateway:
 
     # ------------------------------------------------------------ events and commands
 
-    def on_event(self, type_: str, scan: str | None = None) -> None:
-        """A door, exit-button, tamper or offline-unlock event."""
+    def on_event(self, type_: str, scan: str | None = None) -> bool:
+        """A door, exit-button, tamper or offline-unlock event; False if it could not be kept."""
         if type_ == "exit_button" and self.outputs.lock is not None:
             self.outputs.unlock(self.config.lock.local_unlock_s)  # a way out opens whatever else fails
         event = protocol.Event(v=1, id=str(ULID()), type=type_, at=self.clock(), scan=scan)
         payload = protocol.encode(event)
-        if self._keep(event.id, "event", payload):
-            self._send(event.id, "event", payload)
+        if not self._keep(event.id, "event", payload):
+            return False
+        self._send(event.id, "event", payload)
+        return True
 
     def _on_command(self, command: protocol.Command) -> None:
         age = self.clock() - command.at
@@ -230,10 +241,17 @@ class Gateway:
     def _resend(self) -> None:
         resend_after = self.config.outbox.resend_after_s
         while not self._stop.wait(min(1.0, resend_after)):
-            if self.publisher.connected.is_set():
-                everything = self._resend_everything.is_set()
-                self._resend_everything.clear()
-                self._send_unacknowledged(None if everything else resend_after)
+            if not self.publisher.connected.is_set():
+                continue
+            try:
+                if self._resend_everything.is_set():
+                    self._resend_everything.clear()
+                    self._send_unacknowledged(None)
+                elif self.outbox.any_due(resend_after):
+                    self._send_unacknowledged(resend_after)
+            except Exception:  # a tired SD card's I/O error must not end the re-sending for good
+                log.exception("re-sending from the outbox failed; trying again")
+                self._resend_everything.set()
 
     def _send_unacknowledged(self, unless_sent_within: float | None) -> None:
         """Send what waits for an ack, page by page; each page waits for the broker before the next,
@@ -286,6 +304,5 @@ class Gateway:
     def _tap_safely(self, tap: Tap) -> None:
         try:
             self.on_tap(tap)
-        except Exception:  # a bad tap must not stop the reader
+        except Exception:  # a bad tap must not stop the reader; a scan that was kept is not at risk
             log.exception("handling a tap failed")
-            self.outputs.signal("error")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gateway.protocol import NAME_PATTERN
+from gateway.protocol import NAME_PATTERN, OFFLINE_DECISION_WAIT_S
 
 Technology = Literal["felica", "iso14443a", "iso14443b"]
 GpioPin = Annotated[int | str, Field(description="BCM pin number (17) or a gpiozero pin name ('GPIO17', 'BOARD11')")]
@@ -125,7 +125,8 @@ class GatewayConfig(_Section):
     pin_factory: Literal["lgpio", "rpigpio", "pigpio", "native", "mock"] | None = Field(
         None, description="gpiozero pin library; empty picks the best one installed (mock: no hardware, for tests)")
     decision_wait_s: float = Field(
-        1.5, gt=0, le=5, description="How long to wait for the server's decision before deciding alone")
+        OFFLINE_DECISION_WAIT_S, gt=0, le=OFFLINE_DECISION_WAIT_S,
+        description="How long to wait for the server's decision before deciding alone (the contract: up to 1.5 s)")
     status_interval_s: float = Field(60, ge=5, le=3600, description="How often the retained status is refreshed")
 
     @field_validator("site", "reader")

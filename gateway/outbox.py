@@ -50,7 +50,7 @@ class Pending:
 class Outbox:
     """A queue of scans and events waiting for the server's ack. Safe to share between threads."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, owner: str | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -60,6 +60,19 @@ class Outbox:
         self._db.executescript(_SCHEMA)
         self._count = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
         self._sent_at: dict[str, float] = {}  # id -> monotonic time of the last send; memory only
+        if owner is not None:
+            self._claim(owner)
+
+    def _claim(self, owner: str) -> None:
+        """One outbox, one reader: re-sent under another reader's name, scans would land in the
+        wrong ledger (or be refused by the broker's ACL and wait forever)."""
+        kept = self.kept("owner")
+        if kept is None:
+            self.keep("owner", owner.encode())
+        elif kept.decode() != owner:
+            self._db.close()
+            raise OutboxError(f"{self.path} holds the outbox of reader {kept.decode()} ({self._count} messages "
+                              f"waiting), not of {owner}: give each reader its own outbox.path")
 
     def __len__(self) -> int:
         return self._count
@@ -110,7 +123,7 @@ class Outbox:
                 self._sent_at[msg_id] = now
 
     def all(self) -> list[Pending]:
-        """Everything waiting, oldest first."""
+        """Everything waiting, oldest first (for inspection; sending goes page by page)."""
         return self.page(after=0, limit=-1)
 
     def page(self, after: int = 0, limit: int = 200) -> list[Pending]:
@@ -120,6 +133,14 @@ class Outbox:
             rows = self._db.execute("SELECT seq, id, channel, payload FROM pending WHERE seq > ? ORDER BY seq LIMIT ?",
                                     (after, limit)).fetchall()
         return [Pending(seq, i, c, bytes(p)) for seq, i, c, p in rows]
+
+    def any_due(self, resend_after: float) -> bool:
+        """Whether something waits that was never sent, or sent more than `resend_after` seconds ago."""
+        with self._lock:
+            if self._count > len(self._sent_at):
+                return True
+            oldest = min(self._sent_at.values(), default=None)
+        return oldest is not None and time.monotonic() - oldest >= resend_after
 
     def sent_within(self, msg_id: str, seconds: float) -> bool:
         """Whether `msg_id` was sent less than `seconds` ago (and so is not due to be re-sent)."""

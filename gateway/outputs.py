@@ -48,6 +48,11 @@ class Outputs:
         log.info("lock open for %s s", seconds)
         self.lock.blink(on_time=seconds, off_time=0, n=1, background=True)
 
+    def lock_now(self) -> None:
+        """Close the lock at once (stopping): gpiozero's close() would leave the pin where it is."""
+        if self.lock is not None:
+            self.lock.off()
+
     def signal(self, kind: str) -> None:
         green_s, red_s, beep_s, off_s, repeats = PATTERNS[kind]
         for device, on_s in ((self.green, green_s), (self.red, red_s), (self.buzzer, beep_s)):

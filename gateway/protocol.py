@@ -250,6 +250,9 @@ class Allowlist(_Message):
     salt: HexSalt
     hashes: list[HexDigest]
     until: Timestamp
+    # An addition to the contract (optional; docs/protocol.md): when the server made this list, so a
+    # reader can refuse an older list that a broker restored from an old save.
+    issued: Timestamp | None = None
 
 
 def pack_acks(ids: list[str]) -> list[Ack]:

@@ -8,6 +8,7 @@ every reconnect.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -43,7 +44,7 @@ class Publisher:
         self.handlers = Handlers()
         self.connected = threading.Event()
         self.host, self.port, tls = broker_address(config.url)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-gateway-{reader}",
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-gateway-{site}-{reader}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
         if tls:
             self.client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
@@ -72,16 +73,21 @@ class Publisher:
 
     def stop(self) -> None:
         """Say goodbye the way the Last Will would, then disconnect."""
-        if self.connected.is_set():
-            info = self.client.publish(self.topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)
-            info.wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
+        try:
+            if self.connected.is_set():
+                info = self.client.publish(self.topic("status"), protocol.encode(protocol.LAST_WILL), qos=1,
+                                           retain=True)
+                info.wait_for_publish(2)
+        except (RuntimeError, ValueError):
+            pass  # the connection is already gone: the broker publishes the Last Will itself
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
 
     def publish(self, channel: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo | None:
-        """A QoS 1 publish, if connected. While offline nothing is queued in memory: the outbox
-        holds every scan and event and re-sends them all at the reconnect (paho would send a
-        second copy of each)."""
+        """A QoS 1 publish, if connected. While offline nothing is handed to paho: the outbox holds
+        every scan and event and re-sends them at the reconnect (a publish that races a disconnect
+        may still go twice; the server's at-most-once makes that harmless)."""
         if not self.connected.is_set():
             return None
         return self.client.publish(self.topic(channel), payload, qos=1, retain=retain)
@@ -104,7 +110,8 @@ class Publisher:
         self.handlers.connected()
 
     def _on_connect_fail(self, _c, _u) -> None:
-        self._unreachable("no connection")
+        if not self._told_unreachable:
+            self._unreachable(_why_unreachable(self.host, self.port))
 
     def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:
         if self.connected.is_set():
@@ -121,9 +128,11 @@ class Publisher:
 
     def _on_message(self, _c, _u, msg: mqtt.MQTTMessage) -> None:
         channel = msg.topic.rsplit("/", 1)[-1]
-        model = protocol.CHANNEL_MODELS.get(channel)
-        if model is None or channel not in ("decision", "ack", "command", "allowlist"):
+        if channel not in ("decision", "ack", "command", "allowlist") or msg.topic != self.topic(channel):
+            # Only this reader's own topics: a persistent session may outlive a change of site or name.
+            log.warning("ignored a message on %s: not one of this reader's topics", msg.topic)
             return
+        model = protocol.CHANNEL_MODELS[channel]
         if msg.retain and channel in ("decision", "command"):
             log.warning("ignored a retained %s on %s: it could reopen the lock at every reconnect", channel, msg.topic)
             return
@@ -136,6 +145,15 @@ class Publisher:
             getattr(self.handlers, channel)(message)
         except Exception:  # a handler bug must not kill paho's network thread
             log.exception("handling a %s failed", channel)
+
+
+def _why_unreachable(host: str, port: int) -> str:
+    """paho keeps the reason a connection failed to itself; a plain TCP attempt tells it."""
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return "the port answers: TLS or the MQTT login failed"
+    except OSError as exc:
+        return str(exc) or type(exc).__name__
 
 
 def read_password(config: BrokerConfig) -> str | None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import protocol
+from server.alerts.models import Alert
 from server.clock import Clock
 from server.domain.cabinet import training_current
 from server.ingest.mqtt import BrokerLink
@@ -31,7 +32,8 @@ REPUBLISH_EVERY = timedelta(hours=24)
 
 def _most_hashes() -> int:
     """How many hashes fit in one allowlist within the contract's 2 KiB (a hash costs 64 + 3 bytes)."""
-    empty = protocol.Allowlist(v=1, salt="0" * 32, hashes=[], until=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    empty = protocol.Allowlist(v=1, salt="0" * 32, hashes=[], until=moment, issued=moment)
     return (protocol.MAX_PAYLOAD_BYTES - len(protocol.encode(empty)) + 1) // 67
 
 
@@ -51,11 +53,11 @@ def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: 
             and training_current(trained, until, training_valid_days)]
 
 
-def build_allowlist(uids: list[str], until: datetime) -> protocol.Allowlist:
+def build_allowlist(uids: list[str], issued: datetime, until: datetime) -> protocol.Allowlist:
     """Salted hashes, so a stolen reader does not leak card numbers; a fresh salt each time."""
     salt = secrets.token_hex(16)
     hashes = sorted(protocol.allowlist_hash(salt, uid) for uid in uids)
-    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until)
+    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until, issued=issued)
 
 
 class AllowlistPublisher:
@@ -95,9 +97,7 @@ class AllowlistPublisher:
             uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
                                 training_valid_days=self.training_valid_days)
         if len(uids) > MAX_HASHES:
-            log.error("%d key holders, but an allowlist carries at most %d within the contract's 2 KiB: "
-                      "the %d with the oldest training cannot open a cabinet while the server is away",
-                      len(uids), MAX_HASHES, len(uids) - MAX_HASHES)
+            self._too_many(len(uids), now)
             uids = uids[:MAX_HASHES]
         wanted = frozenset(uids)
         published = 0
@@ -105,9 +105,18 @@ class AllowlistPublisher:
             last = self._published.get(reader_id)
             if last and last[0] == wanted and last[2] == self.link.connection and now - last[1] < REPUBLISH_EVERY:
                 continue
-            allowlist = build_allowlist(uids, until.astimezone(self.zone))
+            allowlist = build_allowlist(uids, now.astimezone(self.zone), until.astimezone(self.zone))
             self.link.publish(protocol.topic(site, reader_id, "allowlist"), protocol.encode(allowlist), retain=True)
             self._published[reader_id] = (wanted, now, self.link.connection)
             log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
             published += 1
         return published
+
+    def _too_many(self, count: int, now: datetime) -> None:
+        """Say so where the manager looks (one open alert), not only in the log."""
+        subject = (f"{count} key holders, but a cabinet's offline allowlist holds at most {MAX_HASHES}: the "
+                   f"{count - MAX_HASHES} with the oldest training cannot open a cabinet while the server is away")
+        log.error(subject)
+        with self.factory.begin() as db:
+            if db.scalar(select(Alert.id).where(Alert.type == "allowlist_full", Alert.state == "open")) is None:
+                db.add(Alert(type="allowlist_full", severity="medium", opened_at=now, subject=subject))

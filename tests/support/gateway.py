@@ -59,20 +59,43 @@ def lock_open(gateway) -> bool:
     return bool(gateway.outputs.lock.is_active)
 
 
+def lock_openings(gateway) -> int:
+    """How many times the relay was switched on since the gateway started (gpiozero's mock pins keep
+    their history), not only whether it is open now."""
+    active = 1 if gateway.outputs.lock.active_high else 0
+    states = [s.state for s in gateway.outputs.lock.pin.states]
+    return sum(1 for before, after in zip(states, states[1:]) if before != active and after == active)
+
+
 def rises(pin) -> int:
     """How many times a mock pin went high (gpiozero's MockPin keeps its history)."""
     states = [s.state for s in pin.states]
     return sum(1 for before, after in zip(states, states[1:]) if not before and after)
 
 
+class ServerSide:
+    """Publishes as the server would (the test broker has no ACL), on one connection."""
+
+    def __init__(self, broker):
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-server-side")
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+
+    def publish(self, reader: str, channel: str, payload: bytes, *, retain: bool = False) -> None:
+        self.client.publish(protocol.topic(SITE, reader, channel), payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 def server_publish(broker, reader: str, channel: str, payload: bytes, *, retain: bool = False) -> None:
-    """Publish as the server would (the test broker has no ACL)."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-server-side")
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-    client.publish(protocol.topic(SITE, reader, channel), payload, qos=1, retain=retain).wait_for_publish(5)
-    client.disconnect()
-    client.loop_stop()
+    """One message as the server would publish it."""
+    server = ServerSide(broker)
+    try:
+        server.publish(reader, channel, payload, retain=retain)
+    finally:
+        server.close()
 
 
 class TopicWatcher:

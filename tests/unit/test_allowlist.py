@@ -18,12 +18,12 @@ def uids(n: int) -> list[str]:
 
 
 def test_the_most_hashes_fit_in_2_kib_and_one_more_would_not():
-    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES), UNTIL))) <= protocol.MAX_PAYLOAD_BYTES
-    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES + 1), UNTIL))) > protocol.MAX_PAYLOAD_BYTES
+    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES), NOW, UNTIL))) <= protocol.MAX_PAYLOAD_BYTES
+    assert len(protocol.encode(build_allowlist(uids(MAX_HASHES + 1), NOW, UNTIL))) > protocol.MAX_PAYLOAD_BYTES
 
 
 def test_each_allowlist_has_its_own_salt_and_no_card_number_in_clear():
-    first, second = build_allowlist(uids(3), UNTIL), build_allowlist(uids(3), UNTIL)
+    first, second = build_allowlist(uids(3), NOW, UNTIL), build_allowlist(uids(3), NOW, UNTIL)
     assert first.salt != second.salt and first.hashes != second.hashes
     assert not any(uid in protocol.encode(first).decode() for uid in uids(3))
     assert protocol.allowlist_hash(first.salt, uids(3)[0]) in first.hashes
@@ -35,7 +35,7 @@ def reader_side(tmp_path) -> OfflineAllowlist:
 
 def test_a_listed_card_opens_until_the_allowlist_expires(tmp_path):
     allowlist = reader_side(tmp_path)
-    allowlist.update(build_allowlist(["0123456789ABCDEF"], UNTIL))
+    allowlist.update(build_allowlist(["0123456789ABCDEF"], NOW, UNTIL))
     assert allowlist.allows("0123456789ABCDEF", NOW)
     assert allowlist.allows("0123456789abcdef", NOW)  # the reader's uid case does not matter
     assert not allowlist.allows("0123456789ABCDEE", NOW)
@@ -47,5 +47,19 @@ def test_no_allowlist_opens_nothing(tmp_path):
 
 
 def test_the_allowlist_outlives_a_restart(tmp_path):
-    reader_side(tmp_path).update(build_allowlist(["0123456789ABCDEF"], UNTIL))
+    reader_side(tmp_path).update(build_allowlist(["0123456789ABCDEF"], NOW, UNTIL))
     assert reader_side(tmp_path).allows("0123456789ABCDEF", NOW)
+
+
+def test_an_older_allowlist_restored_by_a_broker_does_not_replace_a_newer_one(tmp_path):
+    allowlist = reader_side(tmp_path)
+    allowlist.update(build_allowlist(["0123456789ABCDEF"], NOW, UNTIL))  # the one kept: one key holder
+    allowlist.update(build_allowlist(["0123456789ABCDEF", "0A0B0C0D"], NOW - timedelta(hours=1), UNTIL))
+    assert not allowlist.allows("0A0B0C0D", NOW)
+
+
+def test_a_clock_behind_the_allowlists_making_opens_nothing(tmp_path):
+    allowlist = reader_side(tmp_path)
+    allowlist.update(build_allowlist(["0123456789ABCDEF"], NOW, UNTIL))
+    assert not allowlist.allows("0123456789ABCDEF", NOW - timedelta(days=2))  # a Pi back from a power cut
+    assert allowlist.allows("0123456789ABCDEF", NOW - timedelta(minutes=1))  # clocks a little apart

@@ -70,3 +70,13 @@ def test_a_failing_handler_does_not_escape_into_the_network_thread():
 
     publisher.handlers.decision = broken
     publisher._on_message(None, None, message("decision", DECISION))  # logged, not raised
+
+
+def test_a_command_on_another_readers_or_sites_topic_is_dropped():
+    publisher, seen = link()
+    for topic in (protocol.topic("other-site", "cabinet-1", "command"), protocol.topic("nerima", "cabinet-2", "command"),
+                  "anything/at/all/command"):
+        msg = mqtt.MQTTMessage(topic=topic.encode())
+        msg.payload = COMMAND
+        publisher._on_message(None, None, msg)
+    assert seen == []

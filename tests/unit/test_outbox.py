@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from gateway.outbox import Outbox, OutboxFull
+from gateway.outbox import Outbox, OutboxError, OutboxFull
 
 
 def test_a_kept_scan_survives_reopening_until_acknowledged(tmp_path):
@@ -89,3 +89,14 @@ def test_the_allowlist_is_kept_beside_the_queue(tmp_path):
     box.keep("allowlist", b"two")
     assert box.kept("allowlist") == b"two"
     assert len(box) == 0
+
+
+def test_an_outbox_belongs_to_one_reader(tmp_path):
+    path = tmp_path / "o.sqlite3"
+    box = Outbox(path, owner="nerima/cabinet-1")
+    box.put("scan-0001", "scan", b"{}")
+    box.close()
+    Outbox(path, owner="nerima/cabinet-1").close()
+    with pytest.raises(OutboxError, match="holds the outbox of reader nerima/cabinet-1 .1 messages waiting., "
+                                          "not of nerima/entrance: give each reader its own outbox.path"):
+        Outbox(path, owner="nerima/entrance")

@@ -24,8 +24,10 @@ from tests.support.gateway import (
     RED_PIN,
     STAFF,
     TAMPER_PIN,
+    ServerSide,
     TopicWatcher,
     lock_open,
+    lock_openings,
     restart_ingest,
     rises,
     server_publish,
@@ -64,7 +66,7 @@ def test_a_card_that_is_not_a_key_holder_stays_locked_and_signals_deny(office, m
     fobs.tap(OTHER_STAFF)
     wait_for(lambda: rises(pins.pin(RED_PIN)) == 3 and rises(pins.pin(BUZZER_PIN)) == 3, timeout=3,
              what="three red blinks and beeps")
-    assert not lock_open(gateway)
+    assert lock_openings(gateway) == 0
     alerts = wait_for(lambda: office.get("/alerts", state="open"), what="the denial's alert")
     assert alerts[0]["type"] == "cabinet_denied"
 
@@ -99,17 +101,34 @@ def decision(scan_id: str, at: datetime) -> bytes:
                                              action="session_open", at=at))
 
 
-def test_a_decision_for_another_scan_or_older_than_10_s_opens_nothing(broker, make_gateway, fobs):
-    gateway = make_gateway(decision_wait_s=3)  # no server: only the decisions this test sends
+@pytest.fixture
+def server_side(broker):
+    server = ServerSide(broker)
+    yield server
+    server.close()
+
+
+def test_a_decision_for_another_scan_or_older_than_10_s_opens_nothing(server_side, make_gateway, fobs):
+    gateway = make_gateway()  # no server: only the decisions this test sends
     fobs.tap(STAFF)
     scan = waiting_scan(gateway)
     now = datetime.now().astimezone()
-    server_publish(broker, "cabinet-1", "decision", decision("01OTHERSCAN0000000000000000", now))
-    server_publish(broker, "cabinet-1", "decision", decision(scan.id, now - timedelta(seconds=11)))
+    server_side.publish("cabinet-1", "decision", decision("01OTHERSCAN0000000000000000", now))
+    server_side.publish("cabinet-1", "decision", decision(scan.id, now - timedelta(seconds=11)))
+    time.sleep(0.2)
+    assert lock_openings(gateway) == 0
+    server_side.publish("cabinet-1", "decision", decision(scan.id, datetime.now().astimezone()))
+    wait_for(lambda: lock_open(gateway), timeout=1, what="the right, fresh decision to open the lock")
+
+
+def test_a_decision_that_comes_after_the_reader_gave_up_waiting_opens_nothing(server_side, make_gateway, fobs, pins):
+    gateway = make_gateway()  # no server, no allowlist: the reader denies after 1.5 s
+    fobs.tap(STAFF)
+    scan = waiting_scan(gateway)
+    wait_for(lambda: rises(pins.pin(RED_PIN)) == 3, timeout=4, what="the reader to deny on its own")
+    server_side.publish("cabinet-1", "decision", decision(scan.id, datetime.now().astimezone()))
     time.sleep(0.3)
-    assert not lock_open(gateway)
-    server_publish(broker, "cabinet-1", "decision", decision(scan.id, datetime.now().astimezone()))
-    wait_for(lambda: lock_open(gateway), timeout=2, what="the right, fresh decision to open the lock")
+    assert lock_openings(gateway) == 0
 
 
 # ---------------------------------------------------------------- remote unlock
@@ -128,14 +147,14 @@ def test_a_remote_unlock_opens_for_its_seconds_once(broker, make_gateway):
     wait_for(lambda: not lock_open(gateway), timeout=3, what="the lock to close again")
     server_publish(broker, "cabinet-1", "command", payload)  # the same command delivered again
     time.sleep(0.3)
-    assert not lock_open(gateway)
+    assert lock_openings(gateway) == 1
 
 
 def test_an_old_remote_unlock_opens_nothing(broker, make_gateway):
     gateway = make_gateway()
     server_publish(broker, "cabinet-1", "command", command(datetime.now().astimezone() - timedelta(seconds=11)))
     time.sleep(0.5)
-    assert not lock_open(gateway)
+    assert lock_openings(gateway) == 0
 
 
 def test_a_retained_remote_unlock_waiting_on_the_broker_is_not_obeyed_at_connect(broker, make_gateway):
@@ -143,7 +162,7 @@ def test_a_retained_remote_unlock_waiting_on_the_broker_is_not_obeyed_at_connect
     server_publish(broker, "cabinet-1", "command", command(datetime.now().astimezone()), retain=True)
     gateway = make_gateway()
     time.sleep(0.5)
-    assert not lock_open(gateway)
+    assert lock_openings(gateway) == 0
 
 
 # ---------------------------------------------------------------- the reader's own inputs and faults
@@ -177,7 +196,7 @@ def test_a_disk_filled_during_a_long_outage_makes_a_tap_signal_an_error(broker, 
              what="the error signal")
     time.sleep(0.2)
     assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == before
-    assert not lock_open(gateway)
+    assert lock_openings(gateway) == 0
 
 
 def test_the_status_tells_how_many_scans_wait_and_when_the_server_has_them_all(office, broker, make_gateway, fobs):
@@ -195,3 +214,12 @@ def test_the_status_tells_how_many_scans_wait_and_when_the_server_has_them_all(o
         assert len(gateway.outbox) == 0
     finally:
         statuses.close()
+
+
+def test_stopping_the_gateway_during_an_unlock_locks_the_cabinet(broker, make_gateway, pins):
+    gateway = make_gateway()
+    relay = pins.pin(LOCK_PIN)
+    server_publish(broker, "cabinet-1", "command", command(datetime.now().astimezone(), unlock_s=30))
+    wait_for(lambda: lock_open(gateway), timeout=2, what="the remote unlock")
+    gateway.stop()
+    assert relay.state == 1  # active-low board: high is locked
