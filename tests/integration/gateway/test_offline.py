@@ -118,6 +118,7 @@ def test_the_allowlist_follows_key_holders_and_their_training(office, watcher):
     latest = watcher.latest()
     assert len(latest.hashes) == 1  # the other person is not a key holder
     assert timedelta(hours=25) < latest.until - datetime.now().astimezone() <= timedelta(hours=26)
+    assert abs(latest.issued - datetime.now().astimezone()) < timedelta(seconds=30)
     assert STAFF not in protocol.encode(latest).decode()  # card numbers never travel in clear
 
     person = office.add_person("保管 三郎", "0A00778899", key_holder=True, training_on=date.today())
