@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 
@@ -41,12 +42,33 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     try:
-        gateway = Gateway(config)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        gateway = Gateway(config).start()
+    except Exception as exc:  # noqa: BLE001 — every start-up fault gets a line a person can act on
+        print(f"error: {start_problem(exc, config)}", file=sys.stderr)
         return 1
-    gateway.run(stop)
+    try:
+        stop.wait()
+    finally:
+        gateway.stop()
     return 0
+
+
+def start_problem(exc: Exception, config) -> str:
+    """What to change when the gateway cannot start, naming the config key involved."""
+    from gpiozero.exc import GPIOZeroError
+
+    from gateway.outbox import OutboxError
+
+    if isinstance(exc, (OutboxError, sqlite3.Error)):
+        return f"outbox.path {config.outbox.path}: {exc}"
+    if isinstance(exc, GPIOZeroError):
+        return (f"the pins: {exc} (check pin_factory and the pin numbers under lock, indicators and inputs; "
+                "is another program using them?)")
+    if isinstance(exc, ImportError):
+        return f"pin_factory {config.pin_factory}: its library is not installed ({exc})"
+    if isinstance(exc, (OSError, ValueError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,10 @@ class NfcReaderConfig(_Section):
         description="Pause between polling rounds; nfcpy's default 0.5 s makes a tap wait ~250 ms on average")
     removal_check_s: float = Field(
         0.1, gt=0.0, le=2.0, description="How often a card left on the reader is checked for removal")
+    gone_after_s: float = Field(
+        0.3, ge=0.0, le=5.0,
+        description="A card the presence check missed and that is read again within this is the same tap "
+                    "(a folder lying on the reader is not tapped twice)")
 
 
 class Rdm6300ReaderConfig(_Section):

@@ -52,13 +52,17 @@ class Outbox:
 
     def __init__(self, path: str | Path, owner: str | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        self._count = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._count = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:
+            raise OutboxError(f"cannot open the outbox at {self.path}: {exc} (is the folder there and writable "
+                              "by the gateway's user?)") from None
         self._sent_at: dict[str, float] = {}  # id -> monotonic time of the last send; memory only
         if owner is not None:
             self._claim(owner)

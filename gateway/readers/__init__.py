@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,6 +17,29 @@ class Tap:
 
     uid: str  # upper-case hex, as the contract's scan carries it
     tech: str  # the contract's `tech`: felica, iso14443a, iso14443b, em4100
+
+
+class Presence:
+    """One tap per presence of a card: the RDM6300 repeats its frame while a fob stays, and an NFC
+    presence check can miss a card for a moment.
+
+    A UID seen again within `gone_after_s` of its last sighting is the same presence; after a
+    longer absence it is a new tap; a different UID is a new tap at once.
+    """
+
+    def __init__(self, gone_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._gone_after_s = gone_after_s
+        self._clock = clock
+        self._uid: str | None = None
+        self._last_seen = float("-inf")
+
+    def seen(self, uid: str) -> bool:
+        """Record a sighting of `uid`; True when it is a new tap."""
+        now = self._clock()
+        new = uid != self._uid or now - self._last_seen > self._gone_after_s
+        self._uid = uid
+        self._last_seen = now
+        return new
 
 
 class CardReader(Protocol):

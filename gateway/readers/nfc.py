@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.config import NfcReaderConfig
-from gateway.readers import ReaderError, Tap
+from gateway.readers import Presence, ReaderError, Tap
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class NfcReader:
             "on-connect": lambda tag: False,
             **self._nfcpy_options,
         }
+        presence = Presence(self.config.gone_after_s)
         while not stop.is_set():
             try:
                 tag = clf.connect(rdwr=options, terminate=lambda: stop.wait(pause))
@@ -52,7 +53,7 @@ class NfcReader:
                 # connect() logs an IOError (or a technology the device lacks) and returns False.
                 raise self._lost("see nfcpy's error logged above")
             tap = _tap(tag)
-            if tap is not None:
+            if tap is not None and presence.seen(tap.uid):
                 on_tap(tap)
             try:
                 while not stop.wait(self.config.removal_check_s) and tag.is_present:
@@ -61,6 +62,8 @@ class NfcReader:
                 pass  # a garbled presence check: the card is leaving
             except OSError as exc:
                 raise self._lost(exc) from exc
+            if tap is not None:
+                presence.seen(tap.uid)  # gone as of now: read again within gone_after_s, it is the same tap
 
     def close(self) -> None:
         if self._clf is not None:

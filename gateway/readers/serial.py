@@ -19,7 +19,7 @@ from collections.abc import Callable
 import serial
 
 from gateway.config import Rdm6300ReaderConfig
-from gateway.readers import ReaderError, Tap
+from gateway.readers import Presence, ReaderError, Tap
 
 log = logging.getLogger(__name__)
 
@@ -89,28 +89,6 @@ class FrameParser:
         self.rejected += 1
         self.reasons[reason] += 1
         return None
-
-
-class Presence:
-    """One tap per presence of a fob, from the stream of frames the module repeats while it stays.
-
-    A UID seen again within `gone_after_s` of its last frame is the same presence; after a longer
-    silence it is a new tap; a different UID is a new tap at once.
-    """
-
-    def __init__(self, gone_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._gone_after_s = gone_after_s
-        self._clock = clock
-        self._uid: str | None = None
-        self._last_seen = float("-inf")
-
-    def seen(self, uid: str) -> bool:
-        """Record a frame for `uid`; True when it is a new tap."""
-        now = self._clock()
-        new = uid != self._uid or now - self._last_seen > self._gone_after_s
-        self._uid = uid
-        self._last_seen = now
-        return new
 
 
 class Rdm6300Reader:

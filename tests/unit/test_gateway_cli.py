@@ -34,3 +34,14 @@ def test_the_gateway_loads_no_server_database_or_web_code():
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_gateway_that_cannot_start_names_the_key_to_change(tmp_path):
+    config = tmp_path / "cabinet.yaml"
+    config.write_text("site: nerima\nreader: cabinet-1\nrole: cabinet\ncard_reader: {type: rdm6300}\n"
+                      "outbox: {path: /proc/mamori-no-such-folder/outbox.sqlite3}\nlock: {pin: 17}\n"
+                      "pin_factory: mock\n")
+    done = gateway_cli("--config", str(config))
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: outbox.path /proc/mamori-no-such-folder/outbox.sqlite3: cannot open")
+    assert "Traceback" not in done.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.readers.serial import FrameParser, Presence
+from gateway.readers import Presence
+from gateway.readers.serial import FrameParser
 from tests.support.rdm6300 import frame
 
 # The two examples of Seeed Studio's "125Khz RFID module - UART" wiki page (RDM630 data sheet):
