@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     allowlist_valid_h: int = Field(26, ge=25, le=24 * 7, description="a cabinet's offline allowlist expires after "
                                    "this many hours unless republished (it is republished daily)")
     allowlist_check_s: float = Field(5, gt=0, description="how often key holders are compared with the published allowlists")
+    office_name: str = Field("練馬区 認定調査 受託事業所", description="shown on pages and printouts")
+    idle_lock_min: float = Field(10, gt=0, le=120, description="the screen locks after this many minutes without activity")
+    session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")
+    login_max_failures: int = Field(5, ge=1, le=50, description="wrong passwords in a row before the account is locked")
+    lockout_min: float = Field(15, gt=0, le=24 * 60, description="how long a locked account stays locked")
+    cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only (false for plain-HTTP demos)")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
 
     @property

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 
 from server import __version__
@@ -23,6 +25,10 @@ from server.ledger.routes import router as ledger_router
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
 from server.visits.routes import router as visits_router
+from server.web.admin import router as admin_router
+from server.web.auth_routes import router as auth_router
+from server.web.dashboard import router as dashboard_router
+from server.web.errors import install_page_errors
 from server.web.routes import router as web_router
 
 log = logging.getLogger("mamori")
@@ -66,7 +72,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
                    alerts_router, ledger_router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(web_router)
+    for router in (web_router, auth_router, dashboard_router, admin_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+    install_page_errors(app)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:

@@ -1,7 +1,8 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
-from server.accounts.models import ApiToken, User
+from server.accounts.models import ApiToken, User, WebSession
 from server.alerts.models import Alert
+from server.audit.models import AuditEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
 from server.items.models import Item
@@ -11,6 +12,6 @@ from server.readers.models import Reader
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "ApiToken", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item",
-    "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge",
+    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item",
+    "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge", "WebSession",
 ]

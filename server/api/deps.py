@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from server.accounts.login import SESSION_COOKIE, is_idle, live_session
 from server.accounts.models import User
 from server.accounts.service import user_for_token
 from server.config import Settings
@@ -40,12 +43,27 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 def current_user(request: Request, db: Db,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in, or send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        return _cookie_user(request, db)
     user = user_for_token(db, credentials.credentials, request.app.state.clock())
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this token is unknown or revoked; create a new one "
                             "with `mamori tokens create --user NAME`", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def _cookie_user(request: Request, db: Session) -> User:
+    """The contract also lets the web session's cookie call the API (the pages' own scripts do)."""
+    settings, now = request.app.state.settings, request.app.state.clock()
+    found = live_session(db, request.cookies.get(SESSION_COOKIE), now, timedelta(hours=settings.session_max_h))
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in, or send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    session, user = found
+    if is_idle(session, now, timedelta(minutes=settings.idle_lock_min)):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the screen is locked: unlock it with your password")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not hmac.compare_digest(
+            request.headers.get("x-csrf-token", ""), session.csrf):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "send the page's X-CSRF-Token header with a cookie login")
     return user
 
 

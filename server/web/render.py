@@ -1,0 +1,73 @@
+"""Rendering a page: the template, the person's language, office time, and the CSRF token."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from server.web.i18n import translator
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
+OVERSIGHT = ("admin", "manager", "auditor")
+# The menu: (path, message key, roles that see it). Each page's own guard decides access.
+NAV = [
+    ("/admin/people", "nav.people", OVERSIGHT),
+    ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
+    ("/admin/items", "nav.items", OVERSIGHT),
+    ("/admin/readers", "nav.readers", OVERSIGHT),
+    ("/admin/import", "nav.import", ("admin", "manager")),
+    ("/audit", "nav.audit", OVERSIGHT),
+]
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def office_time(value: datetime | None, zone, lang: str = "ja", *, with_date: bool = True) -> str:
+    """As an office prints it: 2026/11/27(金) 09:05, in office time."""
+    if value is None:
+        return "—"
+    local = value.astimezone(zone)
+    if not with_date:
+        return local.strftime("%H:%M")
+    weekday = WEEKDAYS_JA[local.weekday()] if lang == "ja" else local.strftime("%a")
+    return f"{local:%Y/%m/%d}({weekday}) {local:%H:%M}"
+
+
+def office_date(value: date | None, lang: str = "ja") -> str:
+    if value is None:
+        return "—"
+    weekday = WEEKDAYS_JA[value.weekday()] if lang == "ja" else value.strftime("%a")
+    return f"{value:%Y/%m/%d}({weekday})"
+
+
+def duration(seconds: float, lang: str = "ja") -> str:
+    """How late, in the largest sensible units: 2日3時間, 45分 / 2 d 3 h, 45 min."""
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if lang == "ja":
+        parts = [f"{days}日" if days else "", f"{hours}時間" if hours else "", f"{mins}分" if not days else ""]
+    else:
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if not days else ""]
+    return (" " if lang == "en" else "").join(p for p in parts if p) or ("0分" if lang == "ja" else "0 min")
+
+
+def page(request: Request, name: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
+    """Render `name` with what every page needs: `t`, `lang`, `user`, `csrf`, time formatting."""
+    state = request.state
+    lang = getattr(state, "lang", "ja")
+    zone = request.app.state.settings.zone
+    base = {
+        "t": translator(lang), "lang": lang, "user": getattr(state, "user", None),
+        "csrf": getattr(state, "csrf", ""), "settings": request.app.state.settings, "nav_links": NAV,
+        "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
+        "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
+        "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang),
+    }
+    response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache
+    return response
