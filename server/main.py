@@ -25,6 +25,7 @@ from server.ledger.routes import router as ledger_router
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
 from server.visits.routes import router as visits_router
+from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
 from server.web.dashboard import router as dashboard_router
@@ -72,7 +73,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
                    alerts_router, ledger_router):
         api.include_router(router)
     app.include_router(api)
-    for router in (web_router, auth_router, dashboard_router, admin_router):
+    for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)

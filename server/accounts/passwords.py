@@ -18,14 +18,19 @@ _CLASSES = {
 }
 
 
-def password_problems(password: str) -> list[str]:
+def password_problems(password: str, lang: str = "en") -> list[str]:
     """What keeps `password` from meeting the rule (≥ 10 characters, 3 of 4 classes); empty if it does."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters (this one has {len(password)})")
-    missing = [english for _ja, english, test in _CLASSES.values() if not any(test(c) for c in password)]
+        problems.append(f"{MIN_LENGTH}文字以上にしてください（現在 {len(password)} 文字）" if lang == "ja" else
+                        f"at least {MIN_LENGTH} characters (this one has {len(password)})")
+    missing = [(ja, english) for ja, english, test in _CLASSES.values() if not any(test(c) for c in password)]
     if len(missing) > 1:
-        problems.append("characters of at least 3 of 4 kinds; add " + " or ".join(missing))
+        if lang == "ja":
+            problems.append("大文字・小文字・数字・記号のうち3種類以上を使ってください（" +
+                            "・".join(ja for ja, _ in missing) + "が含まれていません）")
+        else:
+            problems.append("characters of at least 3 of 4 kinds; add " + " or ".join(en for _, en in missing))
     return problems
 
 

@@ -62,3 +62,14 @@ def user_for_token(db: Session, token: str, now: datetime) -> User | None:
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
         api_token.last_used_at = now
     return user
+
+
+def change_password(db: Session, user: User, password: str, now: datetime) -> None:
+    """A new password under the rule; every open browser session of the person ends."""
+    from server.accounts.login import end_all_sessions
+
+    if problems := password_problems(password):
+        raise AccountError("password needs " + "; ".join(problems))
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    end_all_sessions(db, user.id, now)

@@ -24,8 +24,7 @@ from server.web.render import office_time, page
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "mamori_login_csrf"
 # Per address, on top of the per-account lockout: a guesser cycling through names is slowed too.
-ADDRESS_ATTEMPTS, ADDRESS_WINDOW_S = 20, 600
-_attempts: dict[str, deque[float]] = defaultdict(deque)
+ADDRESS_FAILURES, ADDRESS_WINDOW_S = 20, 600
 
 
 def safe_next(url: str | None, default: str = "/dashboard") -> str:
@@ -42,11 +41,13 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _too_many(address: str) -> bool:
-    now, seen = time.monotonic(), _attempts[address]
+def _failures(request: Request, address: str) -> deque[float]:
+    """Recent failed logins from one address (kept in memory: a restart forgives, the lockout does not)."""
+    book = request.app.state.__dict__.setdefault("login_failures", defaultdict(deque))
+    seen, now = book[address], time.monotonic()
     while seen and now - seen[0] > ADDRESS_WINDOW_S:
         seen.popleft()
-    return len(seen) >= ADDRESS_ATTEMPTS
+    return seen
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
@@ -72,12 +73,14 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         return login_error(request, "login.wrong", next, status_code=400)
-    if _too_many(address):
-        record(db, now, "login_throttled", name[:100], "too many attempts from this address", address)
+    failures = _failures(request, address)
+    if len(failures) >= ADDRESS_FAILURES:
+        record(db, now, "login_throttled", name[:100], "too many failed logins from this address", address)
         return login_error(request, "login.throttled", next, status_code=429)
-    _attempts[address].append(time.monotonic())
     outcome = log_in(db, name, password, now, max_failures=settings.login_max_failures,
                      lockout=timedelta(minutes=settings.lockout_min), address=address)
+    if outcome.user is None:
+        failures.append(time.monotonic())
     if outcome.problem == "locked":
         return login_error(request, "login.locked", next, status_code=403,
                            until=office_time(outcome.locked_until, settings.zone, request.state.lang))

@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.import": ("一括登録 (CSV)", "CSV import"),
     "nav.audit": ("操作記録", "Audit log"),
     "nav.logout": ("ログアウト", "Log out"),
+    "nav.password": ("パスワード変更", "Password"),
     "nav.language": ("English", "日本語"),
     "login.title": ("ログイン", "Log in"),
     "login.name": ("ユーザー名", "User name"),

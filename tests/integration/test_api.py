@@ -8,12 +8,9 @@ fresh ids, so they can share it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from server.accounts.models import ApiToken, User
@@ -25,6 +22,7 @@ from tests.conftest import DATABASES
 from tests.support.broker import Mosquitto
 from tests.support.databases import postgres_available, throwaway_postgres
 from tests.support.office import SITE, Office
+from tests.support.routes import WalkedRoute, role_guards, walk_routes
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +39,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/readers"): EVERYONE,
     ("POST", "/api/v1/readers"): MANAGERS,
     ("GET", "/api/v1/readers/{reader_id}"): EVERYONE,
+    ("POST", "/api/v1/readers/{reader_id}/unlock"): MANAGERS,
     ("GET", "/api/v1/people"): EVERYONE,
     ("POST", "/api/v1/people"): MANAGERS,
     ("GET", "/api/v1/people/{person_id}"): EVERYONE,
@@ -56,6 +55,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/presence"): EVERYONE,
     ("GET", "/api/v1/checkouts"): EVERYONE,
     ("GET", "/api/v1/alerts"): EVERYONE,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): MANAGERS,
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): MANAGERS,
     ("GET", "/api/v1/scans"): EVERYONE,
     ("GET", "/api/v1/reader-events"): EVERYONE,
     ("GET", "/api/v1/dead-letters"): OVERSIGHT,
@@ -120,49 +121,17 @@ def stock(office):
     return {"cabinet": cabinet, "entrance": entrance, "person": person, "item": item}
 
 
-@dataclass(frozen=True)
-class ApiRoute:
-    methods: frozenset[str]
-    path: str
-    dependant: Any
-
-
-def api_routes(app) -> list[ApiRoute]:
-    """Every APIRoute under /api/v1 but health, with its full path and dependencies.
-
-    Newer FastAPI keeps an included router as one branch in `app.routes` instead of copying its
-    routes in; `iter_route_contexts` walks the branches and gives each route as included (its
-    prefixed path, and a dependant holding the router's dependencies as well as the route's).
-    """
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # FastAPI that still flattens included routers into app.routes
-        contexts = list(app.routes)
-    else:
-        contexts = list(iter_route_contexts(app.routes))
-    found = []
-    for context in contexts:
-        original = getattr(context, "original_route", context)
-        if not isinstance(original, APIRoute):
-            continue
-        if context.path.startswith("/api/v1/") and context.path != "/api/v1/health":
-            found.append(ApiRoute(frozenset(context.methods), context.path, context.dependant))
-    return found
+def api_routes(app) -> list[WalkedRoute]:
+    """Every route under /api/v1 but health."""
+    return [r for r in walk_routes(app) if r.path.startswith("/api/v1/") and r.path != "/api/v1/health"]
 
 
 def route_keys(app) -> set[tuple[str, str]]:
     return {(method, r.path) for r in api_routes(app) for method in r.methods}
 
 
-def guards_of(route: ApiRoute) -> list:
-    """Every dependency of the route, at any depth, made by server.api.deps.require."""
-    found, stack = [], list(route.dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        if hasattr(dep.call, "roles"):
-            found.append(dep.call)
-        stack.extend(dep.dependencies)
-    return found
+def guards_of(route: WalkedRoute) -> list:
+    return role_guards(route)
 
 
 def concrete(path: str, stock: dict) -> str:

@@ -1,0 +1,135 @@
+"""Accounts: one per person (seed rule 8). Admins add, deactivate, unlock and reset; everyone changes their own password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from server.accounts.login import end_all_sessions
+from server.accounts.models import ROLES, User
+from server.accounts.passwords import password_problems, verify_password
+from server.accounts.service import AccountError, add_user, change_password
+from server.api.deps import Db
+from server.audit.service import record
+from server.web.deps import require_page
+from server.web.render import EVERYONE, page
+
+router = APIRouter(include_in_schema=False)
+ADMINS = ("admin",)
+VIEWERS = ("admin", "manager", "auditor")
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _accounts_page(request: Request, db, *, form: dict | None = None, errors: dict | None = None,
+                   notice: str | None = None, status_code: int = 200) -> HTMLResponse:
+    users = db.scalars(select(User).order_by(User.name)).all()
+    return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
+                                           "notice": notice, "now": request.app.state.clock()},
+                status_code=status_code)
+
+
+@router.get("/admin/accounts", response_class=HTMLResponse)
+def accounts(request: Request, db: Db, _user: Annotated[User, Depends(require_page(*VIEWERS))]) -> HTMLResponse:
+    return _accounts_page(request, db)
+
+
+@router.post("/admin/accounts", response_class=HTMLResponse)
+def add_account(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))],
+                name: Annotated[str, Form(max_length=200)], role: Annotated[str, Form()],
+                password: Annotated[str, Form(max_length=1000)],
+                password_again: Annotated[str, Form(max_length=1000)]) -> Response:
+    lang, now = request.state.lang, request.app.state.clock()
+    form = {"name": name, "role": role}
+    errors: dict[str, list[str]] = {}
+    if not 1 <= len(name.strip()) <= 100:
+        errors["name"] = ["acct.name_bad"]
+    elif db.scalars(select(User.id).where(User.name == name.strip())).first():
+        errors["name"] = ["acct.name_taken"]
+    if role not in ROLES:
+        errors["role"] = [f"role {role!r}?"]
+    if problems := password_problems(password, lang):
+        errors["password"] = problems
+    elif password != password_again:
+        errors["password_again"] = ["acct.mismatch"]
+    if errors:
+        return _accounts_page(request, db, form=form, errors=errors, status_code=422)
+    try:
+        add_user(db, name, role, password, now)
+    except AccountError as exc:  # a race with another admin: shown like the checks above
+        return _accounts_page(request, db, form=form, errors={"name": [str(exc)]}, status_code=422)
+    record(db, now, "account_added", admin.name, f"{name.strip()} ({role})", _address(request))
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+def _target(db, user_id: int) -> User | None:
+    return db.get(User, user_id)
+
+
+@router.post("/admin/accounts/{user_id}/active")
+def set_active(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))], user_id: int,
+               active: Annotated[bool, Form()]) -> Response:
+    target, now = _target(db, user_id), request.app.state.clock()
+    if target is None:
+        return Response(status_code=404)
+    if target.id == admin.id and not active:
+        return _accounts_page(request, db, errors={"_": ["acct.self"]}, status_code=409)
+    target.active = active
+    if not active:
+        end_all_sessions(db, target.id, now)
+    record(db, now, "account_activated" if active else "account_deactivated", admin.name, target.name,
+           _address(request))
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+@router.post("/admin/accounts/{user_id}/unlock")
+def unlock_account(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))],
+                   user_id: int) -> Response:
+    target, now = _target(db, user_id), request.app.state.clock()
+    if target is None:
+        return Response(status_code=404)
+    target.locked_until, target.failed_logins = None, 0
+    record(db, now, "account_unlocked", admin.name, target.name, _address(request))
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+@router.post("/admin/accounts/{user_id}/password", response_class=HTMLResponse)
+def reset_password(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))], user_id: int,
+                   password: Annotated[str, Form(max_length=1000)]) -> Response:
+    target, now = _target(db, user_id), request.app.state.clock()
+    if target is None:
+        return Response(status_code=404)
+    if problems := password_problems(password, request.state.lang):
+        return _accounts_page(request, db, errors={f"password-{user_id}": problems}, status_code=422)
+    change_password(db, target, password, now)
+    record(db, now, "password_reset", admin.name, target.name, _address(request))
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def own_password_form(request: Request, _user: Annotated[User, Depends(require_page(*EVERYONE))]) -> HTMLResponse:
+    return page(request, "account_password.html", {"errors": {}, "done": False})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_own_password(request: Request, db: Db, user: Annotated[User, Depends(require_page(*EVERYONE))],
+                        current: Annotated[str, Form(max_length=1000)], password: Annotated[str, Form(max_length=1000)],
+                        password_again: Annotated[str, Form(max_length=1000)]) -> Response:
+    now, errors = request.app.state.clock(), {}
+    if not verify_password(user.password_hash, current):
+        errors["current"] = ["acct.wrong_current"]
+    elif problems := password_problems(password, request.state.lang):
+        errors["password"] = problems
+    elif password != password_again:
+        errors["password_again"] = ["acct.mismatch"]
+    if errors:
+        return page(request, "account_password.html", {"errors": errors, "done": False}, status_code=422)
+    change_password(db, user, password, now)
+    record(db, now, "password_changed", user.name, "", _address(request))
+    # Every session of the person ended, this one too: log in again with the new password.
+    return RedirectResponse("/login?next=/dashboard", status_code=303)
