@@ -162,8 +162,9 @@ def run_demo(host: str, port: int, data_dir: str) -> int:
     data = Path(data_dir).resolve()
     data.mkdir(parents=True, exist_ok=True)
     mqtt_port = port + 1000 if port + 1000 < 65536 else 18830
+    # Plain HTTP on this machine: a Secure cookie would not come back from http://<LAN address>.
     settings = Settings(database_url=f"sqlite:///{data / 'mamori.db'}", mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
-                        mqtt_client_id="mamori-demo-server")
+                        mqtt_client_id="mamori-demo-server", cookie_secure=host in ("127.0.0.1", "localhost"))
     upgrade(settings.database_url)
     seed(settings)
     start_broker(mqtt_port)
@@ -171,7 +172,7 @@ def run_demo(host: str, port: int, data_dir: str) -> int:
     day = DemoDay(settings, settings.mqtt_url)
     threading.Thread(target=lambda: (time.sleep(2), day.run(stop)), name="demo-day", daemon=True).start()
     url = f"http://{host}:{port}/"
-    print(f"\nmamori demo is up: {url}  (API docs {url}docs; manager {MANAGER[0]} / {MANAGER[1]})\n"
+    print(f"\nmamori demo is up: {url}dashboard  (log in as {MANAGER[0]} / {MANAGER[1]}; API docs {url}docs)\n"
           f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it\n", flush=True)
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
