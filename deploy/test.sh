@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs mamori's whole test suite: unit, integration (real Mosquitto, SQLite and PostgreSQL).
-# Installs what it needs: a virtualenv with the pinned packages, and — when run as root on
-# Debian/Ubuntu — Mosquitto and PostgreSQL from the OS packages if they are missing.
+# Runs mamori's whole test suite: unit, integration (real Mosquitto, SQLite and PostgreSQL) and browser
+# (Debian's Chromium driven by Playwright). Installs what it needs: a virtualenv with the pinned packages,
+# and — when run as root on Debian/Ubuntu — Mosquitto, PostgreSQL and Chromium from the OS packages if
+# they are missing.
 # Extra arguments go to pytest, e.g.  bash deploy/test.sh -k spine
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,13 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto mosquitto-clients
+# The browser tests drive Debian's Chromium through Playwright (never a browser Playwright downloads itself),
+# and a Japanese font so the pages (and docs/screenshots) show Japanese rather than empty boxes.
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || apt_install chromium
+if command -v fc-list >/dev/null && [ -z "$(fc-list :lang=ja 2>/dev/null)" ]; then
+  if as_root; then apt_install fonts-noto-cjk
+  else echo "mamori tests: no Japanese font; screenshots will show boxes (sudo apt-get install -y fonts-noto-cjk)" >&2; fi
+fi
 
 PG_URL=${MAMORI_TEST_PG:-postgresql://postgres:postgres@127.0.0.1:5432/postgres}
 export MAMORI_TEST_PG=$PG_URL

@@ -17,7 +17,7 @@ from server.accounts.models import ROLES, User
 from server.accounts.passwords import verify_password
 from server.api.deps import Db
 from server.audit.service import record
-from server.web.deps import LANG_COOKIE, check_csrf, choose_language, remember_viewer, require_page, session_of
+from server.web.deps import LANG_COOKIE, check_csrf, choose_language, idle, remember_viewer, require_page, session_of
 from server.web.i18n import LANGUAGES
 from server.web.render import office_time, page
 
@@ -164,7 +164,7 @@ def language(request: Request, db: Db, lang: str, next: str | None = None) -> Re
     """Switch the language: remembered in a cookie, and for a logged-in person on their account."""
     lang = lang if lang in LANGUAGES else "ja"
     found = session_of(request, db)
-    if found is not None:
+    if found is not None and not idle(request, found[0]):  # a locked screen changes nothing on the account
         found[1].language = lang
     response = RedirectResponse(safe_next(next, "/login" if found is None else "/dashboard"), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/",

@@ -14,17 +14,19 @@
         .then(r => { if (r.status !== 204) show(); });
     }
   }
+  // Everything but the lock itself: the header's links must not be reachable with Tab either.
+  const behind = () => Array.from(document.body.children).filter(el => el !== lock && el.tagName !== "SCRIPT");
   function show() {
     if (locked) return;
     locked = true;
-    main.inert = true;
+    behind().forEach(el => { el.inert = true; });
     main.classList.add("covered");
     lock.hidden = false;
     document.getElementById("lock-password").focus();
   }
   function hide() {
     locked = false;
-    main.inert = false;
+    behind().forEach(el => { el.inert = false; });
     main.classList.remove("covered");
     lock.hidden = true;
     last = reported = Date.now();
