@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     allowlist_valid_h: int = Field(26, ge=25, le=24 * 7, description="a cabinet's offline allowlist expires after "
                                    "this many hours unless republished (it is republished daily)")
     allowlist_check_s: float = Field(5, gt=0, description="how often key holders are compared with the published allowlists")
+    overdue_check_s: float = Field(30, gt=0, description="how often open checkouts are checked for being past due "
+                                   "(each overdue one opens one alert)")
     office_name: str = Field("練馬区 認定調査 受託事業所", description="shown on pages and printouts")
     idle_lock_min: float = Field(10, gt=0, le=120, description="the screen locks after this many minutes without activity")
     session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")

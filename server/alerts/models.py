@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -12,7 +12,12 @@ from server.db import Base, UtcDateTime
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_state_opened", "state", "opened_at"),)
+    __table_args__ = (
+        Index("ix_alerts_state_opened", "state", "opened_at"),
+        # One overdue alert per checkout, ever: the overdue checker may run twice (or in two processes).
+        Index("uq_alerts_overdue_checkout", "checkout_id", unique=True,
+              sqlite_where=text("type = 'overdue'"), postgresql_where=text("type = 'overdue'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(32))
@@ -25,6 +30,7 @@ class Alert(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None)
     scan_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), default=None)  # overdue alerts
     note: Mapped[str | None] = mapped_column(Text, default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)

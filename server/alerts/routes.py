@@ -1,15 +1,18 @@
-"""`/api/v1/alerts`: what a manager must look at."""
+"""`/api/v1/alerts`: what a manager must look at, and acknowledging or resolving it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from pydantic import Field
 from sqlalchemy import select
 
+from server.accounts.models import User
+from server.alerts import actions
 from server.alerts.models import Alert
-from server.api.deps import READ, Db, Paging, require
-from server.api.schemas import OfficeTime, Out
+from server.api.deps import MANAGE, READ, Db, Paging, require
+from server.api.schemas import In, OfficeTime, Out, RowId
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -25,12 +28,17 @@ class AlertOut(Out):
     reader_id: str | None
     person_id: int | None
     item_id: int | None
+    checkout_id: int | None
     scan_id: str | None
     note: str | None
     acknowledged_at: OfficeTime | None
     acknowledged_by: str | None
     resolved_at: OfficeTime | None
     resolved_by: str | None
+
+
+class AlertActionIn(In):
+    note: str | None = Field(None, max_length=actions.NOTE_MAX, description="kept with the alert and in the audit log")
 
 
 @router.get("", response_model=list[AlertOut], dependencies=[Depends(require(*READ))])
@@ -40,3 +48,27 @@ def list_alerts(db: Db, page: Paging,
     if state:
         query = query.where(Alert.state == state)
     return list(db.scalars(query.limit(page.limit).offset(page.offset)))
+
+
+def _act(action, alert_id: int, request: Request, db: Db, user: User, body: AlertActionIn | None) -> Alert:
+    try:
+        return action(db, alert_id, by=user.name, at=request.app.state.clock(), zone=request.app.state.settings.zone,
+                      note=body.note if body else None, address=request.client.host if request.client else None)
+    except actions.AlertMissing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}") from None
+    except actions.AlertResolved as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertOut)
+def acknowledge_alert(alert_id: RowId, request: Request, db: Db, user: Annotated[User, Depends(require(*MANAGE))],
+                      body: Annotated[AlertActionIn | None, Body()] = None) -> Alert:
+    """Someone is on it: open → acknowledged (acknowledging again only adds the note). 409 once resolved."""
+    return _act(actions.acknowledge, alert_id, request, db, user, body)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut)
+def resolve_alert(alert_id: RowId, request: Request, db: Db, user: Annotated[User, Depends(require(*MANAGE))],
+                  body: Annotated[AlertActionIn | None, Body()] = None) -> Alert:
+    """Dealt with: open or acknowledged → resolved. 409 if it already was."""
+    return _act(actions.resolve, alert_id, request, db, user, body)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 
+from server.alerts.overdue import OverdueChecker
 from server.allowlists.publisher import AllowlistPublisher
 from server.clock import Clock, system_clock
 from server.config import Settings
@@ -31,6 +32,7 @@ class Ingest:
         self.allowlists = AllowlistPublisher(
             factory, self.link, clock, zone=settings.zone, training_valid_days=settings.training_valid_days,
             valid_for=timedelta(hours=settings.allowlist_valid_h), check_every_s=settings.allowlist_check_s)
+        self.overdue = OverdueChecker(factory, clock, zone=settings.zone, check_every_s=settings.overdue_check_s)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -45,9 +47,11 @@ class Ingest:
         self.worker.start()
         self.link.start()
         self.allowlists.start()
+        self.overdue.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.overdue.stop()
         self.allowlists.stop()
         self.link.stop()
         self.worker.stop()

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
+from server.items import service
 from server.items.models import Item
-from server.readers.models import Reader
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -47,16 +47,11 @@ def _item_out(item: Item) -> ItemOut:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ItemOut,
              dependencies=[Depends(require(*MANAGE))])
 def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
-    cabinet = db.get(Reader, body.cabinet)
-    if cabinet is None or cabinet.role != "cabinet":
+    if not service.is_cabinet(db, body.cabinet):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"cabinet {body.cabinet!r} is not a registered cabinet reader; register it first")
     ensure_uid_free(db, body.tag_uid)
-    item = Item(label=body.label, kind=body.kind, tag_uid=body.tag_uid, cabinet_id=body.cabinet,
-                encrypted=body.encrypted, case_number=body.case, created_at=request.app.state.clock())
-    db.add(item)
-    db.flush()
-    return _item_out(item)
+    return _item_out(service.add_item(db, request.app.state.clock(), **body.model_dump()))
 
 
 class ItemChange(Change):
@@ -74,9 +69,7 @@ def change_item(item_id: RowId, body: ItemChange, db: Db) -> ItemOut:
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(item, "case_number" if field == "case" else field, value)
-    db.flush()
+    service.change_item(db, item, body.model_dump(exclude_unset=True))
     return _item_out(item)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.api.deps import MANAGE, READ, RECEPTION, Db, Paging, require
 from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
+from server.people import service
 from server.people.models import Card, Person, VisitorBadge
 
 router = APIRouter(tags=["people"])
@@ -46,15 +47,11 @@ def _person_out(person: Person, cards: list[str]) -> PersonOut:
 @router.post("/people", status_code=status.HTTP_201_CREATED, response_model=PersonOut,
              dependencies=[Depends(require(*MANAGE))])
 def add_person(body: PersonIn, db: Db, request: Request) -> PersonOut:
-    now = request.app.state.clock()
     if body.card_uid:
         ensure_uid_free(db, body.card_uid)
-    person = Person(name=body.name, key_holder=body.key_holder, training_on=body.training_on,
-                    roles=body.roles, active=body.active, created_at=now)
-    db.add(person)
-    db.flush()
-    if body.card_uid:
-        db.add(Card(uid=body.card_uid, person_id=person.id, created_at=now))
+    person = service.add_person(db, request.app.state.clock(), name=body.name, card_uid=body.card_uid,
+                                key_holder=body.key_holder, training_on=body.training_on, roles=body.roles,
+                                active=body.active)
     return _person_out(person, [body.card_uid] if body.card_uid else [])
 
 
@@ -73,11 +70,8 @@ def change_person(person_id: RowId, body: PersonChange, db: Db) -> PersonOut:
     person = db.get(Person, person_id)
     if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
-    for field, value in body.model_dump(exclude_unset=True).items():
-        setattr(person, field, value)
-    db.flush()
-    cards = list(db.scalars(select(Card.uid).where(Card.person_id == person_id)))
-    return _person_out(person, cards)
+    service.change_person(db, person, body.model_dump(exclude_unset=True))
+    return _person_out(person, service.card_uids(db, person_id))
 
 
 @router.get("/people", response_model=list[PersonOut], dependencies=[Depends(require(*READ))])
@@ -94,8 +88,7 @@ def get_person(person_id: RowId, db: Db) -> PersonOut:
     person = db.get(Person, person_id)
     if person is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no person {person_id}")
-    cards = list(db.scalars(select(Card.uid).where(Card.person_id == person_id)))
-    return _person_out(person, cards)
+    return _person_out(person, service.card_uids(db, person_id))
 
 
 class BadgeIn(In):
@@ -114,10 +107,7 @@ class BadgeOut(Out):
              dependencies=[Depends(require(*RECEPTION))])
 def add_visitor_badge(body: BadgeIn, db: Db, request: Request) -> VisitorBadge:
     ensure_uid_free(db, body.uid)
-    badge = VisitorBadge(uid=body.uid, label=body.label, created_at=request.app.state.clock())
-    db.add(badge)
-    db.flush()
-    return badge
+    return service.add_badge(db, request.app.state.clock(), uid=body.uid, label=body.label)
 
 
 @router.get("/visitor-badges", response_model=list[BadgeOut], dependencies=[Depends(require(*READ))])

@@ -1,19 +1,214 @@
-"""The manager's dashboard (the page left open all day)."""
+"""The manager's dashboard (the page left open all day): overdue items, open alerts, who is in,
+readers; acknowledging and resolving alerts; remote unlock of a cabinet.
+
+The panels are one fragment (`/dashboard/panels`) that the page's script fetches every 15 s with
+the X-Mamori-Poll header, so the refresh never counts as someone being there (the idle lock still
+comes). Every action is a plain form (POST, CSRF token, 303 back to the dashboard), so it works with
+a keyboard, a screen reader, and without the script.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from server.accounts.models import User
+from server.alerts import actions
+from server.alerts.models import Alert
+from server.api.deps import MANAGE, Db
+from server.api.schemas import RowId
+from server.checkouts.models import Checkout
+from server.items.models import Item
+from server.people.models import Person
+from server.readers import unlock
+from server.readers.models import Reader
+from server.visits.routes import presence
 from server.web.deps import require_page
-from server.web.render import EVERYONE, page
+from server.web.i18n import translator
+from server.web.render import EVERYONE, office_time, page
 
 router = APIRouter(include_in_schema=False)
 
+ALERTS_SHOWN = 200
+OVERDUE_SHOWN = 200
+SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
+NOTICES = {"acknowledged": "alert.acknowledged", "resolved": "alert.resolved"}
+
+Viewer = Annotated[User, Depends(require_page(*EVERYONE))]
+Manager = Annotated[User, Depends(require_page(*MANAGE))]
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    checkout: Checkout
+    item: Item
+    person: Person
+    late_s: float
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert: Alert
+    item: Item | None
+    person: Person | None
+    reader: Reader | None
+    due_at: datetime | None  # an overdue alert's checkout: when it was due,
+    returned_at: datetime | None  # and when it came back, if it has
+
+
+def overdue_rows(db: Session, now: datetime) -> tuple[list[OverdueRow], int]:
+    """Out and past due at `now` (never a stored flag), the longest overdue first."""
+    where = (Checkout.returned_at.is_(None), Checkout.due_at < now)
+    total = db.scalar(select(func.count()).select_from(Checkout).where(*where)) or 0
+    rows = db.execute(
+        select(Checkout, Item, Person).join(Item, Item.id == Checkout.item_id)
+        .join(Person, Person.id == Checkout.person_id).where(*where)
+        .order_by(Checkout.due_at, Checkout.id).limit(OVERDUE_SHOWN)
+    ).all()
+    return [OverdueRow(c, i, p, (now - c.due_at).total_seconds()) for c, i, p in rows], total
+
+
+def open_alerts(db: Session) -> tuple[list[AlertRow], int]:
+    """Open and acknowledged alerts: open before acknowledged, then the most severe, then the newest."""
+    where = Alert.state.in_(("open", "acknowledged"))
+    total = db.scalar(select(func.count()).select_from(Alert).where(where)) or 0
+    severity = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITY_RANK))
+    checkout = aliased(Checkout)
+    rows = db.execute(
+        select(Alert, Item, Person, Reader, checkout.due_at, checkout.returned_at)
+        .outerjoin(Item, Item.id == Alert.item_id).outerjoin(Person, Person.id == Alert.person_id)
+        .outerjoin(Reader, Reader.id == Alert.reader_id).outerjoin(checkout, checkout.id == Alert.checkout_id)
+        .where(where)
+        .order_by(case((Alert.state == "open", 0), else_=1), severity, Alert.opened_at.desc(), Alert.id.desc())
+        .limit(ALERTS_SHOWN)
+    ).all()
+    return [AlertRow(*row) for row in rows], total
+
+
+def readers(db: Session) -> list[Reader]:
+    """Offline first (they need someone), then never heard from, then online."""
+    state = case((Reader.online.is_(False), 0), (Reader.online.is_(None), 1), else_=2)
+    return list(db.scalars(select(Reader).order_by(state, Reader.id)))
+
+
+def panels_context(request: Request, db: Session) -> dict:
+    now = request.app.state.clock()
+    overdue, overdue_total = overdue_rows(db, now)
+    alerts, alerts_total = open_alerts(db)
+    present = presence(db)
+    reader_list = readers(db)
+    ingest = getattr(request.app.state, "ingest", None)
+    return {
+        "now": now, "updated": now.astimezone(request.app.state.settings.zone).strftime("%H:%M:%S"),
+        "overdue": overdue, "overdue_total": overdue_total, "alerts": alerts, "alerts_total": alerts_total,
+        "present": present, "staff_count": sum(1 for p in present if p.kind == "staff"),
+        "visitor_count": sum(1 for p in present if p.kind == "visitor"),
+        "readers": reader_list, "online_count": sum(1 for r in reader_list if r.online),
+        "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
+        "can_manage": request.state.user.role in MANAGE,
+    }
+
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, user: Annotated[User, Depends(require_page(*EVERYONE))]) -> HTMLResponse:
-    return page(request, "dashboard.html")
+def dashboard(request: Request, db: Db, user: Viewer, done: str | None = None,
+              reader: str | None = None) -> HTMLResponse:
+    context = panels_context(request, db)
+    t = translator(request.state.lang)
+    notice = None
+    if done in NOTICES:
+        notice = t(NOTICES[done])
+    elif done == "unlock" and reader and (cabinet := db.get(Reader, reader)) is not None:
+        notice = t("dash.unlock.sent", name=cabinet.name, seconds=request.app.state.settings.unlock_s)
+    return page(request, "dashboard.html", {**context, "notice": notice})
+
+
+@router.get("/dashboard/panels", response_class=HTMLResponse)
+def dashboard_panels(request: Request, db: Db, user: Viewer) -> HTMLResponse:
+    """The panels alone, for the page's refresh (send X-Mamori-Poll: it is not activity)."""
+    return page(request, "dashboard_panels.html", panels_context(request, db))
+
+
+# ------------------------------------------------------------------ alerts
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _message(request: Request, title_key: str, message: str, status_code: int) -> HTMLResponse:
+    return page(request, "dashboard_message.html", {"title_key": title_key, "message": message},
+                status_code=status_code)
+
+
+def _alert_action(request: Request, db: Session, user: User, alert_id: int, note: str, action, done: str) -> Response:
+    settings, t = request.app.state.settings, translator(request.state.lang)
+    try:
+        action(db, alert_id, by=user.name, at=request.app.state.clock(), zone=settings.zone, note=note,
+               address=_address(request))
+    except actions.AlertMissing:
+        return _message(request, "dash.alerts.title", t("alert.missing"), 404)
+    except actions.AlertResolved as exc:
+        at = office_time(exc.alert.resolved_at, settings.zone, request.state.lang)
+        return _message(request, "dash.alerts.title", t("alert.already_resolved", name=exc.alert.resolved_by, at=at),
+                        409)
+    return RedirectResponse(f"/dashboard?done={done}", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(request: Request, db: Db, user: Manager, alert_id: RowId,
+                      note: Annotated[str, Form(max_length=actions.NOTE_MAX)] = "") -> Response:
+    return _alert_action(request, db, user, alert_id, note, actions.acknowledge, "acknowledged")
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve_alert(request: Request, db: Db, user: Manager, alert_id: RowId,
+                  note: Annotated[str, Form(max_length=actions.NOTE_MAX)] = "") -> Response:
+    return _alert_action(request, db, user, alert_id, note, actions.resolve, "resolved")
+
+
+# ------------------------------------------------------------------ remote unlock
+
+
+def _unlock_page(request: Request, db: Session, reader_id: str, *, error: str | None = None,
+                 status_code: int = 200) -> HTMLResponse:
+    t = translator(request.state.lang)
+    try:
+        reader = unlock.cabinet_to_unlock(db, reader_id)
+    except unlock.ReaderMissing:
+        return _message(request, "dash.unlock.title", t("dash.unlock.missing"), 404)
+    except unlock.NotACabinet as exc:
+        return _message(request, "dash.unlock.title", t("dash.unlock.not_cabinet", name=exc.reader.name), 409)
+    ingest = getattr(request.app.state, "ingest", None)
+    return page(request, "dashboard_unlock.html", {
+        "reader": reader, "error": error, "unlock_s": request.app.state.settings.unlock_s,
+        "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
+    }, status_code=status_code)
+
+
+@router.get("/readers/{reader_id}/unlock", response_class=HTMLResponse)
+def confirm_unlock(request: Request, db: Db, user: Manager, reader_id: str) -> HTMLResponse:
+    """The confirmation step: a page of its own, reachable and answerable with a keyboard."""
+    return _unlock_page(request, db, reader_id)
+
+
+@router.post("/readers/{reader_id}/unlock")
+def unlock_cabinet(request: Request, db: Db, user: Manager, reader_id: str,
+                   note: Annotated[str, Form(max_length=500)] = "") -> Response:
+    settings, t = request.app.state.settings, translator(request.state.lang)
+    ingest = getattr(request.app.state, "ingest", None)
+    try:
+        unlock.remote_unlock(db, ingest.link if ingest else None, reader_id, by=user.name,
+                             at=request.app.state.clock(), zone=settings.zone, unlock_s=settings.unlock_s,
+                             note=note, address=_address(request))
+    except (unlock.ReaderMissing, unlock.NotACabinet):
+        return _unlock_page(request, db, reader_id)
+    except unlock.BrokerAway:
+        return _unlock_page(request, db, reader_id, error=t("dash.unlock.broker_down"), status_code=503)
+    return RedirectResponse(f"/dashboard?done=unlock&reader={quote(reader_id)}", status_code=303)

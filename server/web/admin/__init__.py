@@ -2,4 +2,8 @@
 
 from fastapi import APIRouter
 
+from server.web.admin import audit_log, badges, enrol, imports, items, people, readers
+
 router = APIRouter(include_in_schema=False)
+for _module in (people, badges, items, readers, enrol, imports, audit_log):
+    router.include_router(_module.router)

@@ -1,0 +1,106 @@
+"""Overdue checkouts become alerts: one "overdue" alert per checkout, ever.
+
+Every `overdue_check_s` seconds (and once at start-up) the checker looks for checkouts that are
+still out (`returned_at IS NULL`) past their `due_at` and that have no overdue alert yet, and opens
+one for each: severity medium, naming the item and the person, with `item_id`, `person_id`,
+`reader_id` (the item's cabinet) and `checkout_id` set. The alert points at its checkout, and a
+unique index on `checkout_id` for overdue alerts makes "never twice" the database's promise, not
+only this loop's: a second round, a second server process or a replayed stream cannot open
+another. (Matching by item and time instead would go wrong when a reader replays an old return
+and a new checkout of the same item after the alert was opened.)
+
+Whether a checkout is overdue is decided from `due_at` and `returned_at` at the time of asking,
+never from a stored flag: the dashboard and `GET /checkouts?state=overdue` do the same, and agree.
+
+An item brought back late leaves its alert open on purpose: the item was out past its due time,
+perhaps overnight, and a manager should see that and resolve it with a note, not find it tidied
+away before the office opened. The dashboard shows such an alert as returned (and when), from its
+checkout; nothing here resolves alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.alerts.models import Alert
+from server.checkouts.models import Checkout
+from server.clock import Clock
+from server.items.models import Item
+from server.people.models import Person
+
+log = logging.getLogger("mamori.overdue")
+
+BATCH = 500  # alerts opened per transaction; the rest follow in the next round
+
+
+def overdue_subject(item: Item, person: Person, checkout: Checkout, zone: ZoneInfo) -> str:
+    case = f", case {item.case_number}" if item.case_number else ""
+    return (f"{item.label} ({item.kind}{case}) taken out by {person.name} on "
+            f"{checkout.out_at.astimezone(zone):%Y-%m-%d %H:%M} was due back {checkout.due_at.astimezone(zone):%Y-%m-%d %H:%M}"
+            " and is not returned")
+
+
+def open_overdue_alerts(db: Session, now: datetime, zone: ZoneInfo, *, limit: int = BATCH) -> list[Alert]:
+    """Open the missing overdue alerts in `db` (the caller commits); returns the new ones."""
+    already = exists().where(Alert.checkout_id == Checkout.id, Alert.type == "overdue")
+    rows = db.execute(
+        select(Checkout, Item, Person)
+        .join(Item, Item.id == Checkout.item_id)
+        .join(Person, Person.id == Checkout.person_id)
+        .where(Checkout.returned_at.is_(None), Checkout.due_at < now, ~already)
+        .order_by(Checkout.due_at, Checkout.id)
+        .limit(limit)
+    ).all()
+    opened = [Alert(type="overdue", severity="medium", state="open", opened_at=now,
+                    subject=overdue_subject(item, person, checkout, zone), reader_id=item.cabinet_id,
+                    person_id=person.id, item_id=item.id, checkout_id=checkout.id)
+              for checkout, item, person in rows]
+    db.add_all(opened)
+    db.flush()
+    return opened
+
+
+class OverdueChecker:
+    """The background loop that `Ingest` starts and stops (like the allowlist publisher)."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock, *, zone: ZoneInfo, check_every_s: float):
+        self.factory, self.clock, self.zone, self.check_every_s = factory, clock, zone, check_every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="overdue", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception:  # the database may be away; the next round tries again
+                log.exception("could not check for overdue checkouts")
+            self._stop.wait(self.check_every_s)
+
+    def check(self) -> int:
+        """One round: open an alert for each overdue checkout that has none; returns how many."""
+        try:
+            with self.factory.begin() as db:
+                opened = open_overdue_alerts(db, self.clock(), self.zone)
+                subjects = [alert.subject for alert in opened]
+        except IntegrityError:
+            # Another process opened one of them first; the unique index kept it to one. Next round.
+            log.info("an overdue alert was opened elsewhere meanwhile; checking again next round")
+            return 0
+        for subject in subjects:
+            log.warning("overdue: %s", subject)
+        return len(subjects)

@@ -1,0 +1,403 @@
+"""Reading the office's Excel lists (saved as CSV) of staff and items: pure, no I/O.
+
+`parse(kind, data)` decodes the bytes (UTF-8 with or without BOM, Shift_JIS/cp932, UTF-16 from
+Excel's "Unicode text"), finds the header row (Japanese or English column names), converts each
+cell (dates in the western or the Japanese calendar, yes/no in the ways an office writes them),
+validates each row with the API's own schema and flags duplicates within the file.
+`check_against(parsed, ...)` then adds the problems only the database can show (a uid already
+registered, an unknown cabinet, a name already on the staff list), given as plain data.
+
+Every problem is a message key with values, tied to a row number as Excel shows it (the header
+is row 1) and to the column's heading as written in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from server.items.routes import ItemIn
+from server.people.routes import PersonIn
+from server.web.admin.validation import Problem, check
+
+MAX_BYTES = 1024 * 1024
+MAX_ROWS = 5000
+KINDS = ("people", "items")
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    names: tuple[str, ...]  # the first is shown as the Japanese heading, an English one follows
+    required: bool = False
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "people": (
+        Column("name", ("氏名", "name", "名前", "職員名", "氏 名"), required=True),
+        Column("card_uid", ("カードID", "card_uid", "カード", "カード番号", "カードUID", "card", "uid", "card id")),
+        Column("key_holder", ("鍵管理者", "key_holder", "鍵", "key holder")),
+        Column("training_on", ("研修受講日", "training_on", "研修日", "受講日", "研修", "training",
+                               "training date")),
+        Column("active", ("有効", "active")),
+    ),
+    "items": (
+        Column("label", ("品名", "label", "名称", "物品名", "name"), required=True),
+        Column("kind", ("種別", "kind", "種類", "type"), required=True),
+        Column("tag_uid", ("タグID", "tag_uid", "タグ", "タグ番号", "タグUID", "tag", "tag id", "uid"), required=True),
+        Column("cabinet", ("保管庫", "cabinet", "保管場所", "home cabinet"), required=True),
+        Column("encrypted", ("暗号化", "encrypted", "暗号化済み", "画面ロック")),
+        Column("case", ("ケース番号", "case", "case_number", "case number", "ケースNo")),
+    ),
+}
+
+
+def heading(column: Column) -> str:
+    """How the page names a column: 氏名 (name)."""
+    return f"{column.names[0]} ({column.names[1]})"
+
+
+@dataclass
+class Row:
+    number: int  # as Excel shows it: the header is row 1
+    cells: dict[str, str]  # field -> the cell as written
+    values: dict[str, Any] = field(default_factory=dict)  # field -> the value to store, when valid
+    problems: list[tuple[str, Problem]] = field(default_factory=list)  # (column heading as in the file, problem)
+
+    def shown(self, name: str) -> str:
+        """The value as it will be stored, or the cell as written when it is not valid."""
+        value = self.values.get(name, self.cells.get(name, ""))
+        if isinstance(value, date):
+            return f"{value:%Y/%m/%d}"
+        return "" if value is None else str(value)
+
+
+@dataclass
+class Parsed:
+    kind: str
+    encoding: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # field -> heading as written in the file
+    ignored: list[str] = field(default_factory=list)  # headings not used
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # with the whole file
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.headers)
+
+    @property
+    def bad_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.problems]
+
+    def problems_of(self, row: Row) -> list[tuple[str, Problem]]:
+        """A row's problems in the file's column order (problems with the whole row first)."""
+        order = {heading: at for at, heading in enumerate(self.headers.values())}
+        return sorted(row.problems, key=lambda p: order.get(p[0], -1))
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows) and not self.bad_rows
+
+
+# ---------------------------------------------------------------------- text and cells
+
+class NotDecodable(ValueError):
+    pass
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and which encoding it was: utf-8-sig, utf-8, cp932 (Shift_JIS) or utf-16."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise NotDecodable("utf-16") from exc
+    try:
+        text = data.decode("utf-8-sig")  # strict: one wrong byte and it is not UTF-8
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError as exc:
+        raise NotDecodable("cp932") from exc
+
+
+def normal(text: str) -> str:
+    """For comparing headings and words: full-width to half-width, lower case, no spaces or separators."""
+    return re.sub(r"[\s_\-・/]", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+# (offset to the western year, first day, last day)
+ERAS = {
+    "令和": (2018, date(2019, 5, 1), None),
+    "平成": (1988, date(1989, 1, 8), date(2019, 4, 30)),
+    "昭和": (1925, date(1926, 12, 25), date(1989, 1, 7)),
+}
+ERA_LETTERS = {"r": "令和", "h": "平成", "s": "昭和"}
+_WESTERN = re.compile(r"^(\d{4})[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_JAPANESE = re.compile(r"^(令和|平成|昭和|[rhs])(\d{1,2}|元)[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?$")
+
+
+def parse_date(text: str) -> date | None:
+    """2026/04/01, 2026-4-1, 2026年4月1日, 20260401, 令和8年4月1日, R8.4.1, 令和元年5月1日; None if empty.
+
+    Raises ValueError for anything else, including a Japanese date outside its era (平成32年).
+    """
+    value = unicodedata.normalize("NFKC", text).strip().lower()
+    if not value:
+        return None
+    if match := _WESTERN.match(value) or _COMPACT.match(value):
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    if match := _JAPANESE.match(value.replace(" ", "")):
+        era = ERA_LETTERS.get(match[1], match[1])
+        offset, first, last = ERAS[era]
+        year = 1 if match[2] == "元" else int(match[2])
+        day = date(offset + year, int(match[3]), int(match[4]))
+        if year < 1 or day < first or (last is not None and day > last):
+            raise ValueError(f"{text} is not a date of the {era} era")
+        return day
+    raise ValueError(f"{text!r} is not a date")
+
+
+YES = frozenset({"はい", "○", "〇", "◯", "有", "あり", "有り", "済", "済み", "要", "1", "true", "yes", "y", "t", "on",
+                 "✓", "✔", "レ"})
+NO = frozenset({"", "いいえ", "×", "✕", "✖", "x", "無", "なし", "無し", "未", "否", "0", "false", "no", "n", "f", "off",
+                "-", "ー", "―", "—"})
+
+
+def parse_bool(text: str) -> bool:
+    """はい/いいえ, ○/×, 有/無, 1/0, TRUE/FALSE (Excel), yes/no; empty is no. ValueError otherwise."""
+    value = unicodedata.normalize("NFKC", text).strip().lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(f"{text!r} is neither yes nor no")
+
+
+ITEM_KINDS = {
+    "folder": ("folder", "file", "ファイル", "フォルダ", "フォルダー", "書類", "紙", "調査ファイル", "papers"),
+    "phone": ("phone", "携帯", "携帯電話", "スマートフォン", "スマホ", "電話", "mobile", "smartphone"),
+    "media": ("media", "medium", "媒体", "記録媒体", "電子媒体", "usb", "usbメモリ", "usbメモリー", "sdカード"),
+    "laptop": ("laptop", "ノートpc", "ノートパソコン", "パソコン", "pc", "タブレット"),
+    "key": ("key", "鍵", "かぎ", "キー"),
+}
+_KIND_OF = {normal(word): kind for kind, words in ITEM_KINDS.items() for word in words}
+
+
+def parse_kind(text: str) -> str:
+    """The item kind from the word the office uses (ファイル, 携帯電話, USBメモリ, ...); ValueError otherwise."""
+    try:
+        return _KIND_OF[normal(text)]
+    except KeyError:
+        raise ValueError(f"{text!r} is not an item kind") from None
+
+
+# ---------------------------------------------------------------------- the file
+
+def parse(kind: str, data: bytes) -> Parsed:
+    if kind not in KINDS:
+        raise ValueError(f"kind is one of {KINDS}")
+    parsed = Parsed(kind)
+    if len(data) > MAX_BYTES:
+        parsed.problems.append(("import.err.too_big", {"max": MAX_BYTES}))
+        return parsed
+    if not data.strip():
+        parsed.problems.append(("import.err.empty", {}))
+        return parsed
+    try:
+        text, parsed.encoding = decode(data)
+    except NotDecodable:
+        parsed.problems.append(("import.err.encoding", {}))
+        return parsed
+    if "\x00" in text:
+        parsed.problems.append(("import.err.nul", {}))
+        return parsed
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text)))
+    except csv.Error as exc:
+        parsed.problems.append(("import.err.csv", {"detail": str(exc)}))
+        return parsed
+    columns = COLUMNS[kind]
+    found = _find_header(records, columns)
+    if found is None:
+        parsed.problems.append(("import.err.no_header", {"column": columns[0].names[0]}))
+        return parsed
+    header_index, positions = found
+    parsed.headers = {column.field: records[header_index][positions[column.field]].strip()
+                      for column in columns if column.field in positions}
+    used = set(positions.values())
+    parsed.ignored = [h.strip() for i, h in enumerate(records[header_index]) if i not in used and h.strip()]
+    for column in columns:
+        if column.required and column.field not in positions:
+            parsed.problems.append(("import.err.missing_column", {"column": heading(column)}))
+    for name in _twice(records[header_index], columns):
+        parsed.problems.append(("import.err.twice", {"column": name}))
+    if parsed.problems:
+        return parsed
+    width = len(records[header_index])
+    for index in range(header_index + 1, len(records)):
+        cells = records[index]
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(parsed.rows) == MAX_ROWS:
+            parsed.problems.append(("import.err.too_many_rows", {"max": MAX_ROWS}))
+            return parsed
+        row = Row(index + 1, {name: (cells[at].strip() if at < len(cells) else "") for name, at in positions.items()})
+        if any(cell.strip() for cell in cells[width:]):
+            row.problems.append(("", ("import.err.extra_cells", {})))
+        (_person_row if kind == "people" else _item_row)(parsed, row)
+        parsed.rows.append(row)
+    if not parsed.rows:
+        parsed.problems.append(("import.err.no_rows", {}))
+    _duplicates(parsed)
+    return parsed
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    first = text.split("\n", 1)[0]
+    return csv.excel_tab if "\t" in first and "," not in first else csv.excel
+
+
+def _column_of(cell: str, columns: tuple[Column, ...]) -> Column | None:
+    key = normal(cell)
+    for column in columns:
+        if key in {normal(name) for name in column.names}:
+            return column
+    return None
+
+
+def _find_header(records: list[list[str]], columns: tuple[Column, ...]) -> tuple[int, dict[str, int]] | None:
+    """The header row: the first of the first ten rows naming the first required column (a title may sit above)."""
+    for index, record in enumerate(records[:10]):
+        positions: dict[str, int] = {}
+        for at, cell in enumerate(record):
+            column = _column_of(cell, columns)
+            if column is not None and column.field not in positions:
+                positions[column.field] = at
+        if columns[0].field in positions:
+            return index, positions
+    return None
+
+
+def _twice(header: list[str], columns: tuple[Column, ...]) -> list[str]:
+    seen: dict[str, int] = {}
+    for cell in header:
+        column = _column_of(cell, columns)
+        if column is not None:
+            seen[column.field] = seen.get(column.field, 0) + 1
+    return [heading(c) for c in columns if seen.get(c.field, 0) > 1]
+
+
+def _convert(parsed: Parsed, row: Row, failed: set[str], name: str, convert, problem: str, default: Any) -> Any:
+    try:
+        return convert(row.cells.get(name, ""))
+    except ValueError:
+        row.problems.append((parsed.headers.get(name, name), (problem, {})))
+        failed.add(name)
+        return default
+
+
+def _validated(parsed: Parsed, row: Row, model, data: dict[str, Any], failed: set[str]) -> None:
+    """The API's schema has the last word; a cell that could not even be converted is reported once."""
+    value, problems = check(model, data)
+    for name, problem in problems.items():
+        if name not in failed:
+            row.problems.append((parsed.headers.get(name, name), problem))
+    if value is not None and not row.problems:
+        row.values = value.model_dump()
+
+
+def _person_row(parsed: Parsed, row: Row) -> None:
+    failed: set[str] = set()
+    data = {
+        "name": row.cells.get("name", ""),
+        "card_uid": row.cells.get("card_uid") or None,
+        "key_holder": _convert(parsed, row, failed, "key_holder", parse_bool, "admin.err.bool", False),
+        "training_on": _convert(parsed, row, failed, "training_on", parse_date, "admin.err.date", None),
+        "active": _convert(parsed, row, failed, "active", lambda s: parse_bool(s) if s.strip() else True,
+                           "admin.err.bool", True),
+    }
+    _validated(parsed, row, PersonIn, data, failed)
+
+
+def _item_row(parsed: Parsed, row: Row) -> None:
+    failed: set[str] = set()
+    if not row.cells.get("cabinet"):
+        row.problems.append((parsed.headers["cabinet"], ("admin.err.required", {})))
+        failed.add("cabinet")
+    data = {
+        "label": row.cells.get("label", ""),
+        "kind": _convert(parsed, row, failed, "kind", parse_kind, "admin.err.kind", "folder"),
+        "tag_uid": row.cells.get("tag_uid", ""),
+        "cabinet": row.cells.get("cabinet", ""),
+        "encrypted": _convert(parsed, row, failed, "encrypted", parse_bool, "admin.err.bool", False),
+        "case": row.cells.get("case") or None,
+    }
+    _validated(parsed, row, ItemIn, data, failed)
+
+
+def _duplicates(parsed: Parsed) -> None:
+    """A uid twice in one file is a mistake, and so is one person listed twice."""
+    keys = ("card_uid", "name") if parsed.kind == "people" else ("tag_uid",)
+    for name in keys:
+        first: dict[str, int] = {}
+        for row in parsed.rows:
+            value = row.values.get(name) if row.values else _uid_or_text(row.cells.get(name, ""), name)
+            if not value:
+                continue
+            key = normal(value) if name == "name" else value
+            if key in first:
+                _fail(row, parsed.headers.get(name, name), ("admin.err.dup_in_file", {"row": first[key]}))
+            else:
+                first[key] = row.number
+
+
+def _uid_or_text(text: str, name: str) -> str:
+    return text.strip().upper() if name.endswith("uid") else text.strip()
+
+
+def _fail(row: Row, column: str, problem: Problem) -> None:
+    row.problems.append((column, problem))
+    row.values = {}
+
+
+# ---------------------------------------------------------------------- against what is registered
+
+def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Mapping[str, str] | None = None,
+                  names: set[str] | None = None) -> None:
+    """Add the problems the database shows, given as plain data.
+
+    `registered`: uid -> "card" | "badge" | "tag", for the uids already registered;
+    `cabinets`: `normal(reader id or name)` -> reader id, for the cabinet readers;
+    `names`: `normal(name)` of the staff already registered.
+    """
+    uid_field = "card_uid" if parsed.kind == "people" else "tag_uid"
+    for row in parsed.rows:
+        if not row.values:
+            continue
+        values = dict(row.values)
+        uid = values.get(uid_field)
+        problems: list[tuple[str, Problem]] = []
+        if uid and uid in registered:
+            problems.append((parsed.headers[uid_field], (f"admin.err.uid_taken.{registered[uid]}", {})))
+        if parsed.kind == "people" and names is not None and normal(values["name"]) in names:
+            problems.append((parsed.headers["name"], ("admin.err.name_exists", {})))
+        if parsed.kind == "items":
+            reader_id = (cabinets or {}).get(normal(values["cabinet"]))
+            if reader_id is None:
+                problems.append((parsed.headers["cabinet"], ("admin.err.not_cabinet", {})))
+            values["cabinet"] = reader_id
+        if problems:
+            row.problems.extend(problems)
+            row.values = {}
+        else:
+            row.values = values
