@@ -78,6 +78,15 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 
+    @app.middleware("http")
+    async def _no_framing(request: Request, call_next):
+        # The pages are never shown inside another site's frame (clickjacking a remote unlock).
+        response = await call_next(request)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("conflict: %s", exc.orig)

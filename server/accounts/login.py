@@ -41,20 +41,32 @@ def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures
         record(db, now, "login_refused_locked", user.name, f"locked until {user.locked_until.isoformat()}", address)
         return LoginOutcome(None, "locked", user.locked_until)
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
-            record(db, now, "lockout", user.name, f"{max_failures} wrong passwords; locked until "
-                   f"{user.locked_until.isoformat()}", address)
-            return LoginOutcome(None, "locked", user.locked_until)
-        record(db, now, "login_failed", user.name, f"wrong password ({user.failed_logins} in a row)", address)
-        return LoginOutcome(None, "wrong")
+        return count_failure(db, user, now, max_failures=max_failures, lockout=lockout, address=address,
+                             where="login")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     record(db, now, "login", user.name, "", address)
     return LoginOutcome(user, None)
+
+
+def count_failure(db: Session, user: User, now: datetime, *, max_failures: int, lockout: timedelta,
+                  address: str | None, where: str) -> LoginOutcome:
+    """One more wrong password, counted in the database itself: guesses sent in parallel each count."""
+    failures = db.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+                          .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
+    if failures >= max_failures:
+        locked_until = now + lockout
+        db.execute(update(User).where(User.id == user.id).values(locked_until=locked_until, failed_logins=0)
+                   .execution_options(synchronize_session=False))
+        end_all_sessions(db, user.id, now)
+        record(db, now, "lockout", user.name, f"{max_failures} wrong passwords ({where}); locked until "
+               f"{locked_until.isoformat()}", address)
+        db.refresh(user)
+        return LoginOutcome(None, "locked", locked_until)
+    record(db, now, f"{where}_failed", user.name, f"wrong password ({failures} in a row)", address)
+    db.refresh(user)
+    return LoginOutcome(None, "wrong")
 
 
 def start_session(db: Session, user: User, now: datetime) -> str:

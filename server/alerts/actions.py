@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
@@ -29,42 +30,44 @@ class AlertResolved(Exception):
         self.alert = alert
 
 
-def _locked(db: Session, alert_id: int) -> Alert:
-    # FOR UPDATE on PostgreSQL: two managers resolving at once are served one after the other.
-    alert = db.get(Alert, alert_id, with_for_update=True)
+def _note_line(what: str, by: str, at: datetime, zone: ZoneInfo, note: str | None) -> str | None:
+    note = (note or "").strip()[:NOTE_MAX]
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} {by} ({what}): {note}" if note else None
+
+
+def _change(db: Session, alert_id: int, values: dict, line: str | None) -> Alert:
+    """One guarded UPDATE, so two managers acting at once cannot overwrite each other (SQLite has no
+    FOR UPDATE): a resolved alert changes no more, and a note is appended in the database, not in Python."""
+    condition = [Alert.id == alert_id, Alert.state != "resolved"]
+    if line is not None:
+        values = {**values, "note": func.coalesce(Alert.note + ("\n" + line), line)}
+    changed = db.execute(update(Alert).where(*condition).values(**values)
+                         .execution_options(synchronize_session=False)).rowcount if values else 1
+    alert = db.get(Alert, alert_id, populate_existing=True)
     if alert is None:
         raise AlertMissing(alert_id)
-    if alert.state == "resolved":
+    if not changed or (not values and alert.state == "resolved"):
         raise AlertResolved(alert)
     return alert
 
 
-def _add_note(alert: Alert, what: str, by: str, at: datetime, zone: ZoneInfo, note: str | None) -> None:
-    note = (note or "").strip()[:NOTE_MAX]
-    if not note:
-        return
-    line = f"{at.astimezone(zone):%Y-%m-%d %H:%M} {by} ({what}): {note}"
-    alert.note = f"{alert.note}\n{line}" if alert.note else line
-
-
 def acknowledge(db: Session, alert_id: int, *, by: str, at: datetime, zone: ZoneInfo, note: str | None = None,
                 address: str | None = None) -> Alert:
-    alert = _locked(db, alert_id)
-    if alert.state == "open":
-        alert.state, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", at, by
-    _add_note(alert, "acknowledged", by, at, zone, note)
+    line = _note_line("acknowledged", by, at, zone, note)
+    # The first acknowledgement keeps its person and time; a later one only adds its note.
+    db.execute(update(Alert).where(Alert.id == alert_id, Alert.state == "open")
+               .values(state="acknowledged", acknowledged_at=at, acknowledged_by=by)
+               .execution_options(synchronize_session=False))
+    alert = _change(db, alert_id, {}, line)
     record(db, at, "alert_acknowledged", by, _detail(alert, note), address)
-    db.flush()
     return alert
 
 
 def resolve(db: Session, alert_id: int, *, by: str, at: datetime, zone: ZoneInfo, note: str | None = None,
             address: str | None = None) -> Alert:
-    alert = _locked(db, alert_id)
-    alert.state, alert.resolved_at, alert.resolved_by = "resolved", at, by
-    _add_note(alert, "resolved", by, at, zone, note)
+    alert = _change(db, alert_id, {"state": "resolved", "resolved_at": at, "resolved_by": by},
+                    _note_line("resolved", by, at, zone, note))
     record(db, at, "alert_resolved", by, _detail(alert, note), address)
-    db.flush()
     return alert
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from server.accounts.login import end_all_sessions
+from server.accounts.login import count_failure, end_all_sessions
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import password_problems, verify_password
 from server.accounts.service import AccountError, add_user, change_password
@@ -120,8 +121,14 @@ def own_password_form(request: Request, _user: Annotated[User, Depends(require_p
 def change_own_password(request: Request, db: Db, user: Annotated[User, Depends(require_page(*EVERYONE))],
                         current: Annotated[str, Form(max_length=1000)], password: Annotated[str, Form(max_length=1000)],
                         password_again: Annotated[str, Form(max_length=1000)]) -> Response:
-    now, errors = request.app.state.clock(), {}
+    now, errors, settings = request.app.state.clock(), {}, request.app.state.settings
     if not verify_password(user.password_hash, current):
+        # Guessing the owner's password at an unattended screen counts toward the lockout like a login.
+        outcome = count_failure(db, user, now, max_failures=settings.login_max_failures,
+                                lockout=timedelta(minutes=settings.lockout_min), address=_address(request),
+                                where="password_change")
+        if outcome.problem == "locked":
+            return RedirectResponse("/login", status_code=303)
         errors["current"] = ["acct.wrong_current"]
     elif problems := password_problems(password, request.state.lang):
         errors["password"] = problems

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from server.accounts.login import SESSION_COOKIE, end_all_sessions, log_in, start_session
+from server.accounts.login import SESSION_COOKIE, count_failure, log_in, start_session
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import verify_password
 from server.api.deps import Db
@@ -72,15 +72,20 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
     settings, now, address = request.app.state.settings, request.app.state.clock(), _address(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
-        return login_error(request, "login.wrong", next, status_code=400)
+        return login_error(request, "login.expired", next, status_code=400)
     failures = _failures(request, address)
     if len(failures) >= ADDRESS_FAILURES:
         record(db, now, "login_throttled", name[:100], "too many failed logins from this address", address)
         return login_error(request, "login.throttled", next, status_code=429)
+    attempt = time.monotonic()
+    failures.append(attempt)  # before the check: guesses sent in parallel are all counted
     outcome = log_in(db, name, password, now, max_failures=settings.login_max_failures,
                      lockout=timedelta(minutes=settings.lockout_min), address=address)
-    if outcome.user is None:
-        failures.append(time.monotonic())
+    if outcome.user is not None:
+        failures.remove(attempt)
+        if (previous := session_of(request, db)) is not None:  # someone else's session on this browser ends
+            previous[0].ended_at = now
+            record(db, now, "logout", previous[1].name, "another person logged in on this browser", address)
     if outcome.problem == "locked":
         return login_error(request, "login.locked", next, status_code=403,
                            until=office_time(outcome.locked_until, settings.zone, request.state.lang))
@@ -101,12 +106,18 @@ def login_error(request: Request, key: str, next: str, *, status_code: int, **va
 
 
 @router.post("/logout")
-def logout(request: Request, db: Db, user: Annotated[User, Depends(require_page(*ROLES))]) -> Response:
-    now = request.app.state.clock()
-    request.state.session.ended_at = now
-    record(db, now, "logout", user.name, "", _address(request))
+async def logout(request: Request, db: Db) -> Response:
+    """Ends the session; needs only the session and its token, so it works from the lock screen too."""
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    found = session_of(request, db)
+    if found is None:
+        return response
+    session, user = found
+    await check_csrf(request, session.csrf)
+    now = request.app.state.clock()
+    session.ended_at = now
+    record(db, now, "logout", user.name, "", _address(request))
     return response
 
 
@@ -138,13 +149,10 @@ async def unlock(request: Request, db: Db) -> Response:
         user.failed_logins = 0
         record(db, now, "unlock", user.name, "", address)
         return Response(status_code=204) if fetch else RedirectResponse(next_url, status_code=303)
-    user.failed_logins += 1
-    if user.failed_logins >= settings.login_max_failures:
-        user.locked_until, user.failed_logins = now + timedelta(minutes=settings.lockout_min), 0
-        end_all_sessions(db, user.id, now)
-        record(db, now, "lockout", user.name, "wrong passwords at the screen lock", address)
+    outcome = count_failure(db, user, now, max_failures=settings.login_max_failures,
+                            lockout=timedelta(minutes=settings.lockout_min), address=address, where="unlock")
+    if outcome.problem == "locked":
         return Response(status_code=401) if fetch else RedirectResponse("/login", status_code=303)
-    record(db, now, "unlock_failed", user.name, f"wrong password ({user.failed_logins} in a row)", address)
     if fetch:
         return Response(status_code=401)
     request.state.lang = choose_language(request, user)

@@ -44,7 +44,7 @@ class CsrfRejected(Exception):
 def here(request: Request) -> str:
     """This page's path and query, to come back to after logging in or unlocking."""
     url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return quote(url, safe="/?=&")
+    return quote(url, safe="/")  # the whole path and query travel as one `next` value
 
 
 def choose_language(request: Request, user: User | None) -> str:

@@ -29,6 +29,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.locked": ("失敗が続いたため、このアカウントは {until} までロックされています。管理責任者に連絡してください。",
                      "Too many wrong passwords: this account is locked until {until}. Ask a manager if you need "
                      "it sooner."),
+    "login.expired": ("ログイン画面の有効期限が切れました。もう一度入力してください。",
+                      "The login form had expired; please enter your name and password again."),
     "login.throttled": ("試行が多すぎます。しばらく待ってからやり直してください。",
                         "Too many attempts from this device; wait a few minutes and try again."),
     "login.note": ("個人ごとのIDでログインしてください。IDの共用は禁止されています。",

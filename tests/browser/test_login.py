@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,7 +130,7 @@ def test_a_page_loaded_after_the_idle_limit_goes_to_the_lock_screen_and_comes_ba
     office.login(page, "receptionist")
     clock.advance(minutes=11)
     page.goto(office.url("/dashboard?view=today"))
-    assert path_of(page) == "/lock?next=/dashboard?view=today"
+    assert unquote(path_of(page)) == "/lock?next=/dashboard?view=today"
     expect(page.locator("h1")).to_have_text("画面ロック")
     expect(page.locator("main")).to_contain_text("uketsuke")
 

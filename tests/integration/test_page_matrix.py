@@ -17,9 +17,10 @@ from tests.support.web import PASSWORDS, Site, logged_in, page_client
 pytestmark = pytest.mark.integration
 
 # Pages anyone may open: the public status page, logging in, the lock screen and the language switch
-# (the lock screen and /unlock check the session themselves).
+# (the lock screen, /unlock and /logout check the session and its token themselves: they must work
+# while the screen is locked).
 PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/lock"), ("POST", "/unlock"),
-          ("GET", "/language/{lang}")}
+          ("POST", "/logout"), ("GET", "/language/{lang}")}
 
 
 def page_routes(app) -> list[tuple[str, str, WalkedRoute]]:

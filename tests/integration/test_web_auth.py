@@ -195,3 +195,46 @@ def test_the_login_page_keeps_next_on_this_site(site):
     form = client.get("/login?next=//evil.example/x")
     assert hidden(form.text, "next") == "/dashboard"
     assert '<meta name="csrf-token" content="">' in form.text  # no session yet, no session token on the page
+
+
+def test_parallel_wrong_passwords_all_count_toward_the_lockout(site):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(_n):
+        return log_in(page_client(site.app), "auditor", "Wrong-Pass-2026").status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(guess, range(6)))
+    assert log_in(page_client(site.app), "auditor", PASSWORDS["auditor"]).status_code == 403
+
+
+def test_logging_out_works_from_the_lock_screen(site):
+    client, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
+    site.clock.advance(minutes=11)
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    site.clock.advance(minutes=-11)
+    assert client.get("/dashboard").status_code == 303  # the session ended, not only locked
+    assert ("logout", "manager") in site.audit()
+
+
+def test_a_second_person_logging_in_on_the_same_browser_ends_the_first_ones_session(site):
+    client, _ = logged_in(site.app, "receptionist", PASSWORDS["receptionist"])
+    old_cookie = client.cookies.get("mamori_session")
+    log_in(client, "admin", PASSWORDS["admin"])
+    stale = page_client(site.app)
+    stale.cookies.set("mamori_session", old_cookie)
+    assert stale.get("/dashboard").status_code == 303
+
+
+def test_guessing_the_current_password_at_an_open_screen_counts_toward_the_lockout(site):
+    client, csrf = logged_in(site.app, "surveyor", PASSWORDS["surveyor"])
+    for _ in range(3):
+        client.post("/account/password", data={"csrf": csrf, "current": "Guess-Pass-2026",
+                                                "password": "Whatever-2027!", "password_again": "Whatever-2027!"})
+    assert log_in(page_client(site.app), "surveyor", PASSWORDS["surveyor"]).status_code == 403
+
+
+def test_pages_are_not_framed_by_other_sites(site):
+    response = page_client(site.app).get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
