@@ -8,6 +8,8 @@ than 10 seconds, so a command held back by a broken connection cannot open the d
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,10 @@ from ulid import ULID
 from gateway import protocol
 from server.audit.service import record
 from server.readers.models import Reader
+
+DOUBLE_CLICK_S = 2.0
+_recent: dict[tuple[str, str], tuple[float, protocol.Command]] = {}  # (cabinet, person) -> last
+_recent_lock = threading.Lock()
 
 
 class ReaderMissing(LookupError):
@@ -53,6 +59,10 @@ def remote_unlock(db: Session, link, reader_id: str, *, by: str, at: datetime, z
     reader = cabinet_to_unlock(db, reader_id)
     if not broker_connected(link):
         raise BrokerAway()
+    with _recent_lock:
+        previous = _recent.get((reader.id, by))
+        if previous and time.monotonic() - previous[0] < DOUBLE_CLICK_S:
+            return previous[1]  # the same person twice at once (a double click): one unlock, one audit entry
     command = protocol.Command(v=1, id=str(ULID()), type="unlock", unlock_s=unlock_s, by=by, at=at.astimezone(zone))
     note = (note or "").strip()[:500]
     detail = f"{reader.id} ({reader.name}) for {unlock_s} s, command {command.id}" + (f" — reason: {note}" if note else "")
@@ -64,4 +74,6 @@ def remote_unlock(db: Session, link, reader_id: str, *, by: str, at: datetime, z
         record(db, at, "remote_unlock_failed", by, f"command {command.id} to {reader.id} not sent: {exc}", address)
         db.commit()
         raise BrokerAway() from exc
+    with _recent_lock:
+        _recent[(reader.id, by)] = (time.monotonic(), command)
     return command

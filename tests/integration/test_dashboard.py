@@ -503,3 +503,15 @@ def test_remote_unlock_is_refused_to_others_for_non_cabinets_and_without_a_broke
         assert audit(office, "remote_unlock") == []
     finally:
         watcher.stop()
+
+
+def test_a_double_click_on_remote_unlock_sends_one_command(office):
+    from server.readers.unlock import remote_unlock
+
+    office.add_reader("cabinet-1", "cabinet")
+    with office.factory() as db:
+        args = dict(by="佐藤花子", at=office.app.state.clock(), zone=office.settings.zone, unlock_s=5)
+        first = remote_unlock(db, office.ingest.link, "cabinet-1", **args)
+        second = remote_unlock(db, office.ingest.link, "cabinet-1", **args)
+    assert first.id == second.id
+    assert len(audit(office, "remote_unlock")) == 1
