@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from server.audit.service import record
 from server.readers.models import Reader
 
 DOUBLE_CLICK_S = 2.0
-_recent: dict[tuple[str, str], tuple[float, protocol.Command]] = {}  # (cabinet, person) -> last
+# Per broker link (one per running server): (cabinet, person) -> (when, command).
+_recent: WeakKeyDictionary = WeakKeyDictionary()
 _recent_lock = threading.Lock()
 
 
@@ -60,7 +62,7 @@ def remote_unlock(db: Session, link, reader_id: str, *, by: str, at: datetime, z
     if not broker_connected(link):
         raise BrokerAway()
     with _recent_lock:
-        previous = _recent.get((reader.id, by))
+        previous = _recent.setdefault(link, {}).get((reader.id, by))
         if previous and time.monotonic() - previous[0] < DOUBLE_CLICK_S:
             return previous[1]  # the same person twice at once (a double click): one unlock, one audit entry
     command = protocol.Command(v=1, id=str(ULID()), type="unlock", unlock_s=unlock_s, by=by, at=at.astimezone(zone))
@@ -75,5 +77,5 @@ def remote_unlock(db: Session, link, reader_id: str, *, by: str, at: datetime, z
         db.commit()
         raise BrokerAway() from exc
     with _recent_lock:
-        _recent[(reader.id, by)] = (time.monotonic(), command)
+        _recent.setdefault(link, {})[(reader.id, by)] = (time.monotonic(), command)
     return command
