@@ -1,4 +1,4 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, demo, gateway."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create, visits anonymise, demo, gateway."""
 
 from __future__ import annotations
 
@@ -47,7 +47,11 @@ def _session():
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     from server.accounts.service import AccountError, add_user
+    from server.notify.recipients import email_problem
 
+    if args.email and email_problem(args.email):
+        print(f"error: {args.email!r} is not an e-mail address (e.g. yamada@example.jp)", file=sys.stderr)
+        return 2
     if not args.password_stdin:
         print("give the password on standard input with --password-stdin (never on the command line)",
               file=sys.stderr)
@@ -55,7 +59,8 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         with _session() as db:
-            add_user(db, args.name, args.role, password, system_clock())
+            user = add_user(db, args.name, args.role, password, system_clock())
+            user.email = args.email or None
     except AccountError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -74,6 +79,25 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
         return 1
     print(token)
     print("this token is shown once; keep it somewhere safe", file=sys.stderr)
+    return 0
+
+
+def cmd_visits_anonymise(args: argparse.Namespace) -> int:
+    from server.visits.retention import anonymise_visits
+
+    if args.days is not None and args.days < 1:
+        print("error: --days must be 1 or more", file=sys.stderr)
+        return 2
+    settings = _settings()
+    days = args.days or settings.visit_retention_days
+    with _session() as db:
+        done = anonymise_visits(db, system_clock(), days=days, actor="mamori visits anonymise", dry_run=args.dry_run)
+    cutoff = done.cutoff.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    if args.dry_run:
+        print(f"would anonymise {done.visits} visits that ended before {cutoff} (retention {days} days); nothing changed")
+    else:
+        print(f"anonymised {done.visits} visits that ended before {cutoff} (retention {days} days); "
+              f"{done.alerts} alert subjects and {done.notices} notices blanked; recorded in the audit log")
     return 0
 
 
@@ -107,12 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["admin", "manager", "receptionist", "surveyor", "auditor"])
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--email", help="where the person's notices go (they choose which on /account/notices)")
     add.set_defaults(func=cmd_users_add)
 
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
     create = tokens.add_parser("create", help="create a bearer token (printed once)")
     create.add_argument("--user", required=True)
     create.set_defaults(func=cmd_tokens_create)
+
+    visits = sub.add_parser("visits", help="the visitor log").add_subparsers(dest="visits_command", required=True)
+    anonymise = visits.add_parser("anonymise", help="blank visitor names, organisations and purposes of visits "
+                                  "older than the retention period (MAMORI_VISIT_RETENTION_DAYS)")
+    anonymise.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
+    anonymise.add_argument("--dry-run", action="store_true", help="only say how many visits it would anonymise")
+    anonymise.set_defaults(func=cmd_visits_anonymise)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

@@ -36,6 +36,29 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, le=50, description="wrong passwords in a row before the account is locked")
     lockout_min: float = Field(15, gt=0, le=24 * 60, description="how long a locked account stays locked")
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only (false for plain-HTTP demos)")
+    # Reception (issue 5)
+    opening_time: time = Field(time(8, 30), description="when the office opens: a visitor badge for a day with no expected "
+                               "time works from then")
+    closing_time: time = Field(time(18, 0), description="when the office closes (office time): visitors still in and "
+                               "visitor badges not returned are alerted from then")
+    auto_sign_out: bool = Field(False, description="at closing time, mark visits still in as 'not signed out' (never as "
+                                "left); their badge stays marked as not returned")
+    closing_check_s: float = Field(30, gt=0, description="how often the closing-time check runs")
+    visit_retention_days: int = Field(365, ge=1, description="visit records are anonymised (`mamori visits anonymise`) "
+                                      "this many days after the visit ended")
+    # Notifications: e-mail and webhook (server/notify)
+    public_url: str = Field("http://127.0.0.1:8000", description="the address people open mamori at, for links in notices")
+    smtp_url: str | None = Field(None, description="smtp://host:port (STARTTLS when offered), smtps://host:port, or "
+                                 "unset for no e-mail")
+    smtp_username: str | None = Field(None, description="SMTP login name")
+    smtp_password: str | None = Field(None, description="SMTP password")
+    mail_from: str = Field("mamori@localhost", description="the From: address of notices")
+    webhook_url: str | None = Field(None, description="every notice is also POSTed here as signed JSON (unset: none)")
+    webhook_secret: str | None = Field(None, description="key of the X-Mamori-Signature HMAC-SHA256 header (required "
+                                       "with webhook_url)")
+    notice_check_s: float = Field(5, gt=0, description="how often waiting notices are sent")
+    notice_max_attempts: int = Field(8, ge=1, le=30, description="attempts before a notice is given up (backoff "
+                                     "doubles from 30 s)")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
 
     @property

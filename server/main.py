@@ -30,6 +30,7 @@ from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
 from server.web.dashboard import router as dashboard_router
 from server.web.errors import install_page_errors
+from server.web.reception import router as reception_router
 from server.web.routes import router as web_router
 
 log = logging.getLogger("mamori")
@@ -73,7 +74,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
                    alerts_router, ledger_router):
         api.include_router(router)
     app.include_router(api)
-    for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router):
+    for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)

@@ -7,11 +7,12 @@ from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
 from server.items.models import Item
 from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
+from server.notify.models import Notice
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item",
+    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "Notice",
     "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge", "WebSession",
 ]

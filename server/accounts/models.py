@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -28,6 +28,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Notices (server/notify): where they go, the kinds this person turned off, and which staff
+    # member (card holder) this login is, to find a visit's host or an item's holder.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    notices_off: Mapped[list[str]] = mapped_column(JSON, default=list)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True, default=None)
 
 
 class ApiToken(Base):

@@ -17,6 +17,9 @@ class Alert(Base):
         # One overdue alert per checkout, ever: the overdue checker may run twice (or in two processes).
         Index("uq_alerts_overdue_checkout", "checkout_id", unique=True,
               sqlite_where=text("type = 'overdue'"), postgresql_where=text("type = 'overdue'")),
+        # One closing-time alert of each type per visit.
+        Index("uq_alerts_type_visit", "type", "visit_id", unique=True,
+              sqlite_where=text("visit_id IS NOT NULL"), postgresql_where=text("visit_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +34,7 @@ class Alert(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None)
     scan_id: Mapped[str | None] = mapped_column(String(64), default=None)
     checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), default=None)  # overdue alerts
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), default=None)  # closing-time alerts
     note: Mapped[str | None] = mapped_column(Text, default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)

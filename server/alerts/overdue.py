@@ -21,7 +21,6 @@ checkout; nothing here resolves alerts.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -34,6 +33,7 @@ from server.checkouts.models import Checkout
 from server.clock import Clock
 from server.items.models import Item
 from server.people.models import Person
+from server.periodic import Periodic
 
 log = logging.getLogger("mamori.overdue")
 
@@ -67,29 +67,14 @@ def open_overdue_alerts(db: Session, now: datetime, zone: ZoneInfo, *, limit: in
     return opened
 
 
-class OverdueChecker:
+class OverdueChecker(Periodic):
     """The background loop that `Ingest` starts and stops (like the allowlist publisher)."""
 
+    name = "overdue"
+
     def __init__(self, factory: sessionmaker[Session], clock: Clock, *, zone: ZoneInfo, check_every_s: float):
-        self.factory, self.clock, self.zone, self.check_every_s = factory, clock, zone, check_every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="overdue", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check()
-            except Exception:  # the database may be away; the next round tries again
-                log.exception("could not check for overdue checkouts")
-            self._stop.wait(self.check_every_s)
+        super().__init__(check_every_s)
+        self.factory, self.clock, self.zone = factory, clock, zone
 
     def check(self) -> int:
         """One round: open an alert for each overdue checkout that has none; returns how many."""

@@ -19,7 +19,9 @@ class StaffCard:
 class VisitorCard:
     badge_active: bool
     visit_id: int | None  # the visit this badge is lent to now, if any
-    visit_state: str | None  # "expected" or "in"
+    visit_state: str | None  # "expected", "in" or "not_signed_out"
+    valid_from: datetime | None = None  # the visit's window for entering
+    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

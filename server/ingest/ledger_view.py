@@ -36,8 +36,9 @@ _BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.i
 _ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status)
           .where(Item.tag_uid.in_(_many("uids"))))
 _LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
-_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state)
-           .where(Visit.badge_uid.in_(_many("uids")), Visit.state != "out").order_by(Visit.id))
+# The visit each badge is lent to now: until the badge is back at reception.
+_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)
+           .where(Visit.badge_uid.in_(_many("uids")), Visit.badge_returned_at.is_(None)).order_by(Visit.id))
 _later = aliased(PresenceEvent)
 _INSIDE = (select(PresenceEvent.person_id, PresenceEvent.kind)
            .where(PresenceEvent.person_id.in_(_many("ids")))
@@ -94,7 +95,7 @@ class BatchLedger:
         self._badges: dict[str, bool] = {}
         self._items: dict[str, tuple[int, str, str, bool, str]] = {}
         self._loans: dict[int, _Loan] = {}
-        self._visits: dict[str, tuple[int, str]] = {}
+        self._visits: dict[str, tuple[int, str, datetime | None, datetime | None]] = {}
         self._inside: dict[int, bool] = {}
         self._prior: dict[tuple[str, str], PriorTap] = {}
         self._last_read: dict[str, tuple[str, datetime]] = {}  # cabinet -> newest (uid, at)
@@ -107,6 +108,7 @@ class BatchLedger:
         self._visit_changes: dict[int, dict] = {}
         self._alerts: list[dict] = []
         self._events: list[dict] = []
+        self.arrivals: list[tuple[int, datetime]] = []  # (visit id, entered at): their hosts are told
 
     # ------------------------------------------------------------ loading
 
@@ -126,8 +128,8 @@ class BatchLedger:
                        run(_LOANS, "ids", [facts[0] for facts in view._items.values()])}
         # Visits and who is inside matter only at the entrance.
         at_entrance = {uid for _id, reader, uid, _at in scans if reader not in cabinets}
-        for badge, visit_id, state in run(_VISITS, "uids", [b for b in view._badges if b in at_entrance]):
-            view._visits.setdefault(badge, (visit_id, state))
+        for badge, *visit in run(_VISITS, "uids", [b for b in view._badges if b in at_entrance]):
+            view._visits.setdefault(badge, tuple(visit))
         view._inside = {person_id: kind == "entry" for person_id, kind in
                         run(_INSIDE, "ids", [facts[0] for uid, facts in view._staff.items() if uid in at_entrance])}
         readers = list({reader for _id, reader, _uid, _at in scans})
@@ -160,8 +162,7 @@ class BatchLedger:
         if (staff := self._staff.get(uid)) is not None:
             return StaffCard(*staff)
         if (badge_active := self._badges.get(uid)) is not None:
-            visit_id, state = self._visits.get(uid, (None, None))
-            return VisitorCard(badge_active, visit_id, state)
+            return VisitorCard(badge_active, *self._visits.get(uid, (None, None, None, None)))
         if (item := self._items.get(uid)) is not None:
             return ItemTag(*item, out=item[0] in self._loans)
         return UnknownUid()
@@ -208,11 +209,13 @@ class BatchLedger:
                        scan_id: str) -> None:
         change = self._visit_changes.setdefault(visit_id, {})
         if kind == "entry":
-            self._visits[badge_uid] = (visit_id, "in")
+            _id, _state, *window = self._visits[badge_uid]
+            self._visits[badge_uid] = (visit_id, "in", *window)
             change.update(state="in", entered_at=at)
+            self.arrivals.append((visit_id, at))
         else:  # the visit ends and its badge goes back to the pool
             self._visits.pop(badge_uid, None)
-            change.update(state="out", left_at=at)
+            change.update(state="out", left_at=at, badge_returned_at=at)
         self._presence.append({"kind": kind, "at": at, "person_id": None, "visit_id": visit_id,
                                "reader_id": reader_id, "scan_id": scan_id})
 

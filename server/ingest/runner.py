@@ -16,6 +16,8 @@ from server.ingest.intake import Incoming
 from server.ingest.mqtt import BrokerLink
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
+from server.notify.sender import NoticeSender
+from server.visits.closing import ClosingChecker
 
 
 class Ingest:
@@ -33,6 +35,8 @@ class Ingest:
             factory, self.link, clock, zone=settings.zone, training_valid_days=settings.training_valid_days,
             valid_for=timedelta(hours=settings.allowlist_valid_h), check_every_s=settings.allowlist_check_s)
         self.overdue = OverdueChecker(factory, clock, zone=settings.zone, check_every_s=settings.overdue_check_s)
+        self.notices = NoticeSender(factory, settings, clock)
+        self.closing = ClosingChecker(factory, clock, settings)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -48,9 +52,13 @@ class Ingest:
         self.link.start()
         self.allowlists.start()
         self.overdue.start()
+        self.notices.start()
+        self.closing.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.closing.stop()
+        self.notices.stop()
         self.overdue.stop()
         self.allowlists.stop()
         self.link.stop()

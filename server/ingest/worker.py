@@ -29,6 +29,7 @@ from server.ingest.intake import Incoming, Parsed
 from server.ingest.ledger_view import BatchLedger
 from server.ingest.service import Answer, IngestService
 from server.ledger.models import DeadLetter
+from server.visits.arrivals import tell_hosts
 
 log = logging.getLogger("mamori.ingest")
 
@@ -212,6 +213,8 @@ class IngestWorker:
                 for p in timed:
                     self._apply(ledger, out, p)
                 ledger.write()
+                if ledger.arrivals:
+                    tell_hosts(db, self.clock(), self.service.settings, ledger.arrivals)
         return out
 
     def _load_ledger(self, db: Session, timed: list[Parsed]) -> BatchLedger:

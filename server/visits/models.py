@@ -9,20 +9,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
 
+VISIT_STATES = ("expected", "in", "out", "not_signed_out", "cancelled")
+
 
 class Visit(Base):
+    """One visitor's visit, from registration to the badge coming back.
+
+    `state`: expected → in → out by taps; `not_signed_out` when the closing-time check closed a
+    visit nobody tapped out of (`left_at` stays empty: nobody saw them leave); `cancelled` when an
+    expected visitor did not come. The badge is lent from being assigned until `badge_returned_at`.
+    """
+
     __tablename__ = "visits"
     __table_args__ = (
-        CheckConstraint("state IN ('expected', 'in', 'out')", name="state"),
-        # A badge is lent to one visit at a time.
+        CheckConstraint("state IN ('expected', 'in', 'out', 'not_signed_out', 'cancelled')", name="state"),
+        # A badge is lent to one visit at a time: until it is back at reception.
         Index(
-            "uq_visits_badge_active",
+            "uq_visits_badge_lent",
             "badge_uid",
             unique=True,
-            sqlite_where=text("state != 'out'"),
-            postgresql_where=text("state != 'out'"),
+            sqlite_where=text("badge_returned_at IS NULL"),
+            postgresql_where=text("badge_returned_at IS NULL"),
         ),
         Index("ix_visits_state", "state"),
+        Index("ix_visits_valid_from", "valid_from"),
+        Index("ix_visits_entered_at", "entered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,11 +41,21 @@ class Visit(Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     purpose: Mapped[str] = mapped_column(String(500), default="")
     host: Mapped[str] = mapped_column(String(200), default="")
-    badge_uid: Mapped[str] = mapped_column(ForeignKey("visitor_badges.uid"))
-    state: Mapped[str] = mapped_column(String(8), default="expected")
+    host_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None, index=True)
+    badge_uid: Mapped[str | None] = mapped_column(ForeignKey("visitor_badges.uid"), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="expected")
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    expected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The badge opens the door for this visit only between these (entry; leaving always works).
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)  # not signed out / cancelled
+    closed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    badge_returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class PresenceEvent(Base):

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime, time
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import Field
-from sqlalchemy import func, select
+from pydantic import AwareDatetime, Field, model_validator
+from sqlalchemy import select
 
+from server.accounts.models import User
 from server.api.deps import HOSTS, READ, Db, Paging, require
-from server.api.schemas import CardUid, In, Name, OfficeTime, Out
-from server.people.models import Person, VisitorBadge
-from server.visits.models import PresenceEvent, Visit
+from server.api.schemas import CardUid, In, Name, OfficeTime, Out, RowId
+from server.people.models import Person
+from server.visits import service
+from server.visits.models import Visit
+from server.visits.presence import Present, roll_call
+from server.visits.queries import for_day
 
 router = APIRouter(tags=["visits"])
+
+
+def today_start(request: Request) -> datetime:
+    zone = request.app.state.settings.zone
+    local = request.app.state.clock().astimezone(zone)
+    return datetime.combine(local.date(), datetime.min.time(), tzinfo=zone)
 
 
 class VisitIn(In):
@@ -21,7 +32,17 @@ class VisitIn(In):
     organisation: str = Field("", max_length=200)
     purpose: str = Field("", max_length=500)
     host: str = Field("", max_length=200, description="the member of staff the visitor comes to see")
-    badge_uid: CardUid
+    badge_uid: CardUid | None = Field(None, description="the visitor badge lent; may be given at arrival instead")
+    host_person_id: int | None = Field(None, ge=1, description="the host as a staff member (they are told on arrival)")
+    expected_at: AwareDatetime | None = None
+    valid_from: AwareDatetime | None = Field(None, description="the badge lets the visitor in from then …")
+    valid_until: AwareDatetime | None = Field(None, description="… until then (leaving always works)")
+
+    @model_validator(mode="after")
+    def _window(self) -> VisitIn:
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
 
 
 class VisitOut(Out):
@@ -30,64 +51,77 @@ class VisitOut(Out):
     organisation: str
     purpose: str
     host: str
-    badge_uid: str
+    host_person_id: int | None
+    badge_uid: str | None
     state: str
     registered_at: OfficeTime
+    expected_at: OfficeTime | None
+    valid_from: OfficeTime | None
+    valid_until: OfficeTime | None
     entered_at: OfficeTime | None
     left_at: OfficeTime | None
+    closed_at: OfficeTime | None
+    badge_returned_at: OfficeTime | None
 
 
-@router.post("/visits", status_code=status.HTTP_201_CREATED, response_model=VisitOut,
-             dependencies=[Depends(require(*HOSTS))])
-def register_visit(body: VisitIn, db: Db, request: Request) -> Visit:
-    badge = db.get(VisitorBadge, body.badge_uid)
-    if badge is None or not badge.active:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"badge {body.badge_uid} is not in the visitor badge pool; add it first")
-    lent = db.scalars(select(Visit).where(Visit.badge_uid == body.badge_uid, Visit.state != "out")).first()
-    if lent is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"badge {badge.label} is lent to visit {lent.id} ({lent.state}); choose another")
-    visit = Visit(**body.model_dump(), registered_at=request.app.state.clock())
-    db.add(visit)
-    db.flush()
-    return visit
+def _problem(exc: service.VisitProblem) -> HTTPException:
+    code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return HTTPException(code, exc.detail)
+
+
+@router.post("/visits", status_code=status.HTTP_201_CREATED, response_model=VisitOut)
+def register_visit(body: VisitIn, db: Db, request: Request,
+                   user: Annotated[User, Depends(require(*HOSTS))]) -> Visit:
+    host = None
+    if body.host_person_id is not None and (host := db.get(Person, body.host_person_id)) is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no staff member {body.host_person_id}")
+    try:
+        return service.register(db, request.app.state.clock(), host_person=host, by=user.name,
+                                **body.model_dump(exclude={"host_person_id"}))
+    except service.VisitProblem as exc:
+        raise _problem(exc) from None
 
 
 @router.get("/visits", response_model=list[VisitOut], dependencies=[Depends(require(*READ))])
-def list_visits(db: Db, page: Paging, state: Literal["expected", "in", "out"] | None = None) -> list[Visit]:
+def list_visits(db: Db, page: Paging,
+                state: Literal["expected", "in", "out", "not_signed_out", "cancelled"] | None = None,
+                day: date | None = None, request: Request = None) -> list[Visit]:
+    """The visitor log, newest first; `day` keeps the visits for one office day (YYYY-MM-DD)."""
     query = select(Visit).order_by(Visit.registered_at.desc(), Visit.id.desc())
     if state:
         query = query.where(Visit.state == state)
+    if day is not None:
+        start = datetime.combine(day, time(0), tzinfo=request.app.state.settings.zone)
+        query = query.where(for_day(start))
     return list(db.scalars(query.limit(page.limit).offset(page.offset)))
+
+
+@router.get("/visits/{visit_id}", response_model=VisitOut, dependencies=[Depends(require(*READ))])
+def get_visit(db: Db, visit_id: RowId) -> Visit:
+    visit = db.get(Visit, visit_id)
+    if visit is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no visit {visit_id}")
+    return visit
 
 
 class PresentOut(Out):
     kind: Literal["staff", "visitor"]
     name: str
-    since: OfficeTime
+    since: OfficeTime | None
     person_id: int | None = None
     visit_id: int | None = None
     organisation: str | None = None
     host: str | None = None
+    badge: str | None = None
+    unconfirmed: bool = Field(False, description="a visitor closed at closing time as not signed out")
 
 
 @router.get("/presence", response_model=list[PresentOut], dependencies=[Depends(require(*READ))])
-def presence(db: Db) -> list[PresentOut]:
-    """Everyone in the office now, staff and visitors: the evacuation roll call."""
-    latest = (select(PresenceEvent.person_id, func.max(PresenceEvent.at).label("at"))
-              .where(PresenceEvent.person_id.is_not(None)).group_by(PresenceEvent.person_id).subquery())
-    staff = db.execute(
-        select(Person, PresenceEvent.at)
-        .join(latest, latest.c.person_id == Person.id)
-        .join(PresenceEvent, (PresenceEvent.person_id == Person.id) & (PresenceEvent.at == latest.c.at))
-        .where(PresenceEvent.kind == "entry")
-        .order_by(Person.name)
-    ).all()
-    visitors = db.scalars(select(Visit).where(Visit.state == "in").order_by(Visit.entered_at))
-    rows = [PresentOut(kind="staff", name=p.name, since=at, person_id=p.id) for p, at in staff]
-    rows += [PresentOut(kind="visitor", name=v.visitor_name, since=v.entered_at, visit_id=v.id,
-                        organisation=v.organisation, host=v.host) for v in visitors]
-    return rows
+def presence(db: Db, request: Request) -> list[Present]:
+    """Everyone in the office now, staff and visitors: the evacuation roll call.
 
+    Visitors closed as "not signed out" since the start of today are listed too, marked
+    `unconfirmed`: nobody saw them leave.
+    """
+    return roll_call(db, unconfirmed_since=today_start(request))
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.accounts.login import count_failure, end_all_sessions
 from server.accounts.models import ROLES, User
@@ -15,10 +16,14 @@ from server.accounts.passwords import password_problems, verify_password
 from server.accounts.service import AccountError, add_user, change_password
 from server.api.deps import Db
 from server.audit.service import record
+from server.notify.recipients import email_problem
+from server.people.models import Person
+from server.web.account_notices import router as notices_router
 from server.web.deps import require_page
 from server.web.render import EVERYONE, page
 
 router = APIRouter(include_in_schema=False)
+router.include_router(notices_router)
 ADMINS = ("admin",)
 VIEWERS = ("admin", "manager", "auditor")
 
@@ -30,8 +35,10 @@ def _address(request: Request) -> str | None:
 def _accounts_page(request: Request, db, *, form: dict | None = None, errors: dict | None = None,
                    notice: str | None = None, status_code: int = 200) -> HTMLResponse:
     users = db.scalars(select(User).order_by(User.name)).all()
+    people = db.scalars(select(Person).order_by(Person.name, Person.id)).all()
     return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
-                                           "notice": notice, "now": request.app.state.clock()},
+                                           "notice": notice, "now": request.app.state.clock(),
+                                           "people": people, "person_names": {p.id: p.name for p in people}},
                 status_code=status_code)
 
 
@@ -109,6 +116,37 @@ def reset_password(request: Request, db: Db, admin: Annotated[User, Depends(requ
         return _accounts_page(request, db, errors={f"password-{user_id}": problems}, status_code=422)
     change_password(db, target, password, now)
     record(db, now, "password_reset", admin.name, target.name, _address(request))
+    return RedirectResponse("/admin/accounts", status_code=303)
+
+
+def _contact_problems(db: Session, target: User, email: str | None, person_id: int | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if email and (problem := email_problem(email)):
+        errors[f"email-{target.id}"] = [problem]
+    if person_id is not None:
+        if db.get(Person, person_id) is None:
+            errors[f"person-{target.id}"] = ["acct.person_unknown"]
+        elif db.scalars(select(User.id).where(User.person_id == person_id, User.id != target.id)).first():
+            errors[f"person-{target.id}"] = ["acct.person_taken"]
+    return errors
+
+
+@router.post("/admin/accounts/{user_id}/contact", response_class=HTMLResponse)
+def set_contact(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))], user_id: int,
+                email: Annotated[str, Form(max_length=1000)] = "",
+                person_id: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """An account's e-mail address for notices, and the staff member (card holder) the login belongs to."""
+    target, now = _target(db, user_id), request.app.state.clock()
+    if target is None:
+        return Response(status_code=404)
+    address = email.strip() or None
+    person = int(person_id) if person_id.strip().isdigit() else None
+    if errors := _contact_problems(db, target, address, person):
+        return _accounts_page(request, db, errors=errors, status_code=422)
+    if (address, person) != (target.email, target.person_id):
+        target.email, target.person_id = address, person
+        record(db, now, "account_contact_changed", admin.name,
+               f"{target.name}: e-mail {address or '(none)'}, staff member {person or '(none)'}", _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 

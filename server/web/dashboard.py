@@ -29,7 +29,9 @@ from server.items.models import Item
 from server.people.models import Person
 from server.readers import unlock
 from server.readers.models import Reader
-from server.visits.routes import presence
+from server.visits.models import Visit
+from server.visits.presence import roll_call
+from server.visits.routes import today_start
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.render import EVERYONE, office_time, page
@@ -61,6 +63,7 @@ class AlertRow:
     reader: Reader | None
     due_at: datetime | None  # an overdue alert's checkout: when it was due,
     returned_at: datetime | None  # and when it came back, if it has
+    visit: Visit | None = None  # a closing-time alert's visit
 
 
 def overdue_rows(db: Session, now: datetime) -> tuple[list[OverdueRow], int]:
@@ -82,8 +85,9 @@ def open_alerts(db: Session) -> tuple[list[AlertRow], int]:
     severity = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITY_RANK))
     checkout = aliased(Checkout)
     rows = db.execute(
-        select(Alert, Item, Person, Reader, checkout.due_at, checkout.returned_at)
+        select(Alert, Item, Person, Reader, checkout.due_at, checkout.returned_at, Visit)
         .outerjoin(Item, Item.id == Alert.item_id).outerjoin(Person, Person.id == Alert.person_id)
+        .outerjoin(Visit, Visit.id == Alert.visit_id)
         .outerjoin(Reader, Reader.id == Alert.reader_id).outerjoin(checkout, checkout.id == Alert.checkout_id)
         .where(where)
         .order_by(case((Alert.state == "open", 0), else_=1), severity, Alert.opened_at.desc(), Alert.id.desc())
@@ -102,7 +106,7 @@ def panels_context(request: Request, db: Session) -> dict:
     now = request.app.state.clock()
     overdue, overdue_total = overdue_rows(db, now)
     alerts, alerts_total = open_alerts(db)
-    present = presence(db)
+    present = roll_call(db, unconfirmed_since=today_start(request))
     reader_list = readers(db)
     ingest = getattr(request.app.state, "ingest", None)
     return {

@@ -20,6 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.audit": ("操作記録", "Audit log"),
     "nav.logout": ("ログアウト", "Log out"),
     "nav.password": ("パスワード変更", "Password"),
+    "nav.notices": ("通知の設定", "Notices"),
     "nav.language": ("English", "日本語"),
     "login.title": ("ログイン", "Log in"),
     "login.name": ("ユーザー名", "User name"),

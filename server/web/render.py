@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from server.wareki import wareki
 from server.web.i18n import translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -16,6 +17,10 @@ EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.
 NAV = [
+    ("/reception", "nav.reception", ("admin", "manager", "receptionist")),
+    ("/visits/new", "nav.preregister", ("surveyor",)),
+    ("/rollcall", "nav.rollcall", EVERYONE),
+    ("/entry-log", "nav.entry_log", ("admin", "manager", "receptionist", "auditor")),
     ("/admin/people", "nav.people", OVERSIGHT),
     ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
     ("/admin/items", "nav.items", OVERSIGHT),
@@ -67,7 +72,7 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "csrf": getattr(state, "csrf", ""), "settings": request.app.state.settings, "nav_links": NAV,
         "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
-        "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang),
+        "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
     }
     response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache

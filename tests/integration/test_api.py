@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/items/{item_id}"): EVERYONE,
     ("PATCH", "/api/v1/items/{item_id}"): MANAGERS,
     ("GET", "/api/v1/visits"): EVERYONE,
+    ("GET", "/api/v1/visits/{visit_id}"): EVERYONE,
     ("POST", "/api/v1/visits"): HOSTS,
     ("GET", "/api/v1/presence"): EVERYONE,
     ("GET", "/api/v1/checkouts"): EVERYONE,
@@ -118,7 +119,10 @@ def stock(office):
                                      "training_on": "2026-04-01", "roles": ["surveyor"]})
     item = office.post("/items", {"label": "調査ファイル", "kind": "folder", "tag_uid": fresh_uid(),
                                   "cabinet": cabinet, "encrypted": False, "case": "R8-00001"})
-    return {"cabinet": cabinet, "entrance": entrance, "person": person, "item": item}
+    badge = fresh_uid()
+    office.post("/visitor-badges", {"uid": badge, "label": f"来訪者 {badge[:4]}"})
+    visit = office.post("/visits", {"visitor_name": "山田 太郎", "badge_uid": badge})
+    return {"cabinet": cabinet, "entrance": entrance, "person": person, "item": item, "visit": visit}
 
 
 def api_routes(app) -> list[WalkedRoute]:
@@ -137,7 +141,8 @@ def guards_of(route: WalkedRoute) -> list:
 def concrete(path: str, stock: dict) -> str:
     return (path.replace("{reader_id}", stock["cabinet"])
             .replace("{person_id}", str(stock["person"]["id"]))
-            .replace("{item_id}", str(stock["item"]["id"])))
+            .replace("{item_id}", str(stock["item"]["id"]))
+            .replace("{visit_id}", str(stock["visit"]["id"])))
 
 
 def call(office, method: str, path: str, headers: dict | None = None, **kwargs):

@@ -87,5 +87,6 @@ def test_without_a_login_every_guarded_page_sends_to_the_login_page(site):
 def test_the_auditor_may_change_nothing(site):
     changes = [(m, p) for m, p, route in page_routes(site.app)
                if m != "GET" and (roles := guard_roles(route)) is not None and "auditor" in roles]
-    # Logging out, the activity heartbeat and one's own password are the person's own business.
-    assert set(changes) <= {("POST", "/logout"), ("POST", "/activity"), ("POST", "/account/password")}
+    # Logging out, the activity heartbeat, one's own password and one's own notices are the person's own business.
+    assert set(changes) <= {("POST", "/logout"), ("POST", "/activity"), ("POST", "/account/password"),
+                            ("POST", "/account/notices")}

@@ -111,11 +111,20 @@ def test_tap_older_than_the_prior_tap_is_not_a_duplicate():
     assert outcome.verdict == Verdict("accept", action="entry")
 
 
-def test_double_tap_of_a_denied_card_repeats_the_denial():
+def test_second_tap_after_a_denial_is_judged_afresh():
+    # A refused tap changed nothing, so the next one is decided on its own: still refused here...
     prior = first_tap(result="deny", action=None, reason="unknown_card")
     outcome = decide(UnknownUid(), prior=prior, at=AT + timedelta(seconds=1))
     assert outcome.verdict == Verdict("deny", reason="unknown_card")
-    assert outcome.duplicate_of == prior.scan_id
+    assert outcome.duplicate_of is None
+
+
+def test_badge_picked_at_reception_lets_the_visitor_in_a_moment_later():
+    # ...and let in once reception has lent the badge to a visit in between.
+    prior = first_tap(result="deny", action=None, reason="visitor_not_registered")
+    outcome = decide(visitor("expected"), prior=prior, at=AT + timedelta(seconds=2))
+    assert outcome.verdict == Verdict("accept", action="entry")
+    assert outcome.duplicate_of is None
 
 
 def test_double_tap_of_a_visitor_repeats_the_entry():
@@ -193,3 +202,30 @@ def test_denials_carry_a_reason_and_no_action():
 def test_something_that_is_not_an_identity_is_a_programming_error():
     with pytest.raises(TypeError):
         decide("0123456789ABCDEF")
+
+
+# ---------------------------------------------------------------- the visit's window
+
+def windowed(start_h: int, end_h: int, state: str = "expected") -> VisitorCard:
+    return VisitorCard(badge_active=True, visit_id=42, visit_state=state,
+                       valid_from=AT.replace(hour=start_h), valid_until=AT.replace(hour=end_h))
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(7, 59), (18, 1), (23, 0)])
+def test_badge_outside_its_visits_window_does_not_let_the_visitor_in(hour, minute):
+    at = AT.replace(hour=hour, minute=minute)
+    assert decide(windowed(8, 18), at=at).verdict == Verdict("deny", reason="visitor_not_registered")
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(8, 0), (12, 30), (18, 0)])
+def test_badge_inside_its_visits_window_lets_the_visitor_in(hour, minute):
+    assert decide(windowed(8, 18), at=AT.replace(hour=hour, minute=minute)).verdict == Verdict("accept", "entry")
+
+
+def test_a_visitor_who_stays_past_the_window_can_still_leave():
+    assert decide(windowed(8, 18, "in"), at=AT.replace(hour=20)).verdict == Verdict("accept", action="exit")
+
+
+def test_a_visit_closed_as_not_signed_out_lets_nobody_in_with_its_badge():
+    card = VisitorCard(badge_active=True, visit_id=42, visit_state="not_signed_out")
+    assert decide(card).verdict == Verdict("deny", reason="visitor_not_registered")

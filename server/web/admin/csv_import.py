@@ -24,6 +24,7 @@ from typing import Any
 
 from server.items.routes import ItemIn
 from server.people.routes import PersonIn
+from server.wareki import ERAS
 from server.web.admin.validation import Problem, check
 
 MAX_BYTES = 600 * 1024  # base64 in the confirm form (×4/3) must stay under the 1 MiB form-field limit
@@ -134,12 +135,6 @@ def normal(text: str) -> str:
     return re.sub(r"[\s_\-・/]", "", unicodedata.normalize("NFKC", text)).lower()
 
 
-# (offset to the western year, first day, last day)
-ERAS = {
-    "令和": (2018, date(2019, 5, 1), None),
-    "平成": (1988, date(1989, 1, 8), date(2019, 4, 30)),
-    "昭和": (1925, date(1926, 12, 25), date(1989, 1, 7)),
-}
 ERA_LETTERS = {"r": "令和", "h": "平成", "s": "昭和"}
 _WESTERN = re.compile(r"^(\d{4})[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?(?:\s+0{1,2}:00(?::00)?)?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")

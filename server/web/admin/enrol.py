@@ -9,7 +9,7 @@ and recorded), so nothing needs to listen to MQTT and nothing is lost if the pag
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -20,6 +20,7 @@ from server.api.deps import Db
 from server.api.uids import registered_uids
 from server.ledger.models import ScanRecord
 from server.readers.models import Reader
+from server.visits.service import free_badges
 from server.web.admin.common import ENROL, Posted, text
 from server.web.deps import require_page
 
@@ -60,7 +61,9 @@ def next_unknown_uid(db, reader_id: str, since: datetime) -> str | None:
 
 @router.get("/admin/enrol/{reader_id}")
 def poll(request: Request, db: Db, reader_id: str, since: str,
-         user: Annotated[User, Depends(require_page(*ENROL))]) -> JSONResponse:
+         user: Annotated[User, Depends(require_page(*ENROL))],
+         want: Literal["unknown", "free_badge"] = "unknown") -> JSONResponse:
+    """`want=unknown`: a card to register; `want=free_badge`: a visitor badge reception may lend now."""
     try:
         start = datetime.fromisoformat(since)
     except ValueError:
@@ -71,4 +74,14 @@ def poll(request: Request, db: Db, reader_id: str, since: str,
         return JSONResponse({"detail": "this wait is too old; start a new one"}, status_code=422)
     if db.get(Reader, reader_id) is None:
         return JSONResponse({"detail": "no such reader"}, status_code=404)
-    return JSONResponse({"uid": next_unknown_uid(db, reader_id, start)})
+    found = next_free_badge(db, reader_id, start) if want == "free_badge" else next_unknown_uid(db, reader_id, start)
+    return JSONResponse({"uid": found})
+
+
+def next_free_badge(db, reader_id: str, since: datetime) -> str | None:
+    """The uid of the first fresh scan on `reader_id` since `since` that is a visitor badge free to lend."""
+    free = {badge.uid for badge in free_badges(db)}
+    scans = db.scalars(select(ScanRecord.uid).where(
+        ScanRecord.reader_id == reader_id, ScanRecord.received_at >= since, ScanRecord.fresh.is_(True))
+        .order_by(ScanRecord.received_at, ScanRecord.at, ScanRecord.id).limit(200))
+    return next((uid for uid in scans if uid in free), None)

@@ -28,4 +28,12 @@ MESSAGES = {
     "acct.yes": ("はい", "yes"),
     "acct.no": ("いいえ", "no"),
     "acct.self": ("自分自身は無効にできません。", "You cannot deactivate your own account."),
+    "acct.email": ("メールアドレス", "E-mail"),
+    "acct.person": ("職員（カード所持者）", "Staff member (card holder)"),
+    "acct.person_none": ("（紐付けなし）", "(none)"),
+    "acct.contact": ("メール・職員の紐付け", "E-mail and staff member"),
+    "acct.person_unknown": ("この職員は登録されていません。", "There is no such staff member."),
+    "acct.person_taken": ("この職員は既に別のアカウントに紐付いています。1人1アカウントです。",
+                          "This staff member already has another account; each person has one."),
+    "audit.action.account_contact_changed": ("アカウントのメール・職員の変更", "account e-mail or staff member changed"),
 }

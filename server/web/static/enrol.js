@@ -36,7 +36,8 @@
       } catch (e) { say(box.dataset.msgFailed); done(); return; }
       say(box.dataset.msgWait.replace("{reader}", wait.reader_name));
       const until = Date.now() + 60000;
-      const url = "/admin/enrol/" + encodeURIComponent(wait.reader) + "?since=" + encodeURIComponent(wait.since);
+      const url = "/admin/enrol/" + encodeURIComponent(wait.reader) + "?since=" + encodeURIComponent(wait.since) +
+        "&want=" + encodeURIComponent(box.dataset.want || "unknown");
       async function ask() {
         try {
           const r = await fetch(url, {headers: {"X-Mamori-Poll": "1"}});

@@ -1,0 +1,39 @@
+"""The kinds of notice, their names in both languages, and which account roles may receive them.
+
+Data only. A person chooses among the kinds their role may receive (`/account/notices`); a kind
+not listed here cannot be made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
+MANAGERS = ("admin", "manager")
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    name: str
+    ja: str
+    en: str
+    roles: tuple[str, ...]  # account roles that may receive it
+
+
+KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
+    # To the host of the visit.
+    NoticeKind("visitor_arrived", "来訪者の到着", "Visitor arrived", EVERYONE),
+    # To the person holding the item.
+    NoticeKind("due_soon", "返却期限前のお知らせ", "Due back soon", EVERYONE),
+    NoticeKind("overdue", "返却期限超過", "Overdue", EVERYONE),
+    # To managers, when an overdue item is still out.
+    NoticeKind("escalated", "返却期限超過（督促）", "Overdue (escalated)", MANAGERS),
+    # A device came back without its data erasure confirmed: the holder and managers.
+    NoticeKind("not_erased", "データ消去未確認", "Data erasure not confirmed", (*MANAGERS, "surveyor")),
+    # At closing time: reception and managers.
+    NoticeKind("visitor_not_signed_out", "退室未確認の来訪者", "Visitor not signed out", (*MANAGERS, "receptionist")),
+)}
+
+
+def kinds_for_role(role: str) -> list[NoticeKind]:
+    return [kind for kind in KINDS.values() if role in kind.roles]

@@ -1,0 +1,135 @@
+"""/entry-log: the 入退室記録簿 for any period, on screen, as CSV for Excel, and on A4 paper.
+
+Every CSV download and print is audited (seed rule 1: exports are logged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from server.accounts.models import User
+from server.api.deps import Db
+from server.visits.entry_log import LogLine, entry_log
+from server.wareki import wareki
+from server.web.admin.common import audit, messages
+from server.web.admin.validation import Problem
+from server.web.csv_export import csv_response, to_csv
+from server.web.deps import require_page
+from server.web.i18n import translator
+from server.web.render import office_date, page
+
+router = APIRouter(include_in_schema=False)
+READERS = ("admin", "manager", "receptionist", "auditor")
+Reader = Annotated[User, Depends(require_page(*READERS))]
+From = Annotated[str | None, Query(alias="from")]
+MAX_DAYS = 366
+SHOWN = 500
+COLUMNS = ("date", "kind", "name", "organisation", "purpose", "host", "badge", "in", "out", "note")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    who: str
+    q: str
+
+
+def _period(request: Request, start: str | None, end: str | None, who: str | None,
+            q: str | None) -> tuple[Period, dict[str, Problem], dict[str, str]]:
+    today = request.app.state.clock().astimezone(request.app.state.settings.zone).date()
+    values = {"from": start or today.isoformat(), "to": end or start or today.isoformat(),
+              "who": who if who in ("all", "visitor", "staff") else "all", "q": (q or "").strip()[:100]}
+    problems: dict[str, Problem] = {}
+    days = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(values[name])
+        except ValueError:
+            problems[name] = ("admin.err.date", {})
+            days[name] = today
+    if not problems and days["from"] > days["to"]:
+        problems["from"] = ("log.err.order", {})
+    elif not problems and (days["to"] - days["from"]).days >= MAX_DAYS:
+        problems["to"] = ("log.err.period", {"days": MAX_DAYS})
+    return Period(days["from"], days["to"], values["who"], values["q"]), problems, values
+
+
+def _lines(request: Request, db, period: Period, limit: int | None) -> list[LogLine]:
+    zone = request.app.state.settings.zone
+    start = datetime.combine(period.start, time(0), tzinfo=zone)
+    end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=zone)
+    return entry_log(db, start, end, request.app.state.clock(), who=period.who, q=period.q, limit=limit)
+
+
+def cells(line: LogLine, zone, t) -> list[str]:
+    """One line as the CSV and the printout show it: dates as 2026/11/27, times as 09:05."""
+    def clock(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(zone)
+        same_day = local.date() == line.moment.astimezone(zone).date()
+        return local.strftime("%H:%M") if same_day else local.strftime("%m/%d %H:%M")
+    return [line.moment.astimezone(zone).strftime("%Y/%m/%d"), t(f"log.who.{line.kind}"), line.name,
+            line.organisation, line.purpose, line.host, line.badge, clock(line.entered_at), clock(line.left_at),
+            t(f"log.note.{line.note}") if line.note else ""]
+
+
+def _context(request: Request, db, period: Period, problems: dict, values: dict[str, str]) -> dict[str, Any]:
+    lines = [] if problems else _lines(request, db, period, SHOWN + 1)
+    zone = request.app.state.settings.zone
+    t = translator(request.state.lang)
+    return {"values": values, "errors": messages(request, problems), "lines": lines[:SHOWN],
+            "more": len(lines) > SHOWN, "period": period, "shown": SHOWN,
+            "rows": [cells(line, zone, t) for line in lines[:SHOWN]],
+            "columns": [t(f"log.col.{c}") for c in COLUMNS], "query": request.url.query}
+
+
+@router.get("/entry-log", response_class=HTMLResponse)
+def entry_log_page(request: Request, db: Db, user: Reader, start: From = None, to: str | None = None,
+                   who: str | None = None, q: str | None = None) -> HTMLResponse:
+    period, problems, values = _period(request, start, to, who, q)
+    return page(request, "reception/entry_log.html", _context(request, db, period, problems, values),
+                status_code=422 if problems else 200)
+
+
+@router.get("/entry-log.csv")
+def entry_log_csv(request: Request, db: Db, user: Reader, start: From = None, to: str | None = None,
+                  who: str | None = None, q: str | None = None) -> Response:
+    period, problems, values = _period(request, start, to, who, q)
+    if problems:
+        return page(request, "reception/entry_log.html", _context(request, db, period, problems, values),
+                    status_code=422)
+    t = translator(request.state.lang)
+    zone = request.app.state.settings.zone
+    lines = _lines(request, db, period, None)
+    data = to_csv([t(f"log.col.{c}") for c in COLUMNS], (cells(line, zone, t) for line in lines))
+    audit(db, request, "entry_log_exported", f"CSV {period.start}–{period.end} who={period.who} "
+          f"q={period.q!r}: {len(lines)} lines")
+    name = f"入退室記録簿_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv" if request.state.lang == "ja" \
+        else f"entry-log_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+    return csv_response(data, name)
+
+
+@router.get("/entry-log/print", response_class=HTMLResponse)
+def entry_log_print(request: Request, db: Db, user: Reader, start: From = None, to: str | None = None,
+                    who: str | None = None, q: str | None = None) -> HTMLResponse:
+    """A4 landscape with the office name, the period in 和暦 and western dates, and stamp boxes."""
+    period, problems, values = _period(request, start, to, who, q)
+    context = _context(request, db, period, problems, values)
+    if not problems:
+        # The screen shows the first SHOWN lines; paper has them all.
+        t = translator(request.state.lang)
+        zone = request.app.state.settings.zone
+        lines = _lines(request, db, period, None)
+        context.update(rows=[cells(line, zone, t) for line in lines], more=False)
+        audit(db, request, "entry_log_printed", f"print {period.start}–{period.end} who={period.who}: {len(lines)} lines")
+    lang = request.state.lang
+    label = (lambda d: f"{wareki(d)}（{office_date(d, lang)}）") if lang == "ja" else (lambda d: office_date(d, lang))
+    context.update(period_text=(label(period.start), label(period.end)), printed_at=request.app.state.clock())
+    return page(request, "reception/entry_log_print.html", context, status_code=422 if problems else 200)
