@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.people.models import Person, VisitorBadge
@@ -47,14 +47,14 @@ def staff_inside(db: Session) -> list[Present]:
 
 def visitors_inside(db: Session, *, unconfirmed_since: datetime | None = None) -> list[Present]:
     """Visitors in now, then (from `unconfirmed_since`) those closed as not signed out: either may still be here."""
-    states = ["in"] if unconfirmed_since is None else ["in", "not_signed_out"]
+    who = Visit.state == "in"
+    if unconfirmed_since is not None:
+        who = or_(who, and_(Visit.state == "not_signed_out", Visit.closed_at >= unconfirmed_since))
     rows = db.execute(
         select(Visit, VisitorBadge.label).outerjoin(VisitorBadge, VisitorBadge.uid == Visit.badge_uid)
-        .where(Visit.state.in_(states)).order_by(Visit.state, Visit.entered_at, Visit.id)).all()
+        .where(who).order_by(Visit.state, Visit.entered_at, Visit.id)).all()
     return [Present("visitor", v.visitor_name, v.entered_at, visit_id=v.id, organisation=v.organisation,
-                    host=v.host, badge=label, unconfirmed=v.state == "not_signed_out")
-            for v, label in rows
-            if v.state == "in" or (unconfirmed_since is not None and (v.closed_at or v.entered_at) >= unconfirmed_since)]
+                    host=v.host, badge=label, unconfirmed=v.state == "not_signed_out") for v, label in rows]
 
 
 def roll_call(db: Session, *, unconfirmed_since: datetime | None = None) -> list[Present]:

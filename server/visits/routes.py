@@ -83,9 +83,9 @@ def register_visit(body: VisitIn, db: Db, request: Request,
 
 
 @router.get("/visits", response_model=list[VisitOut], dependencies=[Depends(require(*READ))])
-def list_visits(db: Db, page: Paging,
+def list_visits(db: Db, page: Paging, request: Request,
                 state: Literal["expected", "in", "out", "not_signed_out", "cancelled"] | None = None,
-                day: date | None = None, request: Request = None) -> list[Visit]:
+                day: date | None = None) -> list[Visit]:
     """The visitor log, newest first; `day` keeps the visits for one office day (YYYY-MM-DD)."""
     query = select(Visit).order_by(Visit.registered_at.desc(), Visit.id.desc())
     if state:

@@ -103,6 +103,7 @@ def roll_names(client: TestClient) -> list[str]:
 def test_registered_visitor_taps_in_and_out_and_the_roll_call_follows(office):
     client, csrf = desk(office)
     visit_id = register(client, csrf, badge_uid=BADGE, host_person_id=str(office.host["id"]))
+    assert f'href="/reception/visits/{visit_id}">山田 太郎' in client.get("/reception").text  # today's list
     page = client.get(f"/reception/visits/{visit_id}?done=registered").text
     assert "山田 太郎" in page and "来訪者 01" in page and "佐藤 花子" in page
 
@@ -159,6 +160,8 @@ def test_a_badge_works_only_within_its_visits_window(office):
     assert response.status_code == 303
     with office.factory() as db:
         expected = db.scalars(select(Visit).where(Visit.visitor_name == "明日 来る人")).one()
+    assert [v["id"] for v in office.get("/visits", day=tomorrow.isoformat())] == [expected.id]
+    assert office.get("/visits", day=(tomorrow + timedelta(days=1)).isoformat()) == []
     local_from = expected.valid_from.astimezone(office.settings.zone)
     assert (local_from.date(), local_from.hour) == (tomorrow, 9)  # an hour before the expected time
 
