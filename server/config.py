@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     training_valid_days: int = Field(365, ge=1, description="training counts as current for this many days")
     cabinet_session_idle_s: int = Field(60, ge=5, description="a cabinet session ends after this long without a scan")
     entrance_duplicate_s: int = Field(5, ge=0, description="a second tap of one card within this window is the same tap")
-    due_time: time = Field(time(18, 0), description="items checked out are due back at this time of day (office time)")
     allowlist_valid_h: int = Field(26, ge=25, le=24 * 7, description="a cabinet's offline allowlist expires after "
                                    "this many hours unless republished (it is republished daily)")
     allowlist_check_s: float = Field(5, gt=0, description="how often key holders are compared with the published allowlists")

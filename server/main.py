@@ -21,6 +21,7 @@ from server.config import Settings
 from server.db import make_engine, make_session_factory
 from server.ingest.runner import Ingest
 from server.items.routes import router as items_router
+from server.items.rule_routes import router as loan_rules_router
 from server.ledger.routes import router as ledger_router
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
@@ -70,7 +71,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
         return {"status": "ok" if (broker and worker) or not ingest else "degraded", "version": __version__,
                 "broker_connected": broker, "ingest_running": worker}
 
-    for router in (readers_router, people_router, items_router, visits_router, checkouts_router,
+    for router in (readers_router, people_router, items_router, loan_rules_router, visits_router, checkouts_router,
                    alerts_router, ledger_router):
         api.include_router(router)
     app.include_router(api)

@@ -5,6 +5,7 @@ from server.alerts.models import Alert
 from server.audit.models import AuditEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
+from server.items.loan_rules import KindRule
 from server.items.models import Item
 from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
 from server.notify.models import Notice
@@ -13,6 +14,6 @@ from server.readers.models import Reader
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "Notice",
-    "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge", "WebSession",
+    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "KindRule",
+    "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge", "WebSession",
 ]

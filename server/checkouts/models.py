@@ -49,6 +49,7 @@ class Checkout(Base):
     session_id: Mapped[int | None] = mapped_column(ForeignKey("cabinet_sessions.id"), default=None)
     out_at: Mapped[datetime] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    loan_rule: Mapped[str | None] = mapped_column(String(64), default=None)  # the policy that set due_at, in words
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
     out_scan_id: Mapped[str] = mapped_column(String(64))

@@ -36,6 +36,7 @@ class CheckoutOut(Out):
     person: PersonRef
     out_at: OfficeTime
     due_at: OfficeTime
+    loan_rule: str | None
     returned_at: OfficeTime | None
     returned_by: PersonRef | None
     overdue: bool
@@ -62,7 +63,7 @@ def list_checkouts(db: Db, page: Paging, request: Request,
     return [
         CheckoutOut(
             id=c.id, item=ItemRef(id=i.id, label=i.label, kind=i.kind, case=i.case_number),
-            person=PersonRef(id=p.id, name=p.name), out_at=c.out_at, due_at=c.due_at,
+            person=PersonRef(id=p.id, name=p.name), out_at=c.out_at, due_at=c.due_at, loan_rule=c.loan_rule,
             returned_at=c.returned_at, returned_by=PersonRef(id=r.id, name=r.name) if r else None,
             overdue=c.returned_at is None and c.due_at < now,
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from server.alerts.models import Alert
 from server.checkouts.models import CabinetSession, Checkout
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
+from server.domain.loans import LoanRule
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.people.models import Card, Person, VisitorBadge
@@ -33,8 +34,8 @@ _KNOWN_EVENTS = select(ReaderEvent.id).where(ReaderEvent.id.in_(_many("ids")))
 _STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on)
           .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
 _BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.in_(_many("uids")))
-_ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status)
-          .where(Item.tag_uid.in_(_many("uids"))))
+_ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.due_time,
+                 Item.loan_minutes).where(Item.tag_uid.in_(_many("uids"))))
 _LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
 # The visit each badge is lent to now: until the badge is back at reception.
 _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)
@@ -95,6 +96,7 @@ class BatchLedger:
         self._badges: dict[str, bool] = {}
         self._items: dict[str, tuple[int, str, str, bool, str]] = {}
         self._loans: dict[int, _Loan] = {}
+        self._item_rules: dict[int, LoanRule] = {}  # items with a loan rule of their own
         self._visits: dict[str, tuple[int, str, datetime | None, datetime | None]] = {}
         self._inside: dict[int, bool] = {}
         self._prior: dict[tuple[str, str], PriorTap] = {}
@@ -123,7 +125,10 @@ class BatchLedger:
         view._known_events.update(r[0] for r in run(_KNOWN_EVENTS, "ids", event_ids))
         view._staff = {uid: tuple(facts) for uid, *facts in run(_STAFF, "uids", uids)}
         view._badges = dict(run(_BADGES, "uids", uids))
-        view._items = {uid: tuple(facts) for uid, *facts in run(_ITEMS, "uids", uids)}
+        for uid, *facts, due_time, minutes in run(_ITEMS, "uids", uids):
+            view._items[uid] = tuple(facts)
+            if due_time is not None or minutes is not None:
+                view._item_rules[facts[0]] = LoanRule(due_time=due_time, minutes=minutes)
         view._loans = {item_id: _Loan(checkout_id) for checkout_id, item_id in
                        run(_LOANS, "ids", [facts[0] for facts in view._items.values()])}
         # Visits and who is inside matter only at the entrance.
@@ -166,6 +171,9 @@ class BatchLedger:
         if (item := self._items.get(uid)) is not None:
             return ItemTag(*item, out=item[0] in self._loans)
         return UnknownUid()
+
+    def item_rule(self, item_id: int) -> LoanRule | None:
+        return self._item_rules.get(item_id)
 
     def person_inside(self, person_id: int) -> bool:
         return self._inside.get(person_id, False)
@@ -245,8 +253,9 @@ class BatchLedger:
         self._dirty_sessions[session.id] = session
 
     def check_out(self, item_id: int, person_id: int, session_id: int, at: datetime, due: datetime,
-                  scan_id: str) -> None:
+                  scan_id: str, rule: str) -> None:
         row = {"item_id": item_id, "person_id": person_id, "session_id": session_id, "out_at": at, "due_at": due,
+               "loan_rule": rule,
                "returned_at": None, "returned_by_id": None, "out_scan_id": scan_id, "return_scan_id": None}
         self._checkouts.append(row)
         self._loans[item_id] = _Loan(None, row)

@@ -17,10 +17,11 @@ from server.domain.alerts import cabinet_denial_severity
 from server.domain.cabinet import decide_cabinet, live_session
 from server.domain.entrance import decide_entrance
 from server.domain.facts import ItemTag, StaffCard, VisitorCard
-from server.domain.loans import due_at
+from server.domain.loans import applicable, due_at
 from server.domain.verdict import Verdict
 from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
+from server.items.loan_rules import RuleBook
 from server.readers.models import Reader
 
 
@@ -44,6 +45,7 @@ class IngestService:
         self.zone = settings.zone
         self.idle = timedelta(seconds=settings.cabinet_session_idle_s)
         self.duplicate_window = timedelta(seconds=settings.entrance_duplicate_s)
+        self.rules = RuleBook()
 
     # ------------------------------------------------------------ scans
 
@@ -125,8 +127,10 @@ class IngestService:
                 ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
         elif verdict.action == "checkout":
             assert isinstance(identity, ItemTag) and live is not None
+            rule, words = applicable(self.rules.for_kind(ledger.conn, identity.kind), ledger.item_rule(identity.item_id),
+                                     identity.kind)
             ledger.check_out(identity.item_id, live.person_id, live.session_id, scan.at,
-                             due_at(scan.at, self.settings.due_time, self.zone), scan.id)
+                             due_at(scan.at, rule, self.zone), scan.id, words)
             row["person_id"] = live.person_id
         elif verdict.action == "return":
             assert isinstance(identity, ItemTag) and live is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +15,7 @@ class Item(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('folder', 'phone', 'media', 'laptop', 'key')", name="kind"),
         CheckConstraint("status IN ('active', 'lost', 'retired')", name="status"),
+        CheckConstraint("due_time IS NULL OR loan_minutes IS NULL", name="one_rule"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,4 +26,7 @@ class Item(Base):
     encrypted: Mapped[bool] = mapped_column(default=False)
     case_number: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # The item's own loan rule, overriding its kind's (both empty: the kind's rule applies).
+    due_time: Mapped[time | None] = mapped_column(default=None)
+    loan_minutes: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

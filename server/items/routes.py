@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import ClassVar, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import Field
+from pydantic import Field, model_validator
 from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, Db, Paging, require
@@ -24,6 +25,15 @@ class ItemIn(In):
     cabinet: str = Field(description="id of the cabinet reader this item lives in")
     encrypted: bool = False
     case: str | None = Field(None, max_length=64, description="the ward's case number; never a resident's name")
+    due_time: time | None = Field(None, description="this item's own loan rule: back by this time of day …")
+    loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60, description="… or after this many minutes "
+                                     "(neither: its kind's rule)")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ItemIn:
+        if self.due_time is not None and self.loan_minutes is not None:
+            raise ValueError("give due_time or loan_minutes, not both")
+        return self
 
 
 class ItemOut(Out):
@@ -36,12 +46,14 @@ class ItemOut(Out):
     case: str | None
     status: str
     created_at: OfficeTime
+    due_time: time | None
+    loan_minutes: int | None
 
 
 def _item_out(item: Item) -> ItemOut:
     return ItemOut(id=item.id, label=item.label, kind=item.kind, tag_uid=item.tag_uid, cabinet=item.cabinet_id,
                    encrypted=item.encrypted, case=item.case_number, status=item.status,
-                   created_at=item.created_at)
+                   created_at=item.created_at, due_time=item.due_time, loan_minutes=item.loan_minutes)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ItemOut,
@@ -55,13 +67,15 @@ def add_item(body: ItemIn, db: Db, request: Request) -> ItemOut:
 
 
 class ItemChange(Change):
-    nullable: ClassVar[frozenset[str]] = frozenset({"case"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"case", "due_time", "loan_minutes"})
 
     label: Name | None = None
     encrypted: bool | None = None
     status: Literal["active", "lost", "retired"] | None = Field(
         None, description="lost or retired items cannot be checked out")
     case: str | None = Field(None, max_length=64)
+    due_time: time | None = None
+    loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60)
 
 
 @router.patch("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*MANAGE))])
@@ -69,7 +83,12 @@ def change_item(item_id: RowId, body: ItemChange, db: Db) -> ItemOut:
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
-    service.change_item(db, item, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    due_time, minutes = changes.get("due_time", item.due_time), changes.get("loan_minutes", item.loan_minutes)
+    if due_time is not None and minutes is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "an item has due_time or loan_minutes, not both; set the other to null")
+    service.change_item(db, item, changes)
     return _item_out(item)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -25,9 +25,10 @@ def cabinets(db: Session) -> list[Reader]:
 
 
 def add_item(db: Session, now: datetime, *, label: str, kind: str, tag_uid: str, cabinet: str,
-             encrypted: bool = False, case: str | None = None) -> Item:
+             encrypted: bool = False, case: str | None = None, due_time: time | None = None,
+             loan_minutes: int | None = None) -> Item:
     item = Item(label=label, kind=kind, tag_uid=tag_uid, cabinet_id=cabinet, encrypted=encrypted,
-                case_number=case, created_at=now)
+                case_number=case, created_at=now, due_time=due_time, loan_minutes=loan_minutes)
     db.add(item)
     db.flush()
     return item

@@ -50,6 +50,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/items"): MANAGERS,
     ("GET", "/api/v1/items/{item_id}"): EVERYONE,
     ("PATCH", "/api/v1/items/{item_id}"): MANAGERS,
+    ("GET", "/api/v1/loan-rules"): EVERYONE,
+    ("PUT", "/api/v1/loan-rules/{kind}"): MANAGERS,
     ("GET", "/api/v1/visits"): EVERYONE,
     ("GET", "/api/v1/visits/{visit_id}"): EVERYONE,
     ("POST", "/api/v1/visits"): HOSTS,
@@ -142,7 +144,8 @@ def concrete(path: str, stock: dict) -> str:
     return (path.replace("{reader_id}", stock["cabinet"])
             .replace("{person_id}", str(stock["person"]["id"]))
             .replace("{item_id}", str(stock["item"]["id"]))
-            .replace("{visit_id}", str(stock["visit"]["id"])))
+            .replace("{visit_id}", str(stock["visit"]["id"]))
+            .replace("{kind}", "key"))
 
 
 def call(office, method: str, path: str, headers: dict | None = None, **kwargs):
@@ -234,7 +237,7 @@ def test_a_role_gets_through_exactly_the_routes_the_matrix_gives_it(office, stoc
     far as validating it (422), which only happens after the guard let the caller in; a PATCH that
     changes nothing answers 200."""
     headers = office.role_headers[role]
-    allowed_status = {"GET": 200, "POST": 422, "PATCH": 200}
+    allowed_status = {"GET": 200, "POST": 422, "PUT": 422, "PATCH": 200}
     for (method, path), allowed in sorted(MATRIX.items()):
         kwargs = {"json": {}} if method != "GET" else {}
         response = call(office, method, concrete(path, stock), headers, **kwargs)
