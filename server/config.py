@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     allowlist_check_s: float = Field(5, gt=0, description="how often key holders are compared with the published allowlists")
     overdue_check_s: float = Field(30, gt=0, description="how often open checkouts are checked for being past due "
                                    "(each overdue one opens one alert)")
+    remind_before_min: int = Field(30, ge=0, le=24 * 60, description="the holder is reminded this long before an item "
+                                   "is due (0: no reminder)")
+    escalate_after_min: int = Field(120, ge=1, description="an overdue item still out this long after its due time is "
+                                    "escalated to the managers")
+    lost_prompt_after_h: int = Field(24, ge=1, description="this long after its due time, the dashboard asks whether "
+                                     "the item is lost")
     office_name: str = Field("練馬区 認定調査 受託事業所", description="shown on pages and printouts")
     idle_lock_min: float = Field(10, gt=0, le=120, description="the screen locks after this many minutes without activity")
     session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")

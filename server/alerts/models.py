@@ -14,9 +14,10 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         Index("ix_alerts_state_opened", "state", "opened_at"),
-        # One overdue alert per checkout, ever: the overdue checker may run twice (or in two processes).
-        Index("uq_alerts_overdue_checkout", "checkout_id", unique=True,
-              sqlite_where=text("type = 'overdue'"), postgresql_where=text("type = 'overdue'")),
+        # One alert of each level (overdue, escalated, lost?) per checkout, ever: the checker may run
+        # twice (or in two processes).
+        Index("uq_alerts_type_checkout", "type", "checkout_id", unique=True,
+              sqlite_where=text("checkout_id IS NOT NULL"), postgresql_where=text("checkout_id IS NOT NULL")),
         # One closing-time alert of each type per visit.
         Index("uq_alerts_type_visit", "type", "visit_id", unique=True,
               sqlite_where=text("visit_id IS NOT NULL"), postgresql_where=text("visit_id IS NOT NULL")),

@@ -21,19 +21,16 @@ checkout; nothing here resolves alerts.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
 from server.checkouts.models import Checkout
-from server.clock import Clock
 from server.items.models import Item
 from server.people.models import Person
-from server.periodic import Periodic
 
 log = logging.getLogger("mamori.overdue")
 
@@ -49,43 +46,25 @@ def overdue_subject(item: Item, person: Person, checkout: Checkout, zone: ZoneIn
 
 def open_overdue_alerts(db: Session, now: datetime, zone: ZoneInfo, *, limit: int = BATCH) -> list[Alert]:
     """Open the missing overdue alerts in `db` (the caller commits); returns the new ones."""
-    already = exists().where(Alert.checkout_id == Checkout.id, Alert.type == "overdue")
+    return open_level_alerts(db, now, zone, "overdue", timedelta(0), "medium", limit=limit)
+
+
+def open_level_alerts(db: Session, now: datetime, zone: ZoneInfo, level: str, after_due: timedelta, severity: str,
+                      *, limit: int = BATCH) -> list[Alert]:
+    """One `level` alert (overdue, escalated, lost_prompt) for each checkout still out `after_due` past its due time."""
+    already = exists().where(Alert.checkout_id == Checkout.id, Alert.type == level)
     rows = db.execute(
         select(Checkout, Item, Person)
         .join(Item, Item.id == Checkout.item_id)
         .join(Person, Person.id == Checkout.person_id)
-        .where(Checkout.returned_at.is_(None), Checkout.due_at < now, ~already)
+        .where(Checkout.returned_at.is_(None), Checkout.due_at < now - after_due, ~already)
         .order_by(Checkout.due_at, Checkout.id)
         .limit(limit)
     ).all()
-    opened = [Alert(type="overdue", severity="medium", state="open", opened_at=now,
+    opened = [Alert(type=level, severity=severity, state="open", opened_at=now,
                     subject=overdue_subject(item, person, checkout, zone), reader_id=item.cabinet_id,
                     person_id=person.id, item_id=item.id, checkout_id=checkout.id)
               for checkout, item, person in rows]
     db.add_all(opened)
     db.flush()
     return opened
-
-
-class OverdueChecker(Periodic):
-    """The background loop that `Ingest` starts and stops (like the allowlist publisher)."""
-
-    name = "overdue"
-
-    def __init__(self, factory: sessionmaker[Session], clock: Clock, *, zone: ZoneInfo, check_every_s: float):
-        super().__init__(check_every_s)
-        self.factory, self.clock, self.zone = factory, clock, zone
-
-    def check(self) -> int:
-        """One round: open an alert for each overdue checkout that has none; returns how many."""
-        try:
-            with self.factory.begin() as db:
-                opened = open_overdue_alerts(db, self.clock(), self.zone)
-                subjects = [alert.subject for alert in opened]
-        except IntegrityError:
-            # Another process opened one of them first; the unique index kept it to one. Next round.
-            log.info("an overdue alert was opened elsewhere meanwhile; checking again next round")
-            return 0
-        for subject in subjects:
-            log.warning("overdue: %s", subject)
-        return len(subjects)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 
-from server.alerts.overdue import OverdueChecker
 from server.allowlists.publisher import AllowlistPublisher
+from server.checkouts.chase import ChaseChecker
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
@@ -34,7 +34,7 @@ class Ingest:
         self.allowlists = AllowlistPublisher(
             factory, self.link, clock, zone=settings.zone, training_valid_days=settings.training_valid_days,
             valid_for=timedelta(hours=settings.allowlist_valid_h), check_every_s=settings.allowlist_check_s)
-        self.overdue = OverdueChecker(factory, clock, zone=settings.zone, check_every_s=settings.overdue_check_s)
+        self.overdue = ChaseChecker(factory, clock, settings)
         self.notices = NoticeSender(factory, settings, clock)
         self.closing = ClosingChecker(factory, clock, settings)
 

@@ -51,7 +51,7 @@ def folder_out_since_yesterday(office) -> None:
         reader.stop()
 
 
-@pytest.mark.parametrize("live_office", [{"overdue_check_s": 0.5, "idle_lock_min": 0.25}], indirect=True)
+@pytest.mark.parametrize("live_office", [{"overdue_check_s": 0.5, "idle_lock_min": 0.25, "escalate_after_min": 10**6, "lost_prompt_after_h": 10**4}], indirect=True)
 def test_a_manager_sees_the_overdue_folder_acknowledges_its_alert_and_is_locked_when_away(live_office, page):
     folder_out_since_yesterday(live_office)
     live_office.login(page, "manager")
@@ -76,7 +76,7 @@ def test_a_manager_sees_the_overdue_folder_acknowledges_its_alert_and_is_locked_
     expect(lock).to_contain_text("画面ロック")
 
 
-@pytest.mark.parametrize("live_office", [{"overdue_check_s": 0.5}], indirect=True)
+@pytest.mark.parametrize("live_office", [{"overdue_check_s": 0.5, "escalate_after_min": 10**6, "lost_prompt_after_h": 10**4}], indirect=True)
 def test_the_dashboard_in_english(live_office, page):
     folder_out_since_yesterday(live_office)
     live_office.login(page, "manager")

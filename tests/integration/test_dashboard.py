@@ -36,6 +36,7 @@ FOLDER = "ケースファイル R8-00123"
 KEY_HOLDER = "佐藤 花子"
 PASSWORDS = {"manager": "Manager-Pass-2026", "auditor": "Auditor-Pass-2026",
              "receptionist": "Reception-Pass-2026", "admin": "Admin-Pass-2026x"}
+FIRST_STEP_ONLY = {"escalate_after_min": 10**6, "lost_prompt_after_h": 10**4}
 USERS = {"manager": "田中 管理", "auditor": "監査 一郎", "receptionist": "受付 花子", "admin": "システム 管理"}
 
 
@@ -56,7 +57,8 @@ class Clock:
 @pytest.fixture
 def office(database_url, broker):
     # The checker runs once at start-up (nothing is overdue yet); the tests run it by hand.
-    with Office(database_url, broker.url, overdue_check_s=3600) as office:
+    # Only the first step of chasing here (test_chase.py has the others).
+    with Office(database_url, broker.url, overdue_check_s=3600, **FIRST_STEP_ONLY) as office:
         office.wait_connected()
         office.clock = Clock()
         office.app.state.clock = office.clock
@@ -210,7 +212,7 @@ def test_the_overdue_checker_opens_exactly_one_alert_per_checkout(office):
 
 
 def test_the_checker_runs_by_itself_in_the_server(database_url, broker):
-    with Office(database_url, broker.url, overdue_check_s=0.2) as office:
+    with Office(database_url, broker.url, overdue_check_s=0.2, **FIRST_STEP_ONLY) as office:
         office.wait_connected()
         overdue_folder(office)
         deadline = time.monotonic() + 10

@@ -46,6 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alert.type.cabinet_denied": ("保管庫で拒否", "Refused at a cabinet"),
     "alert.type.tamper": ("いたずら・改ざん検知", "Tamper"),
     "alert.type.overdue": ("返却期限切れ", "Overdue item"),
+    "alert.type.escalated": ("返却期限切れ（督促）", "Overdue, escalated"),
+    "alert.type.lost_prompt": ("紛失の可能性（確認してください）", "Lost? Please check"),
     "alert.type.allowlist_full": ("オフライン用名簿が満杯", "Offline allowlist full"),
     "alert.type.reader_offline": ("読取機オフライン", "Reader offline"),
     "alert.type.offline_unlock": ("オフライン解錠", "Offline unlock"),
