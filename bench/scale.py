@@ -83,7 +83,6 @@ from server.visits.models import PresenceEvent, Visit
 from server.visits.presence import Present
 from server.visits.queries import visit_moment
 from server.visits.retention import ANONYMOUS
-from server.visits.routes import today_start
 from server.web import dashboard as dashboard_module
 from server.web.dashboard import overdue_rows, panels_context
 from server.web.reception.desk import _desk
@@ -542,7 +541,6 @@ def last_full_month(now: datetime) -> tuple[datetime, datetime]:
 def queries(now: datetime) -> list[tuple[str, Callable[[Session], str]]]:
     """(label, call) for what the app runs; each call returns the rows it got, in words."""
     request = stub_request(now)
-    today = today_start(request)
     day = last_full_weekday(now)
     month = last_full_month(now)
 
@@ -565,7 +563,7 @@ def queries(now: datetime) -> list[tuple[str, Callable[[Session], str]]]:
         ("overdue list (dashboard)", overdue),
         ("GET /checkouts?state=open", lambda db: str(len(list_checkouts(db, Page(), request, state="open")))),
         ("GET /checkouts?state=overdue", lambda db: str(len(list_checkouts(db, Page(), request, state="overdue")))),
-        ("roll call (GET /presence)", lambda db: str(len(presence_module.roll_call(db, unconfirmed_since=today)))),
+        ("roll call (GET /presence)", lambda db: str(len(presence_module.roll_call(db, now, ZONE)))),
         ("dashboard panels", panels),
         ("reception desk", desk),
         ("入退室記録簿, 1 day (screen)", log(day, day + timedelta(days=1), SHOWN + 1)),
@@ -603,10 +601,10 @@ def staff_inside_from(db: Session, since: datetime) -> list[Present]:
     return [Present("staff", name, at, person_id=person_id) for person_id, name, at in rows]
 
 
-def roll_call_from_today(db: Session, *, unconfirmed_since: datetime | None = None) -> list[Present]:
-    """presence.roll_call with the proposal (the callers all pass the start of the office day)."""
-    since = unconfirmed_since or datetime.now(UTC) - timedelta(days=1)
-    return staff_inside_from(db, since) + presence_module.visitors_inside(db, unconfirmed_since=unconfirmed_since)
+def roll_call_from_today(db: Session, now: datetime, zone: ZoneInfo) -> list[Present]:
+    """presence.roll_call with the proposal: today's taps first."""
+    since = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    return staff_inside_from(db, since) + presence_module.visitors_inside(db, unconfirmed_since=since)
 
 
 def between_in_three_arms(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -705,10 +703,9 @@ def proposed_queries() -> Iterator[None]:
 def check_proposals(factory: sessionmaker[Session], now: datetime) -> None:
     """The proposals must answer what the app answers: compare every line."""
     day, month = last_full_weekday(now), last_full_month(now)
-    since = today_start(stub_request(now))
     checks = {
         "roll call": lambda db: [(p.kind, p.person_id, p.visit_id, p.since)
-                                 for p in presence_module.roll_call(db, unconfirmed_since=since)],
+                                 for p in presence_module.roll_call(db, now, ZONE)],
         "desk, today": lambda db: [v.id for v in _desk(stub_request(now), db, {}, {})["today"]],
         "entry log, day": lambda db: entry_log_module.entry_log(db, day, day + timedelta(days=1), now,
                                                                 limit=SHOWN + 1),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 
 
-class Periodic:
+class Periodic(ABC):
     name = "periodic"
 
     def __init__(self, every_s: float):
@@ -30,5 +31,6 @@ class Periodic:
                 logging.getLogger(f"mamori.{self.name}").exception("%s check failed", self.name)
             self._stop.wait(self.every_s)
 
+    @abstractmethod
     def check(self) -> int:
-        raise NotImplementedError
+        """One round; returns how many things it did (for the log and the tests)."""

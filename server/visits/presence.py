@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -57,5 +58,8 @@ def visitors_inside(db: Session, *, unconfirmed_since: datetime | None = None) -
                     host=v.host, badge=label, unconfirmed=v.state == "not_signed_out") for v, label in rows]
 
 
-def roll_call(db: Session, *, unconfirmed_since: datetime | None = None) -> list[Present]:
-    return staff_inside(db) + visitors_inside(db, unconfirmed_since=unconfirmed_since)
+def roll_call(db: Session, now: datetime, zone: ZoneInfo) -> list[Present]:
+    """Everyone who may be inside at `now`: staff in, visitors in, and visitors closed as not
+    signed out since the start of today's office day."""
+    day_start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    return staff_inside(db) + visitors_inside(db, unconfirmed_since=day_start)

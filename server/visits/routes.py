@@ -21,12 +21,6 @@ from server.visits.queries import for_day
 router = APIRouter(tags=["visits"])
 
 
-def today_start(request: Request) -> datetime:
-    zone = request.app.state.settings.zone
-    local = request.app.state.clock().astimezone(zone)
-    return datetime.combine(local.date(), datetime.min.time(), tzinfo=zone)
-
-
 class VisitIn(In):
     visitor_name: Name
     organisation: str = Field("", max_length=200)
@@ -123,5 +117,5 @@ def presence(db: Db, request: Request) -> list[Present]:
     Visitors closed as "not signed out" since the start of today are listed too, marked
     `unconfirmed`: nobody saw them leave.
     """
-    return roll_call(db, unconfirmed_since=today_start(request))
+    return roll_call(db, request.app.state.clock(), request.app.state.settings.zone)
 

@@ -31,7 +31,6 @@ from server.readers import unlock
 from server.readers.models import Reader
 from server.visits.models import Visit
 from server.visits.presence import roll_call
-from server.visits.routes import today_start
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.render import EVERYONE, office_time, page
@@ -106,7 +105,7 @@ def panels_context(request: Request, db: Session) -> dict:
     now = request.app.state.clock()
     overdue, overdue_total = overdue_rows(db, now)
     alerts, alerts_total = open_alerts(db)
-    present = roll_call(db, unconfirmed_since=today_start(request))
+    present = roll_call(db, now, request.app.state.settings.zone)
     reader_list = readers(db)
     ingest = getattr(request.app.state, "ingest", None)
     return {

@@ -80,13 +80,16 @@ def cells(line: LogLine, zone, t) -> list[str]:
             t(f"log.note.{line.note}") if line.note else ""]
 
 
-def _context(request: Request, db, period: Period, problems: dict, values: dict[str, str]) -> dict[str, Any]:
-    lines = [] if problems else _lines(request, db, period, SHOWN + 1)
+def _context(request: Request, db, period: Period, problems: dict, values: dict[str, str], *,
+             shown: int | None = SHOWN) -> dict[str, Any]:
+    """The page's lines: the first `shown` (None: all of them, for paper)."""
+    lines = [] if problems else _lines(request, db, period, shown + 1 if shown else None)
+    kept = lines[:shown] if shown else lines
     zone = request.app.state.settings.zone
     t = translator(request.state.lang)
-    return {"values": values, "errors": messages(request, problems), "lines": lines[:SHOWN],
-            "more": len(lines) > SHOWN, "period": period, "shown": SHOWN,
-            "rows": [cells(line, zone, t) for line in lines[:SHOWN]],
+    return {"values": values, "errors": messages(request, problems), "lines": kept,
+            "more": len(lines) > len(kept), "period": period, "shown": SHOWN,
+            "rows": [cells(line, zone, t) for line in kept],
             "columns": [t(f"log.col.{c}") for c in COLUMNS], "query": request.url.query}
 
 
@@ -121,14 +124,10 @@ def entry_log_print(request: Request, db: Db, user: Reader, start: From = None, 
                     who: str | None = None, q: str | None = None) -> HTMLResponse:
     """A4 landscape with the office name, the period in 和暦 and western dates, and stamp boxes."""
     period, problems, values = _period(request, start, to, who, q)
-    context = _context(request, db, period, problems, values)
+    context = _context(request, db, period, problems, values, shown=None)  # paper has every line
     if not problems:
-        # The screen shows the first SHOWN lines; paper has them all.
-        t = translator(request.state.lang)
-        zone = request.app.state.settings.zone
-        lines = _lines(request, db, period, None)
-        context.update(rows=[cells(line, zone, t) for line in lines], more=False)
-        audit(db, request, "entry_log_printed", f"print {period.start}–{period.end} who={period.who}: {len(lines)} lines")
+        audit(db, request, "entry_log_printed",
+              f"print {period.start}–{period.end} who={period.who}: {len(context['lines'])} lines")
     lang = request.state.lang
     label = (lambda d: f"{wareki(d)}（{office_date(d, lang)}）") if lang == "ja" else (lambda d: office_date(d, lang))
     context.update(period_text=(label(period.start), label(period.end)), printed_at=request.app.state.clock())

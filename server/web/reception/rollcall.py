@@ -7,7 +7,6 @@ from fastapi.responses import HTMLResponse
 
 from server.api.deps import Db
 from server.visits.presence import roll_call
-from server.visits.routes import today_start
 from server.web.dashboard import Viewer
 from server.web.render import page
 
@@ -16,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/rollcall", response_class=HTMLResponse)
 def rollcall(request: Request, db: Db, user: Viewer) -> HTMLResponse:
-    present = roll_call(db, unconfirmed_since=today_start(request))
+    present = roll_call(db, request.app.state.clock(), request.app.state.settings.zone)
     return page(request, "reception/rollcall.html", {
         "now": request.app.state.clock(),
         "staff": [p for p in present if p.kind == "staff"],
