@@ -8,12 +8,15 @@ from server.db import Base
 from server.items.loan_rules import KindRule
 from server.items.models import Item
 from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
+from server.lost.models import LostItem
 from server.notify.models import Notice
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
+from server.stocktakes.models import Stocktake, StocktakeLine
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
     "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "KindRule",
-    "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "User", "Visit", "VisitorBadge", "WebSession",
+    "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
+    "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -21,6 +21,9 @@ class Alert(Base):
         # One closing-time alert of each type per visit.
         Index("uq_alerts_type_visit", "type", "visit_id", unique=True,
               sqlite_where=text("visit_id IS NOT NULL"), postgresql_where=text("visit_id IS NOT NULL")),
+        # One door alert of each type per door event (held open, forced).
+        Index("uq_alerts_type_event", "type", "event_id", unique=True,
+              sqlite_where=text("event_id IS NOT NULL"), postgresql_where=text("event_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +39,7 @@ class Alert(Base):
     scan_id: Mapped[str | None] = mapped_column(String(64), default=None)
     checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), default=None)  # overdue alerts
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), default=None)  # closing-time alerts
+    event_id: Mapped[str | None] = mapped_column(String(64), default=None)  # door alerts: the reader event
     note: Mapped[str | None] = mapped_column(Text, default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)

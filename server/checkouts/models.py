@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -41,6 +41,10 @@ class Checkout(Base):
         Index("ix_checkouts_open_due", "due_at", sqlite_where=text("returned_at IS NULL"),
               postgresql_where=text("returned_at IS NULL")),
         Index("ix_checkouts_person_out", "person_id", "out_at"),
+        CheckConstraint("erasure IN ('pending', 'done')", name="erasure"),
+        # Devices back in the cabinet whose survey data nobody has yet confirmed erased.
+        Index("ix_checkouts_erasure_pending", "returned_at", sqlite_where=text("erasure = 'pending'"),
+              postgresql_where=text("erasure = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,3 +58,9 @@ class Checkout(Base):
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), default=None)
     out_scan_id: Mapped[str] = mapped_column(String(64))
     return_scan_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # What it was taken for: a folder's case number, or chosen on the page afterwards for a device.
+    purpose: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Phones, media and laptops: 'pending' until somebody confirms the survey data erased after the return.
+    erasure: Mapped[str | None] = mapped_column(String(8), default=None)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    erased_by: Mapped[str | None] = mapped_column(String(200), default=None)

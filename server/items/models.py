@@ -24,6 +24,7 @@ class Item(Base):
     tag_uid: Mapped[str] = mapped_column(String(20), unique=True)
     cabinet_id: Mapped[str] = mapped_column(ForeignKey("readers.id"), index=True)
     encrypted: Mapped[bool] = mapped_column(default=False)
+    screen_locked: Mapped[bool] = mapped_column(default=False)  # phones must also have a screen lock to leave
     case_number: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     # The item's own loan rule, overriding its kind's (both empty: the kind's rule applies).

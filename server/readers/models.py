@@ -23,4 +23,6 @@ class Reader(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     version: Mapped[str | None] = mapped_column(String(64), default=None)
     queued: Mapped[int | None] = mapped_column(default=None)
+    # The last unlock a manager sent from the page: a door opened just after it was not forced.
+    remote_unlock_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
