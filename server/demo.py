@@ -86,7 +86,7 @@ def seed(settings: Settings) -> None:
             Item(label="調査ファイル R8-00123", kind="folder", tag_uid=FOLDER_TAG, cabinet_id="cabinet-1",
                  case_number="R8-00123", created_at=now),
             Item(label="調査用スマートフォン 1", kind="phone", tag_uid=PHONE_TAG, cabinet_id="cabinet-1",
-                 encrypted=True, created_at=now),
+                 encrypted=True, screen_locked=True, created_at=now),
             Item(label="調査ファイル R8-00098", kind="folder", tag_uid=OLD_FOLDER_TAG, cabinet_id="cabinet-1",
                  case_number="R8-00098", created_at=now),
             VisitorBadge(uid=VISITOR_BADGE, label="来訪者 1", created_at=now),

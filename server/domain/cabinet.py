@@ -10,6 +10,7 @@ from server.domain.taps import is_double_tap
 from server.domain.verdict import Verdict, deny, unlock
 
 ENCRYPTION_REQUIRED = frozenset({"phone", "media", "laptop"})
+SCREEN_LOCK_REQUIRED = frozenset({"phone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +89,11 @@ def _item_in_session(item: ItemTag, cabinet_id: str) -> Verdict:
         return deny("item_not_loanable")
     if item.kind in ENCRYPTION_REQUIRED and not item.encrypted:
         return deny("not_encrypted")
+    if item.kind in SCREEN_LOCK_REQUIRED and not item.screen_locked:
+        return deny("not_encrypted")  # the contract's one reason for "this device is not protected"
     return Verdict("accept", action="checkout")
+
+
+def needs_erasure(kind: str) -> bool:
+    """Devices that hold survey data come back waiting for a "survey data erased" confirmation."""
+    return kind in ENCRYPTION_REQUIRED

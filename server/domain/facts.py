@@ -32,6 +32,8 @@ class ItemTag:
     encrypted: bool
     status: str  # active | lost | retired
     out: bool  # an open checkout exists
+    screen_locked: bool = False
+    case_number: str | None = None  # a folder's ward case number
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ _KNOWN_EVENTS = select(ReaderEvent.id).where(ReaderEvent.id.in_(_many("ids")))
 _STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on)
           .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
 _BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.in_(_many("uids")))
-_ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.due_time,
-                 Item.loan_minutes).where(Item.tag_uid.in_(_many("uids"))))
+_ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.screen_locked,
+                 Item.case_number, Item.due_time, Item.loan_minutes).where(Item.tag_uid.in_(_many("uids"))))
 _LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
 # The visit each badge is lent to now: until the badge is back at reception.
 _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)
@@ -94,7 +94,7 @@ class BatchLedger:
         self._known_events: set[str] = set()
         self._staff: dict[str, tuple[int, bool, bool, bool, Any]] = {}
         self._badges: dict[str, bool] = {}
-        self._items: dict[str, tuple[int, str, str, bool, str]] = {}
+        self._items: dict[str, tuple[int, str, str, bool, str, bool, str | None]] = {}
         self._loans: dict[int, _Loan] = {}
         self._item_rules: dict[int, LoanRule] = {}  # items with a loan rule of their own
         self._visits: dict[str, tuple[int, str, datetime | None, datetime | None]] = {}
@@ -169,7 +169,9 @@ class BatchLedger:
         if (badge_active := self._badges.get(uid)) is not None:
             return VisitorCard(badge_active, *self._visits.get(uid, (None, None, None, None)))
         if (item := self._items.get(uid)) is not None:
-            return ItemTag(*item, out=item[0] in self._loans)
+            item_id, kind, cabinet_id, encrypted, status, screen_locked, case_number = item
+            return ItemTag(item_id, kind, cabinet_id, encrypted, status, out=item_id in self._loans,
+                           screen_locked=screen_locked, case_number=case_number)
         return UnknownUid()
 
     def item_rule(self, item_id: int) -> LoanRule | None:
@@ -253,9 +255,9 @@ class BatchLedger:
         self._dirty_sessions[session.id] = session
 
     def check_out(self, item_id: int, person_id: int, session_id: int, at: datetime, due: datetime,
-                  scan_id: str, rule: str) -> None:
+                  scan_id: str, rule: str, *, purpose: str | None, erasure: str | None) -> None:
         row = {"item_id": item_id, "person_id": person_id, "session_id": session_id, "out_at": at, "due_at": due,
-               "loan_rule": rule,
+               "loan_rule": rule, "purpose": purpose, "erasure": erasure, "erased_at": None, "erased_by": None,
                "returned_at": None, "returned_by_id": None, "out_scan_id": scan_id, "return_scan_id": None}
         self._checkouts.append(row)
         self._loans[item_id] = _Loan(None, row)

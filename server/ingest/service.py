@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gateway import protocol
 from server.config import Settings
 from server.domain.alerts import cabinet_denial_severity
-from server.domain.cabinet import decide_cabinet, live_session
+from server.domain.cabinet import decide_cabinet, live_session, needs_erasure
 from server.domain.entrance import decide_entrance
 from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import applicable, due_at
@@ -130,7 +130,9 @@ class IngestService:
             rule, words = applicable(self.rules.for_kind(ledger.conn, identity.kind), ledger.item_rule(identity.item_id),
                                      identity.kind)
             ledger.check_out(identity.item_id, live.person_id, live.session_id, scan.at,
-                             due_at(scan.at, rule, self.zone), scan.id, words)
+                             due_at(scan.at, rule, self.zone), scan.id, words,
+                             purpose=identity.case_number if identity.kind == "folder" else None,
+                             erasure="pending" if needs_erasure(identity.kind) else None)
             row["person_id"] = live.person_id
         elif verdict.action == "return":
             assert isinstance(identity, ItemTag) and live is not None

@@ -24,6 +24,8 @@ class ItemIn(In):
     tag_uid: CardUid
     cabinet: str = Field(description="id of the cabinet reader this item lives in")
     encrypted: bool = False
+    screen_locked: bool | None = Field(None, description="a phone also needs a screen lock to leave the cabinet "
+                                       "(omitted: the same as encrypted)")
     case: str | None = Field(None, max_length=64, description="the ward's case number; never a resident's name")
     due_time: time | None = Field(None, description="this item's own loan rule: back by this time of day …")
     loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60, description="… or after this many minutes "
@@ -43,6 +45,7 @@ class ItemOut(Out):
     tag_uid: str
     cabinet: str
     encrypted: bool
+    screen_locked: bool
     case: str | None
     status: str
     created_at: OfficeTime
@@ -52,7 +55,7 @@ class ItemOut(Out):
 
 def _item_out(item: Item) -> ItemOut:
     return ItemOut(id=item.id, label=item.label, kind=item.kind, tag_uid=item.tag_uid, cabinet=item.cabinet_id,
-                   encrypted=item.encrypted, case=item.case_number, status=item.status,
+                   encrypted=item.encrypted, screen_locked=item.screen_locked, case=item.case_number, status=item.status,
                    created_at=item.created_at, due_time=item.due_time, loan_minutes=item.loan_minutes)
 
 
@@ -71,6 +74,7 @@ class ItemChange(Change):
 
     label: Name | None = None
     encrypted: bool | None = None
+    screen_locked: bool | None = None
     status: Literal["active", "lost", "retired"] | None = Field(
         None, description="lost or retired items cannot be checked out")
     case: str | None = Field(None, max_length=64)

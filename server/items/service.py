@@ -25,9 +25,12 @@ def cabinets(db: Session) -> list[Reader]:
 
 
 def add_item(db: Session, now: datetime, *, label: str, kind: str, tag_uid: str, cabinet: str,
-             encrypted: bool = False, case: str | None = None, due_time: time | None = None,
-             loan_minutes: int | None = None) -> Item:
+             encrypted: bool = False, screen_locked: bool | None = None, case: str | None = None,
+             due_time: time | None = None, loan_minutes: int | None = None) -> Item:
+    """`screen_locked` left out means "as encrypted": a caller that only knows the contract's `encrypted`
+    flag means "this device is protected"."""
     item = Item(label=label, kind=kind, tag_uid=tag_uid, cabinet_id=cabinet, encrypted=encrypted,
+                screen_locked=encrypted if screen_locked is None else screen_locked,
                 case_number=case, created_at=now, due_time=due_time, loan_minutes=loan_minutes)
     db.add(item)
     db.flush()

@@ -189,7 +189,18 @@ def test_unencrypted_device_cannot_be_checked_out(kind):
 
 @pytest.mark.parametrize("kind", ["phone", "media", "laptop"])
 def test_encrypted_device_can_be_checked_out(kind):
-    outcome = decide(item(kind=kind, encrypted=True), session=SESSION)
+    outcome = decide(item(kind=kind, encrypted=True, screen_locked=True), session=SESSION)
+    assert outcome.verdict == Verdict("accept", action="checkout")
+
+
+def test_phone_without_a_screen_lock_stays_in_even_if_encrypted():
+    outcome = decide(item(kind="phone", encrypted=True, screen_locked=False), session=SESSION)
+    assert outcome.verdict == Verdict("deny", reason="not_encrypted")
+
+
+@pytest.mark.parametrize("kind", ["media", "laptop"])
+def test_only_phones_need_a_screen_lock(kind):
+    outcome = decide(item(kind=kind, encrypted=True, screen_locked=False), session=SESSION)
     assert outcome.verdict == Verdict("accept", action="checkout")
 
 

@@ -198,7 +198,7 @@ def test_items_rows():
     parsed = parse("items", data)
     folder, phone, bad, long_case = parsed.rows
     assert folder.values == {"label": "調査ファイル R8-00123", "kind": "folder", "tag_uid": "04A1B2C3D4E5F6",
-                             "cabinet": "cabinet-1", "encrypted": False, "case": "R8-00123",
+                             "cabinet": "cabinet-1", "encrypted": False, "screen_locked": None, "case": "R8-00123",
                              "due_time": None, "loan_minutes": None}  # the kind's loan rule
     assert (phone.values["kind"], phone.values["encrypted"], phone.values["case"]) == ("phone", True, None)
     assert sorted(problems(bad)) == sorted([("種別", "admin.err.kind"), ("保管庫", "admin.err.required"),
