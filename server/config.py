@@ -35,6 +35,9 @@ class Settings(BaseSettings):
                                     "escalated to the managers")
     lost_prompt_after_h: int = Field(24, ge=1, description="this long after its due time, the dashboard asks whether "
                                      "the item is lost")
+    erase_confirm_within_h: float = Field(2, gt=0, le=24 * 7, description="a returned phone, medium or laptop whose "
+                                          "survey data nobody confirmed erased within this many hours opens a "
+                                          "not_erased alert (once)")
     office_name: str = Field("練馬区 認定調査 受託事業所", description="shown on pages and printouts")
     idle_lock_min: float = Field(10, gt=0, le=120, description="the screen locks after this many minutes without activity")
     session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")
@@ -65,6 +68,11 @@ class Settings(BaseSettings):
     notice_max_attempts: int = Field(8, ge=1, le=30, description="attempts before a notice is given up (backoff "
                                      "doubles from 30 s)")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
+    # Cabinet doors and reader availability (door_forced, door_held_open, reader_offline alerts)
+    door_forced_grace_s: float = Field(5, ge=0, le=300, description="a cabinet door opened with no unlock within "
+                                       "unlock_s + this many seconds before it is a door_forced alert")
+    door_open_max_s: int = Field(120, ge=5, description="a cabinet door open longer than this is a door_held_open alert")
+    door_check_s: float = Field(10, gt=0, description="how often cabinet doors are checked for being held open")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -23,16 +23,22 @@ from server.ingest.runner import Ingest
 from server.items.routes import router as items_router
 from server.items.rule_routes import router as loan_rules_router
 from server.ledger.routes import router as ledger_router
+from server.lost.routes import router as lost_router
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
+from server.stocktakes.routes import router as stocktakes_router
 from server.visits.routes import router as visits_router
 from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
 from server.web.dashboard import router as dashboard_router
+from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
+from server.web.lost import router as lost_pages_router
 from server.web.reception import router as reception_router
+from server.web.register import router as register_router
 from server.web.routes import router as web_router
+from server.web.stocktakes import router as stocktake_pages_router
 
 log = logging.getLogger("mamori")
 
@@ -74,9 +80,15 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     for router in (readers_router, people_router, items_router, loan_rules_router, visits_router, checkouts_router,
                    alerts_router, ledger_router):
         api.include_router(router)
+    api.include_router(lost_router)
+    api.include_router(stocktakes_router)
     app.include_router(api)
-    for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router):
+    for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router,
+                   register_router):
         app.include_router(router)
+    app.include_router(devices_router)
+    app.include_router(lost_pages_router)
+    app.include_router(stocktake_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

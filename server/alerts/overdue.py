@@ -57,7 +57,8 @@ def open_level_alerts(db: Session, now: datetime, zone: ZoneInfo, level: str, af
         select(Checkout, Item, Person)
         .join(Item, Item.id == Checkout.item_id)
         .join(Person, Person.id == Checkout.person_id)
-        .where(Checkout.returned_at.is_(None), Checkout.due_at < now - after_due, ~already)
+        # An item marked lost has its own record now; chasing its holder further would be noise.
+        .where(Checkout.returned_at.is_(None), Checkout.due_at < now - after_due, ~already, Item.status != "lost")
         .order_by(Checkout.due_at, Checkout.id)
         .limit(limit)
     ).all()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.alerts.models import Alert
 from server.alerts.overdue import open_level_alerts
 from server.checkouts.models import Checkout
+from server.checkouts.not_erased import open_not_erased_alerts
 from server.clock import Clock
 from server.config import Settings
 from server.items.models import Item
@@ -90,6 +91,7 @@ def chase(db: Session, now: datetime, settings: Settings) -> list[Alert]:
             checkout, item, person = db.get(Checkout, alert.checkout_id), db.get(Item, alert.item_id), \
                 db.get(Person, alert.person_id)
             _tell(db, now, settings, level, checkout, item, person, holder=level == "overdue", managers=True)
+    opened += open_not_erased_alerts(db, now, settings)  # a device back but its survey data not confirmed erased
     return opened
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
 from server.domain.taps import is_double_tap
-from server.domain.verdict import Verdict, deny, unlock
+from server.domain.verdict import Verdict, accept, deny, unlock
 
 ENCRYPTION_REQUIRED = frozenset({"phone", "media", "laptop"})
 SCREEN_LOCK_REQUIRED = frozenset({"phone"})
@@ -43,11 +43,13 @@ def decide_cabinet(
     at: datetime,
     prior: PriorTap | None,
     duplicate_window: timedelta,
+    stocktake_open: bool = False,
 ) -> CabinetOutcome:
     """Unlock for a current key holder; checkout or return of items inside a session.
 
     A tag that stays near the antenna is read again and again; without the double-tap rule a
-    folder would go out and straight back in.
+    folder would go out and straight back in. While a stock-take of this cabinet is open an item
+    tag is only counted (`stocktake`), with or without a session: nothing goes out or comes back.
     """
     if isinstance(identity, ItemTag) and is_double_tap(prior, at, duplicate_window):
         assert prior is not None
@@ -59,11 +61,15 @@ def decide_cabinet(
         case VisitorCard():
             return CabinetOutcome(deny("not_key_holder"), ends_session=True)
         case ItemTag():
+            if stocktake_open:
+                return CabinetOutcome(accept("stocktake"), touches_session=session is not None)
             if session is None:
                 return CabinetOutcome(deny("no_session"))
             return CabinetOutcome(_item_in_session(identity, cabinet_id), touches_session=True)
         case UnknownUid():
-            # Inside a session the surveyor is tapping items, so an unknown uid is an unknown tag.
+            # Inside a session (or a stock-take) someone is tapping items, so an unknown uid is an unknown tag.
+            if stocktake_open:
+                return CabinetOutcome(deny("unknown_tag"), touches_session=session is not None)
             if session is None:
                 return CabinetOutcome(deny("unknown_card"))
             return CabinetOutcome(deny("unknown_tag"), touches_session=True)

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session, aliased
 
 from server.alerts.models import Alert
 from server.checkouts.models import CabinetSession, Checkout
+from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
 from server.domain.loans import LoanRule
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.people.models import Card, Person, VisitorBadge
+from server.readers.models import Reader
+from server.stocktakes.models import Stocktake
 from server.visits.models import PresenceEvent, Visit
 
 
@@ -58,6 +61,9 @@ _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession
                     CabinetSession.last_scan_at)
              .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
              .order_by(CabinetSession.opened_at))
+# Cabinets being counted: their item taps are stock-take taps from `started_at` on.
+_STOCKTAKES = (select(Stocktake.cabinet_id, Stocktake.started_at)
+               .where(Stocktake.cabinet_id.in_(_many("cabinets")), Stocktake.state == "open"))
 _NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
 _RETURN = (update(Checkout.__table__)
            .where(Checkout.__table__.c.id == bindparam("checkout_id"))
@@ -66,6 +72,19 @@ _RETURN = (update(Checkout.__table__)
 _SESSION_CHANGE = (update(CabinetSession.__table__).where(CabinetSession.__table__.c.id == bindparam("session_id"))
                    .values(last_scan_at=bindparam("s_last"), closed_at=bindparam("s_closed"),
                            closed_reason=bindparam("s_reason")))
+# Cabinet doors: what may explain an opening (door_forced), and the door's state before a closing.
+_UNLOCK_SCANS = select(ScanRecord.reader_id, ScanRecord.at).where(
+    ScanRecord.reader_id.in_(_many("cabinets")), ScanRecord.at >= bindparam("since"),
+    ScanRecord.result == "unlock", ScanRecord.fresh.is_(True))
+_UNLOCK_EVENTS = select(ReaderEvent.reader_id, ReaderEvent.at).where(
+    ReaderEvent.reader_id.in_(_many("cabinets")), ReaderEvent.at >= bindparam("since"),
+    ReaderEvent.type.in_(sorted(UNLOCK_EVENTS)))
+_REMOTE_UNLOCKS = select(Reader.id, Reader.remote_unlock_at).where(
+    Reader.id.in_(_many("cabinets")), Reader.remote_unlock_at.is_not(None))
+_DOOR_BEFORE = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
+                .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
+                       ReaderEvent.at <= bindparam("at"))
+                .order_by(ReaderEvent.at.desc()).limit(1))
 
 
 @dataclass(slots=True)
@@ -102,6 +121,7 @@ class BatchLedger:
         self._prior: dict[tuple[str, str], PriorTap] = {}
         self._last_read: dict[str, tuple[str, datetime]] = {}  # cabinet -> newest (uid, at)
         self._sessions: dict[str, _Session] = {}
+        self._stocktakes: dict[str, datetime] = {}  # cabinet -> when its open stock-take started
         self._dirty_sessions: dict[int, _Session] = {}
         self._scans: list[dict] = []
         self._presence: list[dict] = []
@@ -111,6 +131,12 @@ class BatchLedger:
         self._alerts: list[dict] = []
         self._events: list[dict] = []
         self.arrivals: list[tuple[int, datetime]] = []  # (visit id, entered at): their hosts are told
+        self.session = db  # notices made with the batch (door alerts) go in the same transaction
+        self._cabinets: set[str] = set()
+        self._unlocks: dict[str, list[datetime]] = {}  # cabinet -> unlocks this batch applied so far
+        self._stored_unlocks: dict[str, list[datetime]] | None = None  # from the database, once needed
+        self._stored_unlocks_from: datetime | None = None
+        self._door_events: dict[str, list[tuple[datetime, str, str]]] = {}  # reader -> this batch's (at, type, id)
 
     # ------------------------------------------------------------ loading
 
@@ -146,6 +172,8 @@ class BatchLedger:
                 view._last_read[cabinet] = (last.uid, last.at)
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
             view._sessions[cabinet] = _Session(*facts)
+        view._stocktakes = dict(run(_STOCKTAKES, "cabinets", list(cabinets)))
+        view._cabinets = set(cabinets)
         return view
 
     def _rows(self, statement, name: str, values: list, **params) -> list:
@@ -188,6 +216,11 @@ class BatchLedger:
         """The uid and time of a cabinet reader's newest scan."""
         return self._last_read.get(reader_id)
 
+    def stocktake_counts(self, cabinet_id: str, at: datetime) -> bool:
+        """Whether a tap at `at` on this cabinet belongs to its open stock-take."""
+        started_at = self._stocktakes.get(cabinet_id)
+        return started_at is not None and at >= started_at
+
     def open_session(self, cabinet_id: str) -> OpenSession | None:
         session = self._sessions.get(cabinet_id)
         return session.as_open() if session else None
@@ -205,10 +238,16 @@ class BatchLedger:
         prior = self._prior.get((reader, uid))
         if row["duplicate_of"] is None and (prior is None or at >= prior.at):
             self._prior[(reader, uid)] = PriorTap(row["id"], at, row["result"], row["action"], row["reason"])
+        if row["result"] == "unlock" and row["fresh"]:  # a stale scan got no decision: it opened nothing
+            self._unlocks.setdefault(reader, []).append(at)
 
     def record_event(self, row: dict) -> None:
         self._known_events.add(row["id"])
         self._events.append(row)
+        if row["type"] in UNLOCK_EVENTS:
+            self._unlocks.setdefault(row["reader_id"], []).append(row["at"])
+        elif row["type"] in DOOR_EVENTS:
+            self._door_events.setdefault(row["reader_id"], []).append((row["at"], row["type"], row["id"]))
 
     def staff_passed(self, person_id: int, kind: str, at: datetime, reader_id: str, scan_id: str) -> None:
         self._inside[person_id] = kind == "entry"
@@ -293,3 +332,33 @@ class BatchLedger:
             conn.execute(_SESSION_CHANGE, [
                 {"session_id": s.id, "s_last": s.last_scan_at, "s_closed": s.closed_at, "s_reason": s.closed_reason}
                 for s in self._dirty_sessions.values()])
+
+    # ------------------------------------------------------------ cabinet doors
+
+    def unlocks_since(self, cabinet_id: str, since: datetime) -> list[datetime]:
+        """Every unlock of this cabinet from `since` on: fresh granted taps, offline unlocks, exit
+        buttons (stored, or applied earlier in this batch) and the last remote unlock.
+
+        Read from the database once per batch, for all its cabinets, the first time a door opens
+        (a batch of taps alone pays nothing); the batch's own unlocks are added as they are applied
+        in event-time order, so a replayed burst is judged as it was live.
+        """
+        if self._stored_unlocks is None or self._stored_unlocks_from is None or since < self._stored_unlocks_from:
+            stored: dict[str, list[datetime]] = {}
+            cabinets = sorted(self._cabinets | {cabinet_id})
+            for statement in (_UNLOCK_SCANS, _UNLOCK_EVENTS):
+                for reader, at in self._rows(statement, "cabinets", cabinets, since=since):
+                    stored.setdefault(reader, []).append(at)
+            for reader, at in self._rows(_REMOTE_UNLOCKS, "cabinets", cabinets):
+                stored.setdefault(reader, []).append(at)
+            self._stored_unlocks, self._stored_unlocks_from = stored, since
+        return self._stored_unlocks.get(cabinet_id, []) + self._unlocks.get(cabinet_id, [])
+
+    def door_before(self, reader_id: str, at: datetime) -> tuple[str, str, datetime] | None:
+        """The newest door event (id, type, at) of this reader at or before `at`, stored or in this batch."""
+        stored = self.conn.execute(_DOOR_BEFORE, {"reader": reader_id, "at": at}).first()
+        newest = (stored.id, stored.type, stored.at) if stored is not None else None
+        for event_at, event_type, event_id in self._door_events.get(reader_id, []):
+            if event_at <= at and (newest is None or event_at >= newest[2]):
+                newest = (event_id, event_type, event_at)
+        return newest

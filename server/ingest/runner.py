@@ -17,6 +17,7 @@ from server.ingest.mqtt import BrokerLink
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.notify.sender import NoticeSender
+from server.readers.door_watch import DoorWatch
 from server.visits.closing import ClosingChecker
 
 
@@ -37,6 +38,7 @@ class Ingest:
         self.overdue = ChaseChecker(factory, clock, settings)
         self.notices = NoticeSender(factory, settings, clock)
         self.closing = ClosingChecker(factory, clock, settings)
+        self.doors = DoorWatch(factory, clock, settings)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -54,9 +56,11 @@ class Ingest:
         self.overdue.start()
         self.notices.start()
         self.closing.start()
+        self.doors.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.doors.stop()
         self.closing.stop()
         self.notices.stop()
         self.overdue.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway import protocol
@@ -22,6 +22,7 @@ from server.domain.verdict import Verdict
 from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
 from server.items.loan_rules import RuleBook
+from server.readers import door_watch, offline
 from server.readers.models import Reader
 
 
@@ -104,7 +105,8 @@ class IngestService:
                                  today=scan.at.astimezone(self.zone).date(),
                                  training_valid_days=self.settings.training_valid_days, at=scan.at,
                                  prior=ledger.prior_tap(reader.id, scan.uid) if still_there else None,
-                                 duplicate_window=self.duplicate_window)
+                                 duplicate_window=self.duplicate_window,
+                                 stocktake_open=ledger.stocktake_counts(reader.id, scan.at))
         verdict = outcome.verdict
         row["duplicate_of"] = outcome.duplicate_of
         if isinstance(identity, StaffCard):
@@ -152,6 +154,8 @@ class IngestService:
         """Record a door/tamper/exit/offline-unlock event (once)."""
         if not ledger.is_new_event(event.id):
             return
+        door = reader.role == "cabinet" and event.type in ("door_open", "door_closed")
+        before = ledger.door_before(reader.id, event.at) if door and event.type == "door_closed" else None
         ledger.record_event({"id": event.id, "reader_id": reader.id, "type": event.type, "at": event.at,
                              "received_at": received_at, "scan_id": event.scan})
         if event.type == "door_closed" and reader.role == "cabinet":
@@ -161,17 +165,21 @@ class IngestService:
                     ledger.end_session(reader.id, session.last_scan_at + self.idle, "timeout")
                 else:
                     ledger.end_session(reader.id, event.at, "door_closed")
-        elif event.type == "tamper":
+        if door:
+            self._door_event(ledger, reader, event, before, received_at)
+        if event.type == "tamper":
             ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id))
 
-    @staticmethod
-    def handle_status(db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
+    def handle_status(self, db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
                       retained: bool = False) -> None:
-        """Keep what the reader last said of itself (online, version, queued) for the dashboard.
+        """Keep what the reader last said of itself (online, version, queued) for the dashboard, and
+        open or resolve its reader_offline alert (server/readers/offline.py).
 
         A retained status replayed by the broker at (re)subscription is old news: it does not
         mean the reader was seen now.
         """
+        was = db.execute(select(Reader.online, Reader.last_seen_at).where(Reader.id == reader.id)).first()
+        was_online, last_seen_at = was if was is not None else (None, None)
         values: dict = {"online": status.online}
         if not retained:
             values["last_seen_at"] = received_at
@@ -179,6 +187,23 @@ class IngestService:
             if (value := getattr(status, field)) is not None:
                 values["status_at" if field == "at" else field] = value
         db.execute(update(Reader).where(Reader.id == reader.id).values(**values))
+        if status.online:
+            offline.came_back(db, self.settings, reader_id=reader.id, name=reader.name, was_online=was_online,
+                              now=received_at)
+        else:
+            offline.went_offline(db, self.settings, reader_id=reader.id, name=reader.name, role=reader.role,
+                                 was_online=was_online, last_seen_at=last_seen_at, now=received_at)
+
+    def _door_event(self, ledger: BatchLedger, reader: ReaderInfo, event: protocol.Event,
+                    before: tuple[str, str, datetime] | None, received_at: datetime) -> None:
+        """A cabinet door opened (forced, unless an unlock explains it) or closed (how long it was open)."""
+        if event.type == "door_open":
+            unlocks = ledger.unlocks_since(reader.id, door_watch.unlocks_from(event.at, self.settings))
+            door_watch.door_opened(ledger.session, self.settings, reader_id=reader.id, reader_name=reader.name,
+                                   event_id=event.id, opened_at=event.at, unlocks=unlocks, now=received_at)
+        else:
+            door_watch.door_closed(ledger.session, self.settings, reader_id=reader.id, reader_name=reader.name,
+                                   opening=before, closed_at=event.at, now=received_at)
 
 
 def _alert(type_: str, severity: str, at: datetime, subject: str, reader_id: str, *, reason: str | None = None,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import Field, model_validator
 from sqlalchemy import select
 
+from server.accounts.models import User
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
 from server.items import service
 from server.items.models import Item
+from server.lost import service as lost_service
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -82,8 +84,9 @@ class ItemChange(Change):
     loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60)
 
 
-@router.patch("/{item_id}", response_model=ItemOut, dependencies=[Depends(require(*MANAGE))])
-def change_item(item_id: RowId, body: ItemChange, db: Db) -> ItemOut:
+@router.patch("/{item_id}", response_model=ItemOut)
+def change_item(item_id: RowId, body: ItemChange, db: Db, request: Request,
+                user: Annotated[User, Depends(require(*MANAGE))]) -> ItemOut:
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
@@ -92,6 +95,11 @@ def change_item(item_id: RowId, body: ItemChange, db: Db) -> ItemOut:
     if due_time is not None and minutes is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "an item has due_time or loan_minutes, not both; set the other to null")
+    if (new_status := changes.pop("status", None)) is not None:
+        # "lost" goes through the lost-item service, so the record with the item's history is made.
+        lost_service.set_status(db, item, new_status, by=user.name, at=request.app.state.clock(),
+                                zone=request.app.state.settings.zone,
+                                address=request.client.host if request.client else None)
     service.change_item(db, item, changes)
     return _item_out(item)
 

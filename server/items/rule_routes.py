@@ -11,8 +11,9 @@ from pydantic import Field, model_validator
 from server.accounts.models import User
 from server.api.deps import MANAGE, READ, Db, require
 from server.api.schemas import In, OfficeTime, Out
-from server.audit.service import record
-from server.items.loan_rules import DEFAULTS, KINDS, KindRule
+from server.domain.loans import LoanRule
+from server.items import rule_service
+from server.items.loan_rules import KindRule
 
 router = APIRouter(prefix="/loan-rules", tags=["items"])
 Kind = Literal["folder", "phone", "media", "laptop", "key"]
@@ -37,28 +38,14 @@ class RuleOut(Out):
     changed_by: str | None
 
 
-def _rule(db, kind: str) -> KindRule:
-    rule = db.get(KindRule, kind)
-    if rule is None:  # a kind the migration did not seed: its default, until someone sets one
-        default = DEFAULTS[kind]
-        rule = KindRule(kind=kind, due_time=default.due_time, loan_minutes=default.minutes)
-        db.add(rule)
-    return rule
-
-
 @router.get("", response_model=list[RuleOut], dependencies=[Depends(require(*READ))])
 def list_rules(db: Db) -> list[KindRule]:
-    return [_rule(db, kind) for kind in KINDS]
+    return rule_service.all_rules(db)
 
 
 @router.put("/{kind}", response_model=RuleOut)
 def set_rule(kind: Kind, body: RuleIn, db: Db, request: Request,
              user: Annotated[User, Depends(require(*MANAGE))]) -> KindRule:
     """Applies to checkouts from now on; a checkout keeps the rule it was made under."""
-    rule = _rule(db, kind)
-    before = rule.rule.describe()
-    now = request.app.state.clock()
-    rule.due_time, rule.loan_minutes, rule.changed_at, rule.changed_by = body.due_time, body.loan_minutes, now, user.name
-    db.flush()
-    record(db, now, "loan_rule_changed", user.name, f"{kind}: {before} → {rule.rule.describe()}")
-    return rule
+    return rule_service.set_rule(db, request.app.state.clock(), kind,
+                                 LoanRule(due_time=body.due_time, minutes=body.loan_minutes), user.name)

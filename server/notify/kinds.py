@@ -32,6 +32,11 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     NoticeKind("not_erased", "データ消去未確認", "Data erasure not confirmed", (*MANAGERS, "surveyor")),
     # At closing time: reception and managers.
     NoticeKind("visitor_not_signed_out", "退室未確認の来訪者", "Visitor not signed out", (*MANAGERS, "receptionist")),
+    # Cabinet doors and readers: managers.
+    NoticeKind("door_forced", "扉のこじ開け（解錠なしの開扉）", "Door forced (opened without an unlock)", MANAGERS),
+    NoticeKind("door_held_open", "扉の開放時間超過", "Door held open too long", MANAGERS),
+    NoticeKind("reader_offline", "読取機オフライン", "Reader offline", MANAGERS),
+    NoticeKind("reader_online", "読取機の再接続", "Reader back online", MANAGERS),
 )}
 
 

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base, UtcDateTime
 
 VISIT_STATES = ("expected", "in", "out", "not_signed_out", "cancelled")
+# As SQL, for the indexes: the moment a visit belongs to (queries.visit_moment) and when it ended.
+MOMENT = "coalesce(entered_at, expected_at, valid_from, registered_at)"
+ENDED = "coalesce(left_at, closed_at)"
 
 
 class Visit(Base):
@@ -34,6 +37,17 @@ class Visit(Base):
         Index("ix_visits_state", "state"),
         Index("ix_visits_valid_from", "valid_from"),
         Index("ix_visits_entered_at", "entered_at"),
+        # The lists of a day or a period (queries.between, docs/performance.md "Scale"): the moment a
+        # visit belongs to, exactly as queries.visit_moment reads, or neither database matches it. The
+        # predicate (always true) makes SQLite take the range instead of walking the index in order;
+        # PostgreSQL keeps statistics of an index expression only when the index is not partial.
+        Index("ix_visits_moment", text(f"({MOMENT})"), sqlite_where=text(f"{MOMENT} IS NOT NULL")),
+        # visits that began before a period and ended in it or later, or have not ended
+        Index("ix_visits_ended", text(f"({ENDED})"), "entered_at"),
+        # who is in (the desk, the roll call) and visitors closed as not signed out: few rows of many
+        Index("ix_visits_in", "entered_at", sqlite_where=text("state = 'in'"), postgresql_where=text("state = 'in'")),
+        Index("ix_visits_not_signed_out", "closed_at", sqlite_where=text("state = 'not_signed_out'"),
+              postgresql_where=text("state = 'not_signed_out'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

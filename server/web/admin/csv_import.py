@@ -53,7 +53,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("kind", ("種別", "kind", "種類", "type"), required=True),
         Column("tag_uid", ("タグID", "tag_uid", "タグ", "タグ番号", "タグUID", "tag", "tag id", "uid"), required=True),
         Column("cabinet", ("保管庫", "cabinet", "保管場所", "home cabinet"), required=True),
-        Column("encrypted", ("暗号化", "encrypted", "暗号化済み", "画面ロック")),
+        Column("encrypted", ("暗号化", "encrypted", "暗号化済み")),
+        # Phones need it as well as encryption to leave; left out or blank: the same as 暗号化.
+        Column("screen_locked", ("画面ロック", "screen_locked", "画面ロック済み", "screen lock", "画面ロック設定")),
         Column("case", ("ケース番号", "case", "case_number", "case number", "ケースNo")),
     ),
 }
@@ -335,9 +337,15 @@ def _item_row(parsed: Parsed, row: Row) -> None:
         "tag_uid": row.cells.get("tag_uid", ""),
         "cabinet": row.cells.get("cabinet", ""),
         "encrypted": _convert(parsed, row, failed, "encrypted", parse_bool, "admin.err.bool", False),
+        "screen_locked": _convert(parsed, row, failed, "screen_locked", _bool_or_none, "admin.err.bool", None),
         "case": row.cells.get("case") or None,
     }
     _validated(parsed, row, ItemIn, data, failed)
+
+
+def _bool_or_none(text: str) -> bool | None:
+    """An optional yes/no: blank is None ("as the other column says")."""
+    return parse_bool(text) if text.strip() else None
 
 
 def _duplicates(parsed: Parsed) -> None:

@@ -33,9 +33,9 @@ SAMPLES = {
     "people": "氏名,カードID,鍵管理者,研修受講日\r\n"
               "佐藤 花子,0123456789ABCDEF,はい,2026/04/01\r\n"
               "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日\r\n",
-    "items": "品名,種別,タグID,保管庫,暗号化,ケース番号\r\n"
-             "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,R8-00123\r\n"
-             "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,\r\n",
+    "items": "品名,種別,タグID,保管庫,暗号化,画面ロック,ケース番号\r\n"
+             "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
+             "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
 }
 
 
@@ -132,7 +132,7 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
                               training_on=v["training_on"], roles=v["roles"], active=v["active"])
         else:
             items.add_item(db, now, label=v["label"], kind=v["kind"], tag_uid=v["tag_uid"], cabinet=v["cabinet"],
-                           encrypted=v["encrypted"], case=v["case"])
+                           encrypted=v["encrypted"], screen_locked=v["screen_locked"], case=v["case"])
     names = ", ".join(row.values["name" if kind == "people" else "label"] for row in parsed.rows)
     audit(db, request, f"import_{kind}", f"{len(parsed.rows)} from {filename or 'a file'} ({parsed.encoding}): {names}")
     return RedirectResponse(f"/admin/import?done={len(parsed.rows)}&kind={kind}", status_code=303)

@@ -67,7 +67,8 @@ def items_page(request: Request, db: Db, user: Annotated[User, Depends(require_p
 @router.post("/admin/items", response_class=HTMLResponse)
 def add_item(request: Request, db: Db, user: Annotated[User, Depends(require_page(*EDIT))], form: Posted) -> Response:
     typed = {"label": text(form, "label"), "kind": text(form, "kind"), "tag_uid": text(form, "tag_uid"),
-             "cabinet": text(form, "cabinet"), "encrypted": ticked(form, "encrypted"), "case": text(form, "case")}
+             "cabinet": text(form, "cabinet"), "encrypted": ticked(form, "encrypted"),
+             "screen_locked": ticked(form, "screen_locked"), "case": text(form, "case")}
     body, problems = check(ItemIn, {**typed, "case": typed["case"] or None})
     if body is not None:
         if not service.is_cabinet(db, body.cabinet):
@@ -81,7 +82,7 @@ def add_item(request: Request, db: Db, user: Annotated[User, Depends(require_pag
     item = service.add_item(db, request.app.state.clock(), **body.model_dump())
     audit(db, request, "item_added", f"item {item.id} {item.label}: " + summary({
         "kind": item.kind, "tag": item.tag_uid, "cabinet": item.cabinet_id, "encrypted": item.encrypted,
-        "case": item.case_number}))
+        "screen_locked": item.screen_locked, "case": item.case_number}))
     return RedirectResponse(f"/admin/items?saved=added#item-{item.id}", status_code=303)
 
 
@@ -101,7 +102,8 @@ def _edit_context(db: Session, item: Item) -> dict[str, Any]:
 def edit_item_page(request: Request, db: Db, item_id: RowId,
                    user: Annotated[User, Depends(require_page(*EDIT))]) -> HTMLResponse:
     item = _item(db, item_id)
-    values = {"label": item.label, "encrypted": item.encrypted, "case": item.case_number or "", "status": item.status}
+    values = {"label": item.label, "encrypted": item.encrypted, "screen_locked": item.screen_locked,
+              "case": item.case_number or "", "status": item.status}
     return page(request, "admin/item_edit.html", {**_edit_context(db, item), "values": values, "errors": {}})
 
 
@@ -109,8 +111,8 @@ def edit_item_page(request: Request, db: Db, item_id: RowId,
 def edit_item(request: Request, db: Db, item_id: RowId, user: Annotated[User, Depends(require_page(*EDIT))],
               form: Posted) -> Response:
     item = _item(db, item_id)
-    typed = {"label": text(form, "label"), "encrypted": ticked(form, "encrypted"), "case": text(form, "case"),
-             "status": text(form, "status")}
+    typed = {"label": text(form, "label"), "encrypted": ticked(form, "encrypted"),
+             "screen_locked": ticked(form, "screen_locked"), "case": text(form, "case"), "status": text(form, "status")}
     body, problems = check(ItemChange, {**typed, "case": typed["case"] or None})
     if problems:
         return page(request, "admin/item_edit.html", {**_edit_context(db, item), "values": typed,

@@ -1,0 +1,162 @@
+"""The 持ち出し管理簿's four reports: every take-out in a period, what is out now, what is overdue
+now (from `due_at`, never a stored flag), and who may open the cabinets.
+
+The period is on `out_at`; the person and item filters narrow by name and label (LIKE, escaped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from server.checkouts.models import Checkout
+from server.domain.key_access import KeyAccess, key_access
+from server.items.models import Item
+from server.people.models import Card, Person
+from server.readers.models import Reader
+
+STATES = ("out", "overdue", "returned", "late")  # late: returned after its due time
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    person: str = ""  # part of the holder's name
+    item: str = ""  # part of the item's label
+    kind: str = ""
+    case: str = ""  # part of the case number: the item's, or the checkout's purpose
+    state: str = ""  # one of STATES; the transactions report only
+    own_only: bool = False  # a surveyor: their own take-outs and their own key rights only
+    holder_id: int | None = None  # the surveyor's staff record (None: linked to nobody, so nothing)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterLine:
+    id: int
+    out_at: datetime
+    item: str
+    kind: str
+    case_number: str | None
+    person: str
+    purpose: str | None
+    due_at: datetime
+    loan_rule: str | None
+    returned_at: datetime | None
+    returned_by: str | None
+    erasure: str | None  # pending | done | None (papers and keys: nothing to erase)
+    erased_at: datetime | None
+    erased_by: str | None
+
+    def state(self, now: datetime) -> str:
+        if self.returned_at is not None:
+            return "late" if self.returned_at > self.due_at else "returned"
+        return "overdue" if self.due_at < now else "out"
+
+    def late_s(self, now: datetime) -> float:
+        """How long past due: until the return, or until `now` while it is still out."""
+        return max(0.0, ((self.returned_at or now) - self.due_at).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLine:
+    person_id: int
+    name: str
+    active: bool
+    cards: int
+    training_on: date | None
+    access: KeyAccess
+
+
+_returner = aliased(Person)
+_LINE_COLUMNS = (Checkout.id, Checkout.out_at, Item.label, Item.kind, Item.case_number, Person.name,
+                 Checkout.purpose, Checkout.due_at, Checkout.loan_rule, Checkout.returned_at, _returner.name,
+                 Checkout.erasure, Checkout.erased_at, Checkout.erased_by)
+
+
+def _lines(where: list[ColumnElement[bool]]) -> Select:
+    return (select(*_LINE_COLUMNS).join(Item, Item.id == Checkout.item_id)
+            .join(Person, Person.id == Checkout.person_id)
+            .outerjoin(_returner, _returner.id == Checkout.returned_by_id).where(*where))
+
+
+def _narrowing(f: RegisterFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.own_only:
+        where.append(Checkout.person_id == f.holder_id if f.holder_id is not None else false())
+    # The people and items that match first, so the (person_id, out_at) and (item_id, out_at) indexes serve.
+    if f.person:
+        where.append(Checkout.person_id.in_(select(Person.id).where(Person.name.contains(f.person, autoescape=True))))
+    if f.item:
+        where.append(Checkout.item_id.in_(select(Item.id).where(Item.label.contains(f.item, autoescape=True))))
+    if f.kind:
+        where.append(Item.kind == f.kind)
+    if f.case:
+        where.append(or_(Item.case_number.contains(f.case, autoescape=True),
+                         Checkout.purpose.contains(f.case, autoescape=True)))
+    return where
+
+
+def _state(state: str, now: datetime) -> list[ColumnElement[bool]]:
+    return {"out": [Checkout.returned_at.is_(None)],
+            "overdue": [Checkout.returned_at.is_(None), Checkout.due_at < now],
+            "returned": [Checkout.returned_at.is_not(None)],
+            "late": [Checkout.returned_at > Checkout.due_at]}.get(state, [])
+
+
+def _read(db: Session, query: Select) -> list[RegisterLine]:
+    return [RegisterLine(*row) for row in db.execute(query).all()]
+
+
+def transactions(db: Session, start: datetime, end: datetime, f: RegisterFilter, now: datetime, *,
+                 limit: int | None, offset: int = 0) -> list[RegisterLine]:
+    """Every take-out with `start` <= out_at < `end`, in the order they happened."""
+    where = [Checkout.out_at >= start, Checkout.out_at < end, *_narrowing(f), *_state(f.state, now)]
+    return _read(db, _lines(where).order_by(Checkout.out_at, Checkout.id).limit(limit).offset(offset))
+
+
+def _open(f: RegisterFilter, now: datetime, overdue: bool) -> list[ColumnElement[bool]]:
+    return [Checkout.returned_at.is_(None), *([Checkout.due_at < now] if overdue else []), *_narrowing(f)]
+
+
+def currently_out(db: Session, f: RegisterFilter, now: datetime, *, limit: int | None,
+                  offset: int = 0) -> list[RegisterLine]:
+    """Out at `now`, the soonest due first (the open-checkouts index on due_at serves the order)."""
+    return _read(db, _lines(_open(f, now, False)).order_by(Checkout.due_at, Checkout.id).limit(limit).offset(offset))
+
+
+def overdue(db: Session, f: RegisterFilter, now: datetime, *, limit: int | None,
+            offset: int = 0) -> list[RegisterLine]:
+    """Out and past `due_at` at `now`, the longest overdue first."""
+    return _read(db, _lines(_open(f, now, True)).order_by(Checkout.due_at, Checkout.id).limit(limit).offset(offset))
+
+
+def count_open(db: Session, f: RegisterFilter, now: datetime, *, overdue: bool) -> int:
+    query = select(func.count()).select_from(Checkout).where(*_open(f, now, overdue))
+    if f.kind or f.case:
+        query = query.join(Item, Item.id == Checkout.item_id)
+    return db.scalar(query) or 0
+
+
+def access_rights(db: Session, f: RegisterFilter, today: date, valid_days: int) -> list[AccessLine]:
+    """Every key holder, those who can open the cabinets today first, then those who cannot and why."""
+    cards = (select(Card.person_id, func.count().label("n")).where(Card.active)
+             .group_by(Card.person_id).subquery())
+    query = (select(Person.id, Person.name, Person.active, Person.training_on, func.coalesce(cards.c.n, 0))
+             .outerjoin(cards, cards.c.person_id == Person.id).where(Person.key_holder))
+    if f.own_only:
+        query = query.where(Person.id == f.holder_id if f.holder_id is not None else false())
+    if f.person:
+        query = query.where(Person.name.contains(f.person, autoescape=True))
+    lines = [AccessLine(pid, name, active, n, trained,
+                        key_access(person_active=active, key_holder=True, active_cards=n, training_on=trained,
+                                   today=today, valid_days=valid_days))
+             for pid, name, active, trained, n in db.execute(query).all()]
+    lines.sort(key=lambda line: (not line.access.can_open, line.name, line.person_id))
+    return lines
+
+
+def cabinets(db: Session) -> list[str]:
+    """The cabinets a key holder opens (a key holder opens every cabinet of the office)."""
+    return list(db.scalars(select(Reader.name).where(Reader.role == "cabinet").order_by(Reader.id)))
