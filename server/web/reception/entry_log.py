@@ -21,13 +21,13 @@ from server.web.admin.validation import Problem
 from server.web.csv_export import csv_response, to_csv
 from server.web.deps import require_page
 from server.web.i18n import translator
+from server.web.period import parse_period
 from server.web.render import office_date, page
 
 router = APIRouter(include_in_schema=False)
 READERS = ("admin", "manager", "receptionist", "auditor")
 Reader = Annotated[User, Depends(require_page(*READERS))]
 From = Annotated[str | None, Query(alias="from")]
-MAX_DAYS = 366
 SHOWN = 500
 COLUMNS = ("date", "kind", "name", "organisation", "purpose", "host", "badge", "in", "out", "note")
 
@@ -45,19 +45,8 @@ def _period(request: Request, start: str | None, end: str | None, who: str | Non
     today = request.app.state.clock().astimezone(request.app.state.settings.zone).date()
     values = {"from": start or today.isoformat(), "to": end or start or today.isoformat(),
               "who": who if who in ("all", "visitor", "staff") else "all", "q": (q or "").strip()[:100]}
-    problems: dict[str, Problem] = {}
-    days = {}
-    for name in ("from", "to"):
-        try:
-            days[name] = date.fromisoformat(values[name])
-        except ValueError:
-            problems[name] = ("admin.err.date", {})
-            days[name] = today
-    if not problems and days["from"] > days["to"]:
-        problems["from"] = ("log.err.order", {})
-    elif not problems and (days["to"] - days["from"]).days >= MAX_DAYS:
-        problems["to"] = ("log.err.period", {"days": MAX_DAYS})
-    return Period(days["from"], days["to"], values["who"], values["q"]), problems, values
+    start, end, problems = parse_period(values, today)
+    return Period(start, end, values["who"], values["q"]), problems, values
 
 
 def _lines(request: Request, db, period: Period, limit: int | None) -> list[LogLine]:

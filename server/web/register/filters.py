@@ -12,9 +12,9 @@ from server.accounts.models import User
 from server.checkouts.register import STATES, RegisterFilter
 from server.items.loan_rules import KINDS
 from server.web.admin.validation import Problem
+from server.web.period import parse_period
 
 REPORTS = ("transactions", "out", "overdue", "access")
-MAX_DAYS = 366
 TEXT_MAX = 100
 
 
@@ -48,18 +48,7 @@ def parse(request: Request, user: User, params: dict[str, str | None]) -> tuple[
               "kind": params.get("kind") if params.get("kind") in KINDS else "",
               "case": _text(params.get("case")),
               "state": params.get("state") if params.get("state") in STATES else ""}
-    problems: dict[str, Problem] = {}
-    days: dict[str, date] = {}
-    for name in ("from", "to"):
-        try:
-            days[name] = date.fromisoformat(values[name])
-        except ValueError:
-            problems[name] = ("admin.err.date", {})
-            days[name] = today
-    if not problems and days["from"] > days["to"]:
-        problems["from"] = ("log.err.order", {})
-    elif not problems and (days["to"] - days["from"]).days >= MAX_DAYS:
-        problems["to"] = ("log.err.period", {"days": MAX_DAYS})
+    start, end, problems = parse_period(values, today)
     try:
         page = max(1, min(int(params.get("page") or 1), 100_000))
     except ValueError:
@@ -68,4 +57,4 @@ def parse(request: Request, user: User, params: dict[str, str | None]) -> tuple[
     narrowing = RegisterFilter(person=values["person"], item=values["item"], kind=values["kind"],
                                case=values["case"], state=values["state"], own_only=own,
                                holder_id=user.person_id if own else None)
-    return Query(values["report"], days["from"], days["to"], narrowing, page), problems, values
+    return Query(values["report"], start, end, narrowing, page), problems, values
