@@ -1,27 +1,28 @@
 """Scale: the lists people wait for, at the issue's sizes, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.scale [--scale 1.0] [--repeat 50] [--only sqlite|postgresql]
-        [--sqlite PATH] [--pg URL] [--pg-database NAME] [--keep] [--now ISO] [--no-analyze]
-        [--select WORD ...] [--explain [all]] [--try-index SQL ...] [--try-recommended] [--proposals]
+        [--sqlite PATH] [--pg URL] [--pg-database NAME] [--keep] [--now ISO] [--analyze] [--no-analyze]
+        [--select WORD ...] [--explain [all]] [--try-index SQL ...] [--no-before]
 
 At scale 1.0 it seeds 10,000 people (with cards), 2 entrance and 18 cabinet readers, 100,000 items,
 1,000,000 checkouts and 1,000,000 visits over three years, about 4,000,000 presence events (staff
 twice a working day for the last 115 working days, visitors at each entry and exit), 200 visitor
 badges and 5,000 alerts. The schema is built by the real migrations; rows go in bulk (Core
 executemany on SQLite, COPY on PostgreSQL); then ANALYZE (PostgreSQL: VACUUM (ANALYZE)), as a
-database in use would have statistics (but see --no-analyze: the app never analyzes SQLite).
+database in use has them (the app runs ANALYZE after an upgrade and daily; --no-analyze to see SQLite without).
 
 Then it times the app's own query functions, each call in a fresh Session as a request has, after
 one warm-up and gc.freeze() as `mamori serve` does: p50 / p95 / p99 over `--repeat` calls. The office
 clock stands at 14:00 (Asia/Tokyo) of the latest weekday, so runs on the same day see the same office.
 Target: p95 ≤ 50 ms. A given --sqlite file or --pg-database is reused if it is there (same --now).
 
---try-index creates an index by hand in the benchmark database (never in the models or the
-migrations), runs ANALYZE, times everything again and drops it; prefix the statement with `sqlite:`
-or `postgresql:` to try it on one database only; --try-recommended tries RECOMMENDED. --proposals then
-times the app again with the rewritten queries below in place of the ones they rewrite (proposals,
-not the app's code), after checking that they give the same lines. --explain prints the plan of every
-statement of a query over the target (SQLite EXPLAIN QUERY PLAN, PostgreSQL EXPLAIN ANALYZE).
+"before" first checks that the app gives the very same lines as the queries it replaced (kept in
+tests/support/visits_before.py) and then times those, with the indexes of migration 0009 dropped for
+the while (--no-before skips it); "after" is the app as it is. --try-index creates an index by hand in
+the benchmark database (never in the models or the migrations), runs ANALYZE, times everything again
+and drops it; prefix the statement with `sqlite:` or `postgresql:` to try it on one database only.
+--explain prints the plan of every statement of a query over the target (SQLite EXPLAIN QUERY PLAN,
+PostgreSQL EXPLAIN ANALYZE).
 """
 
 from __future__ import annotations
@@ -48,20 +49,13 @@ import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import (
     JSON,
-    ColumnElement,
     Engine,
-    and_,
     event,
-    exists,
-    func,
     insert,
-    literal_column,
-    or_,
     select,
     text,
-    union_all,
 )
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import SITE, percentiles
 from server.alerts.models import Alert
@@ -80,13 +74,12 @@ from server.visits import presence as presence_module
 from server.visits import queries as visit_queries
 from server.visits.entry_log import LogLine
 from server.visits.models import PresenceEvent, Visit
-from server.visits.presence import Present
-from server.visits.queries import visit_moment
 from server.visits.retention import ANONYMOUS
 from server.web import dashboard as dashboard_module
 from server.web.dashboard import overdue_rows, panels_context
 from server.web.reception.desk import _desk
 from server.web.reception.entry_log import SHOWN
+from tests.support import visits_before as before
 from tests.support.databases import PG_ADMIN_URL
 
 ZONE = ZoneInfo("Asia/Tokyo")
@@ -256,8 +249,9 @@ def item_rows(sizes: Sizes, office: Office, item_kind: list[str], item_cabinet: 
         item_cabinet.append(cabinet)
         case = f"R{rng.randint(4, 8)}-{iid:06d}" if kind == "folder" else None
         status = rng.choices(("active", "lost", "retired"), (98, 1, 1))[0]
-        yield (iid, f"{KIND_WORDS[kind]} {iid:06d}", kind, f"E0{iid:014X}", cabinet, kind in ("media", "laptop"),
-               case, status, start)
+        encrypted = kind in ("media", "laptop")
+        yield (iid, f"{KIND_WORDS[kind]} {iid:06d}", kind, f"E0{iid:014X}", cabinet, encrypted, encrypted, case, status,
+               start)
 
 
 def checkout_rows(sizes: Sizes, office: Office, seeded: Seeded, active_items: list[int]) -> Iterator[tuple]:
@@ -416,7 +410,8 @@ COLUMNS = {
     "readers": ("id", "site", "role", "name", "online", "status_at", "last_seen_at", "version", "queued",
                 "created_at"),
     "visitor_badges": ("uid", "label", "active", "created_at"),
-    "items": ("id", "label", "kind", "tag_uid", "cabinet_id", "encrypted", "case_number", "status", "created_at"),
+    "items": ("id", "label", "kind", "tag_uid", "cabinet_id", "encrypted", "screen_locked", "case_number", "status",
+              "created_at"),
     "checkouts": ("id", "item_id", "person_id", "out_at", "due_at", "returned_at", "returned_by_id", "out_scan_id",
                   "return_scan_id"),
     "visits": ("id", "visitor_name", "organisation", "purpose", "host", "host_person_id", "badge_uid", "state",
@@ -574,152 +569,75 @@ def queries(now: datetime) -> list[tuple[str, Callable[[Session], str]]]:
     ]
 
 
-# ------------------------------------------------------------------ proposals: not the app's code
+# ------------------------------------------------------------------ before: what the scale work replaced
 
 
-def staff_inside_from(db: Session, since: datetime) -> list[Present]:
-    """Proposal for presence.staff_inside: whose latest tap is an entry, without grouping every tap ever.
-
-    The latest tap of whoever tapped since `since` (the start of the office day) comes from that day's
-    taps; only the others (absent, or in since an earlier day) are looked up one by one, each by one
-    probe of ix_presence_person_at. Same answer as before, for any `since`."""
-    tap, earlier = PresenceEvent, aliased(PresenceEvent)
-    newest_first = func.row_number().over(partition_by=tap.person_id, order_by=(tap.at.desc(), tap.id.desc()))
-    today = (select(tap.person_id, tap.kind, tap.at, newest_first.label("n"))
-             .where(tap.at >= since, tap.person_id.is_not(None)).cte("today"))
-    from_today = (select(Person.id, Person.name, today.c.at).join(today, today.c.person_id == Person.id)
-                  .where(today.c.n == 1, today.c.kind == "entry"))
-    someone = aliased(Person)  # not `Person`: the outer query's people would correlate it away
-    latest = (select(earlier.id).where(earlier.person_id == someone.id).order_by(earlier.at.desc()).limit(1)
-              .scalar_subquery())
-    # OFFSET 0 keeps PostgreSQL from pulling the subquery up and probing each person twice.
-    not_today = (select(latest).select_from(someone).where(~exists().where(today.c.person_id == someone.id))
-                 .offset(0))
-    from_before = (select(Person.id, Person.name, tap.at).join(Person, Person.id == tap.person_id)
-                   .where(tap.id.in_(not_today), tap.kind == "entry"))
-    rows = db.execute(union_all(from_today, from_before).order_by(literal_column("name"))).all()
-    return [Present("staff", name, at, person_id=person_id) for person_id, name, at in rows]
-
-
-def roll_call_from_today(db: Session, now: datetime, zone: ZoneInfo) -> list[Present]:
-    """presence.roll_call with the proposal: today's taps first."""
-    since = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
-    return staff_inside_from(db, since) + presence_module.visitors_inside(db, unconfirmed_since=since)
-
-
-def between_in_three_arms(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Proposal for queries.between, the same visits: each arm of the OR can use an index of its own."""
-    return or_(and_(visit_moment >= start, visit_moment < end), still_on_at(start))
-
-
-def still_on_at(start: datetime) -> ColumnElement[bool]:
-    """Visits that began before `start` and had not ended by then: ended later, or not yet."""
-    ended = func.coalesce(Visit.left_at, Visit.closed_at)
-    return or_(and_(ended >= start, Visit.entered_at < start), and_(ended.is_(None), Visit.entered_at < start))
-
-
-def staff_lines_first(db: Session, start: datetime, end: datetime, limit: int, *, q: str = "") -> list[LogLine]:
-    """Proposal for entry_log.staff_lines when only the first `limit` lines are shown: walk the period's
-    taps in time order and stop after `limit` lines; each tap looks up the same person's previous tap
-    (an exit after an entry in the period ends a stay, it is no line) and an entry its next one."""
-    before, after = aliased(PresenceEvent), aliased(PresenceEvent)
-    tap = PresenceEvent
-
-    def neighbour(column, newer: bool):
-        near = (after.at > tap.at) & (after.at < end) if newer else (before.at < tap.at) & (before.at >= start)
-        other = after if newer else before
-        return (select(getattr(other, column)).where(other.person_id == tap.person_id, near)
-                .order_by(other.at if newer else other.at.desc()).limit(1).scalar_subquery())
-
-    previous_kind = neighbour("kind", newer=False)
-    query = (select(tap.kind, tap.at, Person.name, neighbour("kind", newer=True), neighbour("at", newer=True))
-             .join(Person, Person.id == tap.person_id)
-             .where(tap.at >= start, tap.at < end,
-                    or_(tap.kind == "entry", func.coalesce(previous_kind, "exit") == "exit"))
-             .order_by(tap.at, tap.id).limit(limit))
-    if q:
-        query = query.where(Person.name.contains(q, autoescape=True))
-    lines = []
-    for kind, at, person, next_kind, next_at in db.execute(query):
-        if kind == "entry":
-            lines.append(LogLine("staff", person, "", "", "", "", at, at, next_at if next_kind == "exit" else None,
-                                 None))
-        else:
-            lines.append(LogLine("staff", person, "", "", "", "", at, None, at, None))
-    return lines
-
-
-def visitor_lines_first(db: Session, start: datetime, end: datetime, now: datetime, limit: int, *,
-                        q: str = "") -> list[LogLine]:
-    """Proposal for entry_log.visitor_lines with a limit: the period's visits in order (a range of
-    ix_visits_moment that stops after `limit`), then the few still in when it began; one OR in one
-    statement makes both databases read and sort every visit of the period first."""
-    base = select(Visit, VisitorBadge.label).outerjoin(VisitorBadge, VisitorBadge.uid == Visit.badge_uid)
-    if q:
-        base = base.where(or_(Visit.visitor_name.contains(q, autoescape=True),
-                              Visit.organisation.contains(q, autoescape=True), Visit.host.contains(q, autoescape=True)))
-    of_period = base.where(visit_moment >= start, visit_moment < end).order_by(visit_moment, Visit.id).limit(limit)
-    rows = db.execute(base.where(still_on_at(start))).all() + db.execute(of_period).all()
-    rows.sort(key=lambda row: (row[0].entered_at or row[0].expected_at or row[0].valid_from or row[0].registered_at,
-                               row[0].id))
-    return [LogLine("visitor", v.visitor_name, v.organisation, v.purpose, v.host, label or "",
-                    v.entered_at or v.expected_at or v.valid_from or v.registered_at, v.entered_at, v.left_at,
-                    entry_log_module._visit_note(v, now))
-            for v, label in rows[:limit]]
-
-
-def entry_log_bounded(db: Session, start: datetime, end: datetime, now: datetime, *, who: str = "all", q: str = "",
-                      limit: int | None = None) -> list[LogLine]:
-    """Proposal for entry_log.entry_log: the same lines; with a limit (the screen), each part stops early."""
-    if limit is None:
-        return ORIGINAL["entry_log"](db, start, end, now, who=who, q=q)
-    lines: list[LogLine] = []
-    if who in ("all", "visitor"):
-        lines += visitor_lines_first(db, start, end, now, limit, q=q)
-    if who in ("all", "staff"):
-        lines += staff_lines_first(db, start, end, limit, q=q)
-    lines.sort(key=lambda line: line.moment)
-    return lines[:limit]
-
-
-ORIGINAL = {"roll_call": presence_module.roll_call, "between": visit_queries.between,
-            "entry_log": entry_log_module.entry_log}
+SCALE_INDEXES = ("ix_visits_moment", "ix_visits_ended", "ix_visits_in", "ix_visits_not_signed_out")  # 0009
+APP = {"roll_call": presence_module.roll_call, "between": visit_queries.between, "entry_log": entry_log_module.entry_log}
 
 
 @contextmanager
-def proposed_queries() -> Iterator[None]:
-    """The app's functions, with the proposals in place of the queries they rewrite."""
-    presence_module.roll_call = dashboard_module.roll_call = roll_call_from_today
-    visit_queries.between = entry_log_module.between = between_in_three_arms
-    entry_log_module.entry_log = entry_log_bounded
+def previous_queries() -> Iterator[None]:
+    """The app's functions, with the queries of before migration 0009 (tests/support/visits_before.py)
+    in place of the ones that replaced them."""
+    presence_module.roll_call = dashboard_module.roll_call = before.roll_call
+    visit_queries.between = before.between  # for_day (the desk) reads it from there
+    entry_log_module.entry_log = before.entry_log
     try:
         yield
     finally:
-        presence_module.roll_call = dashboard_module.roll_call = ORIGINAL["roll_call"]
-        visit_queries.between = entry_log_module.between = ORIGINAL["between"]
-        entry_log_module.entry_log = ORIGINAL["entry_log"]
+        presence_module.roll_call = dashboard_module.roll_call = APP["roll_call"]
+        visit_queries.between = APP["between"]
+        entry_log_module.entry_log = APP["entry_log"]
 
 
-def check_proposals(factory: sessionmaker[Session], now: datetime) -> None:
-    """The proposals must answer what the app answers: compare every line."""
+@contextmanager
+def without_scale_indexes(engine: Engine, analyzed: bool) -> Iterator[None]:
+    """The database as migration 0008 left it: the indexes of 0009 dropped (and made again after)."""
+    indexes = [index for index in Visit.__table__.indexes if index.name in SCALE_INDEXES]
+    with engine.begin() as conn:
+        for index in indexes:
+            index.drop(conn)
+    if analyzed:
+        analyze(engine)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for index in indexes:
+                index.create(conn)
+        if analyzed:
+            analyze(engine)
+
+
+def check_same(factory: sessionmaker[Session], now: datetime) -> None:
+    """The app must answer what it answered before: compare every line at this size."""
     day, month = last_full_weekday(now), last_full_month(now)
+
+    def people(present) -> list[tuple]:  # ordered by name, and many share one: the order among them is free
+        return sorted((p.kind, p.name, p.since, p.person_id, p.visit_id, p.unconfirmed) for p in present)
+
+    def lines(found: list[LogLine]) -> list[LogLine]:
+        return sorted(found, key=lambda line: (line.moment, repr(line)))
+
     checks = {
-        "roll call": lambda db: [(p.kind, p.person_id, p.visit_id, p.since)
-                                 for p in presence_module.roll_call(db, now, ZONE)],
+        "roll call": lambda db: people(presence_module.roll_call(db, now, ZONE)),
         "desk, today": lambda db: [v.id for v in _desk(stub_request(now), db, {}, {})["today"]],
-        "entry log, day": lambda db: entry_log_module.entry_log(db, day, day + timedelta(days=1), now,
-                                                                limit=SHOWN + 1),
-        "entry log, month": lambda db: entry_log_module.entry_log(db, *month, now, limit=SHOWN + 1),
+        "entry log, day (screen)": lambda db: lines(entry_log_module.entry_log(
+            db, day, day + timedelta(days=1), now, limit=SHOWN + 1)),
+        "entry log, month (screen)": lambda db: lines(entry_log_module.entry_log(db, *month, now, limit=SHOWN + 1)),
+        "entry log, day (CSV)": lambda db: lines(entry_log_module.entry_log(db, day, day + timedelta(days=1), now)),
     }
     for label, call in checks.items():
         with factory() as db:
-            app = call(db)
-            with proposed_queries():
-                proposed = call(db)
-        if label == "roll call":  # ordered by name, and many share one: the order among them is free
-            app, proposed = sorted(map(repr, app)), sorted(map(repr, proposed))
-        same = app == proposed
-        print(f"  proposal check, {label}: {'same' if same else 'DIFFERENT'} ({len(app)} / {len(proposed)} lines)")
+            now_answer = call(db)
+            with previous_queries():
+                then = call(db)
+        same = now_answer == then
+        print(f"  check, {label}: {'same' if same else 'DIFFERENT'} ({len(now_answer)} / {len(then)} lines)",
+              flush=True)
+        if not same:
+            raise SystemExit(f"the app no longer answers what it answered before: {label}")
 
 
 # ------------------------------------------------------------------ measuring
@@ -788,21 +706,6 @@ def explain(engine: Engine, factory: sessionmaker[Session], label: str, call: Ca
         raw.close()
 
 
-MOMENT = "coalesce(entered_at, expected_at, valid_from, registered_at)"  # queries.visit_moment, as SQL
-RECOMMENDED = (  # what this benchmark found the lists need (docs/performance.md); not in the models yet
-    # between(): the visits whose moment falls in the period. On SQLite the predicate (always true:
-    # registered_at is NOT NULL) keeps it from walking the whole index in order for `ORDER BY moment
-    # LIMIT 501`; PostgreSQL keeps statistics of an index's expression only if the index is not partial.
-    f"sqlite:CREATE INDEX ix_visits_moment ON visits (({MOMENT})) WHERE {MOMENT} IS NOT NULL",
-    f"postgresql:CREATE INDEX ix_visits_moment ON visits (({MOMENT}))",
-    # between(): visits that began before the period and ended in it or later, or have not ended
-    # (entered_at is read from the index, not from each row)
-    "CREATE INDEX ix_visits_ended ON visits ((coalesce(left_at, closed_at)), entered_at)",
-    # the desk's "inside" list and the roll call's visitors; SQLite, without STAT4, takes `state = 'in'`
-    # for a fifth of the table and walks a whole index instead
-    "CREATE INDEX ix_visits_in ON visits (entered_at) WHERE state = 'in'",
-    "CREATE INDEX ix_visits_not_signed_out ON visits (closed_at) WHERE state = 'not_signed_out'",
-)
 INDEX_NAME = re.compile(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 
 
@@ -868,8 +771,9 @@ def size_of(engine: Engine, url: str) -> str:
 
 
 def run(kind: str, args: argparse.Namespace, now: datetime) -> dict[str, list[Figure]]:
-    """Seed (or reuse) one database and time the calls: as the app is, then with the tried indexes,
-    then with the tried indexes and the proposals."""
+    """Seed (or reuse) one database, check that the app answers what it answered before, and time the
+    calls: before (the queries and indexes the scale work replaced), after (the app), then after with
+    the tried indexes."""
     sizes = Sizes.at(args.scale)
     place = sqlite_database(args.sqlite) if kind == "sqlite" else postgres_database(args.pg, args.pg_database,
                                                                                     args.keep)
@@ -900,25 +804,24 @@ def run(kind: str, args: argparse.Namespace, now: datetime) -> dict[str, list[Fi
                 if args.explain == "all" or (args.explain and figure.stats["p95"] > TARGET_MS):
                     explain(engine, factory, label, call)
 
-        if not args.skip_app:
-            phase("as is")
-        indexes = tried_indexes([*RECOMMENDED] * args.try_recommended + args.try_index, kind)
-        try:
-            if indexes:
+        analyzed = not (args.no_analyze and kind == "sqlite")
+        if not args.no_before:
+            check_same(factory, now)
+            with without_scale_indexes(engine, analyzed), previous_queries():
+                phase("before")
+        phase("after")
+        indexes = tried_indexes(args.try_index, kind)
+        if indexes:
+            try:
                 with engine.begin() as conn:
                     for index, statement in indexes:
                         t0 = time.perf_counter()
                         conn.execute(text(statement))
                         print(f"  + {index} in {time.perf_counter() - t0:.1f} s: {statement}", flush=True)
-                if not (args.no_analyze and kind == "sqlite"):
+                if analyzed:
                     print(f"  ANALYZE in {analyze(engine):.1f} s", flush=True)
-                phase("+ indexes")
-            if args.proposals:
-                check_proposals(factory, now)
-                with proposed_queries():
-                    phase("+ indexes + proposals" if indexes else "+ proposals")
-        finally:
-            if indexes:
+                phase("after + tried indexes")
+            finally:
                 with engine.begin() as conn:
                     for index, _ in indexes:
                         conn.execute(text(f"DROP INDEX {index}"))
@@ -958,10 +861,8 @@ def main() -> None:
     parser.add_argument("--no-analyze", action="store_true", help="SQLite: measure without statistics")
     parser.add_argument("--explain", nargs="?", const="slow", choices=("slow", "all"))
     parser.add_argument("--try-index", action="append", default=[], metavar="SQL")
-    parser.add_argument("--try-recommended", action="store_true", help="try the indexes docs/performance.md recommends")
-    parser.add_argument("--proposals", action="store_true", help="also time the rewritten queries (see proposals)")
     parser.add_argument("--select", nargs="+", metavar="WORD", help="only the queries whose label holds a word")
-    parser.add_argument("--skip-app", action="store_true", help="skip timing the app as it is (when iterating)")
+    parser.add_argument("--no-before", action="store_true", help="time the app only, not the queries it replaced")
     args = parser.parse_args()
     now = args.now.astimezone(UTC) if args.now else office_now(datetime.now(UTC))
     sizes = Sizes.at(args.scale)
