@@ -21,6 +21,7 @@ from server.accounts.service import add_user
 from server.audit.models import AuditEvent
 from server.db import unit_of_work
 from server.items.models import Item
+from server.lost.models import LostItem
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from tests.conftest import DATABASES
@@ -287,7 +288,14 @@ def test_items_need_a_cabinet_and_a_free_tag(office, admin):
                                                   "status": "lost"})
     assert lost.status_code == 303
     [event] = audit_events(office, "item_changed", label)
-    assert "status: active → lost" in event.detail and "case: — → R8-00124" in event.detail
+    assert "case: — → R8-00124" in event.detail
+    # Lost from the form is lost as from the API: the item is blocked and its record kept.
+    with unit_of_work(office.factory) as db:
+        assert db.get(Item, item_id).status == "lost"
+        [record] = db.scalars(select(LostItem).where(LostItem.item_id == item_id)).all()
+        assert record.marked_by == admin.user and record.checkout_id is None
+    [marked] = audit_events(office, "item_marked_lost", f"item {item_id} {label}")
+    assert marked.actor == admin.user
     assert len(audit_events(office, "item_added", label)) == 1
 
 

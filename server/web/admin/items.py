@@ -19,6 +19,7 @@ from server.api.uids import registered_as
 from server.items import service
 from server.items.models import Item
 from server.items.routes import ItemChange, ItemIn
+from server.lost import service as lost_service
 from server.web.admin.common import (
     EDIT,
     VIEW,
@@ -118,9 +119,16 @@ def edit_item(request: Request, db: Db, item_id: RowId, user: Annotated[User, De
         return page(request, "admin/item_edit.html", {**_edit_context(db, item), "values": typed,
                                                        "errors": messages(request, problems)}, status_code=422)
     assert body is not None
-    label = item.label
-    changes = service.change_item(db, item, body.model_dump(exclude_unset=True))
-    if not changes:
+    label, status_before = item.label, item.status
+    wanted = body.model_dump(exclude_unset=True)
+    if (new_status := wanted.pop("status", None)) is not None:
+        # "lost" goes through the lost-item service, as from the API, so the record with the history is made.
+        lost_service.set_status(db, item, new_status, by=user.name, at=request.app.state.clock(),
+                                zone=request.app.state.settings.zone,
+                                address=request.client.host if request.client else None)
+    changes = service.change_item(db, item, wanted)
+    if not changes and item.status == status_before:
         return RedirectResponse(f"/admin/items?saved=unchanged#item-{item.id}", status_code=303)
-    audit(db, request, "item_changed", f"item {item.id} {label}: {describe(changes)}")
+    if changes:
+        audit(db, request, "item_changed", f"item {item.id} {label}: {describe(changes)}")
     return RedirectResponse(f"/admin/items?saved=saved#item-{item.id}", status_code=303)
