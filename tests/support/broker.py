@@ -67,8 +67,8 @@ class Mosquitto:
 
     def start(self) -> Mosquitto:
         conf = self.write_config()
-        self.log = open(self.workdir / "mosquitto.log", "ab")
-        self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=self.log, stderr=self.log)
+        with open(self.workdir / "mosquitto.log", "ab") as log:  # the child keeps its own copy of the handle
+            self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=log, stderr=log)
         wait_port(self.port)
         return self
 

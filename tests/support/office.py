@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import UTC, date, datetime
 
@@ -44,6 +45,11 @@ class Office:
         for reader in self.readers:
             reader.stop()
         self.client.__exit__(*exc)
+        # The server freezes what is alive at start (gc.freeze, for short pauses in production); in a
+        # test process that would keep every finished office's broker sockets open until the
+        # process has more than select() can watch.
+        gc.unfreeze()
+        gc.collect()
 
     @property
     def ingest(self):
