@@ -18,12 +18,12 @@ from server.alerts.models import Alert
 from server.checkouts.models import Checkout
 from server.config import Settings
 from server.items.models import Item
+from server.notify.kinds import MANAGERS
 from server.notify.queue import notify
 from server.notify.recipients import accounts_of_people, accounts_with_role
 from server.people.models import Person
 
 BATCH = 500  # alerts opened per round; the rest follow in the next
-MANAGERS = ("admin", "manager")
 # A literal, not a bound parameter: a prepared statement's generic plan (psycopg prepares a query run
 # often, and PostgreSQL may then plan it once for any value) can use the partial index
 # ix_checkouts_erasure_pending only when the condition is written as the index's own.
@@ -31,7 +31,7 @@ PENDING = Checkout.erasure == literal_column("'pending'")
 
 
 def waiting_too_long(now: datetime, settings: Settings):
-    """The condition for a returned device past its confirmation time (also used by the page)."""
+    """The condition for a returned device past its confirmation time."""
     return PENDING, Checkout.returned_at < now - timedelta(hours=settings.erase_confirm_within_h)
 
 

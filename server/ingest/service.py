@@ -15,6 +15,7 @@ from gateway import protocol
 from server.config import Settings
 from server.domain.alerts import cabinet_denial_severity
 from server.domain.cabinet import decide_cabinet, live_session, needs_erasure
+from server.domain.door import DOOR_EVENTS
 from server.domain.entrance import decide_entrance
 from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import applicable, due_at
@@ -154,7 +155,7 @@ class IngestService:
         """Record a door/tamper/exit/offline-unlock event (once)."""
         if not ledger.is_new_event(event.id):
             return
-        door = reader.role == "cabinet" and event.type in ("door_open", "door_closed")
+        door = reader.role == "cabinet" and event.type in DOOR_EVENTS
         before = ledger.door_before(reader.id, event.at) if door and event.type == "door_closed" else None
         ledger.record_event({"id": event.id, "reader_id": reader.id, "type": event.type, "at": event.at,
                              "received_at": received_at, "scan_id": event.scan})

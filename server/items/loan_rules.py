@@ -18,6 +18,8 @@ DEFAULTS = {"folder": LoanRule(due_time=time(18, 0)), "phone": LoanRule(due_time
             "media": LoanRule(due_time=time(18, 0)), "laptop": LoanRule(due_time=time(18, 0)),
             "key": LoanRule(minutes=120)}
 
+RULES_TTL_S = 30.0  # the ingest reads the rules again this often: a change applies from the next checkout after it
+
 
 class KindRule(Base):
     """How long an item of one kind may stay out, and how its holder is chased."""
@@ -43,7 +45,7 @@ class RuleBook:
     """The kinds' rules as the ingest needs them at every checkout: read again after `ttl` seconds,
     so a manager's change applies within that without a query per scan."""
 
-    def __init__(self, ttl: float = 30.0, clock: Callable[[], float] = monotonic):
+    def __init__(self, ttl: float = RULES_TTL_S, clock: Callable[[], float] = monotonic):
         self.ttl, self.clock = ttl, clock
         self._rules: dict[str, LoanRule] = {}
         self._read_at: float | None = None

@@ -87,9 +87,10 @@ def get_lost(lost_id: RowId, db: Db) -> LostOut:
 @router.post("/lost-items/{lost_id}/found", response_model=LostDetailOut)
 def mark_found(lost_id: RowId, request: Request, db: Db, user: Annotated[User, Depends(require(*MANAGE))]) -> LostOut:
     """The item turned up: it may be lent again. 409 if the record was already closed."""
-    _record(db, lost_id)
     try:
         lost = service.mark_found(db, lost_id, by=user.name, at=request.app.state.clock(), address=_address(request))
+    except service.LostMissing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no lost item record {lost_id}") from None
     except service.AlreadyFound as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return _out(*_record(db, lost.id), LostDetailOut)

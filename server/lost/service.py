@@ -25,10 +25,6 @@ CHASE_ALERTS = ("overdue", "escalated", "lost_prompt")
 NOTE_MAX = 1000
 
 
-class ItemMissing(LookupError):
-    pass
-
-
 class LostMissing(LookupError):
     pass
 

@@ -38,8 +38,10 @@ def _newest_alert(db: Session, reader_id: str) -> Alert | None:
 def went_offline(db: Session, settings: Settings, *, reader_id: str, name: str, role: str,
                  was_online: bool | None, last_seen_at: datetime | None, now: datetime) -> Alert | None:
     """The reader's Last Will arrived: open its alert unless it is already known to be away."""
+    if was_online is False:
+        return None  # known to be away: no need to look at the alerts on every repeated will
     newest = _newest_alert(db, reader_id)
-    if was_online is False or (newest is not None and newest.state != "resolved"):
+    if newest is not None and newest.state != "resolved":
         return None
     subject = f"{name}: offline (Last Will), last seen {_office_time(last_seen_at, settings)}"
     alert = Alert(type="reader_offline", severity="high" if role == "cabinet" else "medium", state="open",

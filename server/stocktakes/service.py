@@ -136,22 +136,19 @@ def _close(db: Session, stocktake_id: int, state: str, by: str, at: datetime) ->
     return stocktake
 
 
-def finish(db: Session, stocktake_id: int, *, by: str, at: datetime, address: str | None = None,
-           alert_missing: bool = True) -> Stocktake:
+def finish(db: Session, stocktake_id: int, *, by: str, at: datetime, address: str | None = None) -> Stocktake:
     """Close the stock-take and keep its result: found, missing, unexpected, on loan."""
     stocktake = _close(db, stocktake_id, "finished", by, at)
-    tapped = first_taps(taps(db, stocktake))
-    stock = _stock(db, stocktake.cabinet_id, tapped)
-    lines = reconcile(stocktake.cabinet_id, (facts for _item, facts in stock.values()), tapped)
+    result = preview(db, stocktake, taps(db, stocktake))
+    lines = [line for line, _item in result]
     db.add_all(StocktakeLine(stocktake_id=stocktake.id, item_id=line.item_id, outcome=line.outcome,
                              detail=line.stored_detail, scan_id=line.scan_id) for line in lines)
     cabinet = db.get(Reader, stocktake.cabinet_id)
     name = cabinet.name if cabinet else stocktake.cabinet_id
-    if alert_missing:
-        db.add_all(Alert(type="stocktake_missing", severity="medium", state="open", opened_at=at,
-                         subject=f"{name} #{stocktake.id}: {stock[line.item_id][0].label}",
-                         reader_id=stocktake.cabinet_id, item_id=line.item_id)
-                   for line in lines if line.outcome == "missing")
+    db.add_all(Alert(type="stocktake_missing", severity="medium", state="open", opened_at=at,
+                     subject=f"{name} #{stocktake.id}: {item.label}", reader_id=stocktake.cabinet_id,
+                     item_id=line.item_id)
+               for line, item in result if line.outcome == "missing")
     counts = {outcome: sum(1 for line in lines if line.outcome == outcome)
               for outcome in OUTCOMES}
     record(db, at, "stocktake_finished", by, f"stock-take {stocktake.id} of {name}: " +

@@ -21,7 +21,7 @@ from server.lost import service
 from server.lost.models import LostItem
 from server.people.models import Person
 from server.readers.models import Reader
-from server.web.admin.common import EDIT, VIEW, audit
+from server.web.admin.common import EDIT, VIEW, address, audit
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.render import office_time, page
@@ -89,15 +89,11 @@ def mark(request: Request, db: Db, user: Manager, item: Annotated[str, Form()] =
                                                 "errors": {"note": t("admin.err.required")}}, status_code=422)
     try:
         lost = service.mark_lost(db, found, by=user.name, at=request.app.state.clock(),
-                                 zone=request.app.state.settings.zone, note=note, address=_address(request))
+                                 zone=request.app.state.settings.zone, note=note, address=address(request))
     except service.AlreadyLost:
         return page(request, "lost/mark.html", {**_mark_context(db, found), "values": {"note": note}, "errors": {}},
                     status_code=409)
     return RedirectResponse(f"/lost/{lost.id}?done=marked", status_code=303)
-
-
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _record_context(request: Request, db: Session, lost: LostItem) -> dict[str, Any]:
@@ -169,7 +165,7 @@ def found(request: Request, db: Db, user: Manager, lost_id: RowId) -> Response:
     if isinstance(lost, HTMLResponse):
         return lost
     try:
-        service.mark_found(db, lost.id, by=user.name, at=request.app.state.clock(), address=_address(request))
+        service.mark_found(db, lost.id, by=user.name, at=request.app.state.clock(), address=address(request))
     except service.AlreadyFound as exc:
         t, settings = translator(request.state.lang), request.app.state.settings
         at = office_time(exc.lost.found_at, settings.zone, request.state.lang)

@@ -21,7 +21,7 @@ from server.domain.stocktake import OUTCOMES
 from server.items import service as items
 from server.stocktakes import service
 from server.stocktakes.models import Stocktake
-from server.web.admin.common import EDIT, VIEW, audit
+from server.web.admin.common import EDIT, VIEW, address, audit
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.render import office_time, page
@@ -30,10 +30,6 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, Depends(require_page(*VIEW))]
 Manager = Annotated[User, Depends(require_page(*EDIT))]
 NOTICES = {"started": "st.started", "finished": "st.finished", "cancelled": "st.cancelled"}
-
-
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _names(db: Session) -> dict[str, str]:
@@ -57,7 +53,7 @@ def stocktakes_page(request: Request, db: Db, user: Viewer) -> HTMLResponse:
 def start(request: Request, db: Db, user: Manager, cabinet: Annotated[str, Form(max_length=32)] = "") -> Response:
     t = translator(request.state.lang)
     try:
-        stocktake = service.start(db, cabinet, by=user.name, at=request.app.state.clock(), address=_address(request))
+        stocktake = service.start(db, cabinet, by=user.name, at=request.app.state.clock(), address=address(request))
     except service.NotACabinet:
         problem, running, status = t("st.err.not_cabinet"), None, 422
     except service.AlreadyOpen as exc:
@@ -139,7 +135,7 @@ def live(request: Request, db: Db, user: Viewer, stocktake_id: RowId) -> HTMLRes
 def _close(request: Request, db: Session, user: User, stocktake_id: int, action, done: str) -> Response:
     t, settings = translator(request.state.lang), request.app.state.settings
     try:
-        action(db, stocktake_id, by=user.name, at=request.app.state.clock(), address=_address(request))
+        action(db, stocktake_id, by=user.name, at=request.app.state.clock(), address=address(request))
     except service.StocktakeMissing:
         return _message(request, t("st.missing"), 404)
     except service.NotOpen as exc:

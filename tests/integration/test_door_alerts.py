@@ -174,18 +174,22 @@ def test_a_door_left_open_past_the_limit_is_one_alert_noted_with_how_long_when_i
         assert mails(smtp, sender, 1) == []
 
 
-def test_a_door_open_too_long_that_closed_before_any_check_gets_its_alert_at_the_closing(office):
-    cabinet = office.add_reader("cabinet-1", "cabinet")
-    t = datetime.now(UTC) - timedelta(hours=1)
-    short = [cabinet.event("exit_button", at=t), cabinet.event("door_open", at=t + timedelta(seconds=1)),
-             cabinet.event("door_closed", at=t + timedelta(seconds=60))]
-    opened = cabinet.event("door_open", at=t + timedelta(minutes=10))
-    burst = [*short, cabinet.event("exit_button", at=t + timedelta(minutes=10) - timedelta(seconds=1)), opened,
-             cabinet.event("door_closed", at=t + timedelta(minutes=15))]
-    assert cabinet.wait_acked(burst)
-    [alert] = alerts(office, "door_held_open")
-    assert alert.event_id == opened and "開いていた時間 5分00秒" in alert.note
-    assert alerts(office, "door_forced") == []
+def test_a_door_open_too_long_that_closed_before_any_check_gets_its_alert_at_the_closing(database_url, broker):
+    # No round of the door check runs during the burst (door_check_s): that is this test's premise. A round
+    # that falls between a replayed door_open and its door_closed is a known race (see the closing note).
+    with Office(database_url, broker.url, door_check_s=3600) as office:
+        office.wait_connected()
+        cabinet = office.add_reader("cabinet-1", "cabinet")
+        t = datetime.now(UTC) - timedelta(hours=1)
+        short = [cabinet.event("exit_button", at=t), cabinet.event("door_open", at=t + timedelta(seconds=1)),
+                 cabinet.event("door_closed", at=t + timedelta(seconds=60))]
+        opened = cabinet.event("door_open", at=t + timedelta(minutes=10))
+        burst = [*short, cabinet.event("exit_button", at=t + timedelta(minutes=10) - timedelta(seconds=1)), opened,
+                 cabinet.event("door_closed", at=t + timedelta(minutes=15))]
+        assert cabinet.wait_acked(burst)
+        [alert] = alerts(office, "door_held_open")
+        assert alert.event_id == opened and "開いていた時間 5分00秒" in alert.note
+        assert alerts(office, "door_forced") == []
 
 
 # ---------------------------------------------------------------- reader offline

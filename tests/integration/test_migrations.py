@@ -117,7 +117,7 @@ def test_statistics_are_gathered_after_an_upgrade_and_on_demand(database_url):
         upgrade(database_url)  # nothing to migrate: no ANALYZE
         with engine.connect() as conn:
             assert conn.execute(stats).scalar() == 0
-        assert analyze(database_url) >= 0
+        analyze(database_url)
         with engine.connect() as conn:
             assert conn.execute(stats).scalar() == 1
     finally:

@@ -18,7 +18,7 @@ from server.accounts.models import User
 from server.api.deps import Db
 from server.domain.loans import LoanRule
 from server.items import rule_service
-from server.items.loan_rules import KINDS
+from server.items.loan_rules import KINDS, RULES_TTL_S
 from server.items.rule_routes import RuleIn
 from server.web.admin.common import EDIT, VIEW, Posted, address, messages, notice, text
 from server.web.admin.validation import Problem, check
@@ -28,7 +28,6 @@ from server.web.render import page
 router = APIRouter(include_in_schema=False)
 MAX_MINUTES = 60 * 24 * 60  # the API's bound (RuleIn.loan_minutes, LoanRule)
 CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}")  # 17:00 — no seconds and no zone: a rule is a time on the office clock
-RELOAD_S = 30  # RuleBook's ttl: the ingest reads the rules again this often
 
 
 def _typed(form: Any) -> dict[str, str]:
@@ -66,7 +65,7 @@ def _context(request: Request, db: Session, kind: str | None = None, typed: dict
     rules = rule_service.all_rules(db)
     settings = request.app.state.settings
     return {"rules": rules, "values": {r.kind: typed if r.kind == kind and typed else _shown(r.rule) for r in rules},
-            "error_kind": kind if errors else None, "errors": errors or {}, "reload_s": RELOAD_S,
+            "error_kind": kind if errors else None, "errors": errors or {}, "reload_s": int(RULES_TTL_S),
             "max_minutes": MAX_MINUTES, "can_edit": request.state.user.role in EDIT,
             "chase": [("remind_before_min", settings.remind_before_min),
                       ("escalate_after_min", settings.escalate_after_min),
