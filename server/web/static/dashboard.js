@@ -26,8 +26,16 @@
     busy = true;
     box.setAttribute("aria-busy", "true");
     try {
-      const html = await window.mamoriPoll(box.dataset.src);
-      if (html === null) return;
+      const r = await fetch(box.dataset.src, {headers: {"X-Mamori-Poll": "1"}, credentials: "same-origin",
+                                              cache: "no-store", redirect: "manual"});
+      if (r.status === 401) {
+        const body = await r.json().catch(() => ({}));
+        if (body.locked && window.mamoriLock) { window.mamoriLock(); return; }
+        location.href = body.login || ("/login?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      if (!r.ok) throw new Error("status " + r.status);
+      const html = await r.text();
       if (typing()) { say(box.dataset.msgPaused); return; }  // they started typing while we waited
       const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.id : null;
       box.innerHTML = html;

@@ -35,22 +35,6 @@
   setInterval(() => { if (!locked && Date.now() - last > cfg.idleMs) show(); }, 1000);
   window.mamoriLock = show;  // pages call it when the server answers a refresh with "locked"
 
-  // A page's self-refresh: the HTML part at `src`, or null when the login is locked or gone (then the
-  // lock is shown, or the browser is on its way to the login page). X-Mamori-Poll: a refresh is not
-  // someone at the screen, so it does not put off the idle lock.
-  window.mamoriPoll = async function (src) {
-    const r = await fetch(src, {headers: {"X-Mamori-Poll": "1"}, credentials: "same-origin",
-                                cache: "no-store", redirect: "manual"});
-    if (r.status === 401) {
-      const body = await r.json().catch(() => ({}));
-      if (body.locked) { show(); return null; }
-      location.href = body.login || ("/login?next=" + encodeURIComponent(location.pathname));
-      return null;
-    }
-    if (!r.ok) throw new Error("status " + r.status);
-    return r.text();
-  };
-
   document.getElementById("lock-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = new FormData(event.target);

@@ -16,8 +16,16 @@
     if (busy) return;
     busy = true;
     try {
-      const html = await window.mamoriPoll(box.dataset.src);
-      if (html === null) return;
+      const r = await fetch(box.dataset.src, {headers: {"X-Mamori-Poll": "1"}, credentials: "same-origin",
+                                              cache: "no-store", redirect: "manual"});
+      if (r.status === 401) {
+        const body = await r.json().catch(() => ({}));
+        if (body.locked && window.mamoriLock) { window.mamoriLock(); return; }
+        location.href = body.login || ("/login?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      if (!r.ok) throw new Error("status " + r.status);
+      const html = await r.text();
       if (html.indexOf('data-closed="1"') !== -1) { location.reload(); return; }
       box.innerHTML = html;
       const fresh = box.querySelector("[data-updated]");
