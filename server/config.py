@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import time
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
                                           "survey data nobody confirmed erased within this many hours opens a "
                                           "not_erased alert (once)")
     office_name: str = Field("練馬区 認定調査 受託事業所", description="shown on pages and printouts")
+    print_stamps: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("担当", "確認", "管理責任者", "監査"), description="the stamp boxes on the first page of every printout, "
+        "left to right, comma-separated (担当,確認,管理責任者,監査)")
     idle_lock_min: float = Field(10, gt=0, le=120, description="the screen locks after this many minutes without activity")
     session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")
     login_max_failures: int = Field(5, ge=1, le=50, description="wrong passwords in a row before the account is locked")
@@ -73,6 +77,18 @@ class Settings(BaseSettings):
                                        "unlock_s + this many seconds before it is a door_forced alert")
     door_open_max_s: int = Field(120, ge=5, description="a cabinet door open longer than this is a door_held_open alert")
     door_check_s: float = Field(10, gt=0, description="how often cabinet doors are checked for being held open")
+
+    @field_validator("print_stamps", mode="before")
+    @classmethod
+    def _stamp_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(label.strip() for label in value.replace("、", ",").split(","))
+        if isinstance(value, (tuple, list)):
+            value = tuple(label for label in value if label)
+            if not 1 <= len(value) <= 8 or any(len(label) > 12 for label in value):
+                raise ValueError("give 1 to 8 stamp labels of at most 12 characters, comma-separated, "
+                                 "e.g. 担当,確認,管理責任者,監査")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

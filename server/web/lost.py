@@ -24,6 +24,7 @@ from server.readers.models import Reader
 from server.web.admin.common import EDIT, VIEW, address, audit
 from server.web.deps import require_page
 from server.web.i18n import translator
+from server.web.printout import printout
 from server.web.render import office_time, page
 
 router = APIRouter(include_in_schema=False)
@@ -150,13 +151,12 @@ def record_page(request: Request, db: Db, user: Viewer, lost_id: RowId, done: st
 
 @router.get("/lost/{lost_id}/print", response_class=HTMLResponse)
 def record_print(request: Request, db: Db, user: Viewer, lost_id: RowId) -> HTMLResponse:
-    """The record on A4, for the incident file; printing it is audited."""
+    """The record on A4 (print_base.html), for the incident file; printing it is audited."""
     lost = _record(request, db, lost_id)
     if isinstance(lost, HTMLResponse):
         return lost
     audit(db, request, "lost_item_printed", f"lost item record {lost.id} (item {lost.item_id})")
-    return page(request, "lost/print.html", {**_record_context(request, db, lost),
-                                             "printed_at": request.app.state.clock()})
+    return printout(request, "lost/print.html", {**_record_context(request, db, lost), "on_paper": True})
 
 
 @router.post("/lost/{lost_id}/found", response_class=HTMLResponse)

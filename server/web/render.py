@@ -11,8 +11,10 @@ from fastapi.templating import Jinja2Templates
 
 from server.wareki import wareki
 from server.web.i18n import translator
+from server.web.print_dates import print_date_filter, print_time_filter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters.update(print_date=print_date_filter, print_time=print_time_filter)
 EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.

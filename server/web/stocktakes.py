@@ -24,6 +24,7 @@ from server.stocktakes.models import Stocktake
 from server.web.admin.common import EDIT, VIEW, address, audit
 from server.web.deps import require_page
 from server.web.i18n import translator
+from server.web.printout import printout
 from server.web.render import office_time, page
 
 router = APIRouter(include_in_schema=False)
@@ -157,7 +158,7 @@ def cancel(request: Request, db: Db, user: Manager, stocktake_id: RowId) -> Resp
 
 @router.get("/stocktakes/{stocktake_id}/print", response_class=HTMLResponse)
 def print_result(request: Request, db: Db, user: Viewer, stocktake_id: RowId) -> HTMLResponse:
-    """The result on A4 with who started and finished it, and stamp boxes; printing is audited."""
+    """The result on A4 (print_base.html) with who started and finished it; printing is audited."""
     stocktake = _stocktake(request, db, stocktake_id)
     if isinstance(stocktake, HTMLResponse):
         return stocktake
@@ -165,5 +166,5 @@ def print_result(request: Request, db: Db, user: Viewer, stocktake_id: RowId) ->
     context = _result_context(db, stocktake)
     audit(db, request, "stocktake_printed", f"stock-take {stocktake.id} of {stocktake.cabinet_id} "
           f"({stocktake.state}): {len(context['lines'])} lines")
-    return page(request, "stocktakes/print.html", {**context, "why": lambda d: why(d, context["names"], t),
-                                                   "printed_at": request.app.state.clock()})
+    return printout(request, "stocktakes/print.html", {**context, "why": lambda d: why(d, context["names"], t),
+                                                       "on_paper": True})

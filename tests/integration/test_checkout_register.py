@@ -24,6 +24,7 @@ from server.audit.models import AuditEvent
 from server.db import unit_of_work
 from server.wareki import wareki
 from tests.support.office import Office
+from tests.support.printout import column, read_printout
 from tests.support.web import PASSWORDS, log_in, page_client
 
 pytestmark = pytest.mark.integration
@@ -241,17 +242,32 @@ def test_access_rights_name_who_can_open_and_the_key_holder_whose_training_lapse
     assert exports(office) == [("checkout_register_printed", "boss"), ("checkout_register_exported", "boss")]
 
 
-def test_the_printout_is_a4_with_the_period_in_reiwa_and_stamp_boxes(office):
+def test_the_printout_is_a4_with_the_period_and_every_row_in_reiwa_and_four_stamp_boxes(office):
     client = login(office, "boss", "manager")
     since = office.three_days_ago.astimezone(office.settings.zone).date()
     today = office.clock().astimezone(office.settings.zone).date()
-    printout = client.get("/register/print", params=period(office, office.three_days_ago)).text
-    assert f"{wareki(since)}（{since:%Y/%m/%d}" in printout and f"{wareki(today)}（{today:%Y/%m/%d}" in printout
-    assert 'class="ledger-print landscape"' in printout and "取引記録" in printout
-    assert office.settings.office_name in printout and "印刷者: boss" in printout
-    assert "<div>確認<span></span></div>" in printout and "<div>管理責任者<span></span></div>" in printout
-    assert USB_LABEL in printout
+    paper = read_printout(client.get("/register/print", params=period(office, office.three_days_ago)).text)
+    assert paper.body_class == "print print-landscape"
+    assert f"{wareki(since)}（{since:%Y/%m/%d}" in paper.head and f"{wareki(today)}（{today:%Y/%m/%d}" in paper.head
+    assert "持ち出し管理簿" in paper.head and "取引記録" in paper.head and office.settings.office_name in paper.head
+    assert f"印刷日時: {wareki(today)} " in paper.foot and "印刷者: boss" in paper.foot
+    assert paper.stamps == ["担当", "確認", "管理責任者", "監査"] and paper.page_stamp == "確認印"
+    out_at = column(paper, "out_at")
+    assert len(out_at) == 4 and all(re.fullmatch(r"令和\d+年\d+月\d+日 \d{2}:\d{2}", d) for d in out_at), out_at
+    returned = sorted(column(paper, "returned_at"))  # back on the day they left: the time alone
+    assert returned[:2] == ["", ""] and all(re.fullmatch(r"\d{2}:\d{2}", r) for r in returned[2:]), returned
+    assert "R8-00123" in column(paper, "case") and USB_LABEL in column(paper, "item")
     assert exports(office) == [("checkout_register_printed", "boss")]
+
+
+def test_the_printout_in_english_has_western_dates_and_the_stamps_in_english(office):
+    client = login(office, "boss", "manager")
+    client.get("/language/en?next=/register")
+    today = office.clock().astimezone(office.settings.zone).date()
+    paper = read_printout(client.get("/register/print", params=period(office, office.three_days_ago)).text)
+    assert paper.stamps == ["Prepared", "Checked", "Manager", "Auditor"] and paper.page_stamp == "Checked"
+    assert f"Printed {today:%Y/%m/%d} " in paper.foot and "令和" not in paper.head + paper.foot
+    assert all(re.fullmatch(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}", d) for d in column(paper, "out_at"))
 
 
 def test_a_surveyor_sees_only_their_own_rows(office):

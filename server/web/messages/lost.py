@@ -70,5 +70,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lost.act.return": ("返却", "returned"),
     "lost.act.stocktake": ("棚卸で確認", "counted at a stock-take"),
     "lost.act.deny": ("拒否: {reason}", "refused: {reason}"),
-    "lost.printed": ("印刷日時: {time}　印刷者: {name}", "Printed {time} by {name}"),
 }

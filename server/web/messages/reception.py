@@ -127,7 +127,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "log.note.cancelled": ("取消", "cancelled"),
     "log.note.no_show": ("来訪なし", "did not come"),
     "log.note.still_in": ("在館中", "still in"),
-    "log.printed": ("印刷日時: {time}　印刷者: {name}", "Printed {time} by {name}"),
     "log.page_of": ("入退室記録簿", "Entry and exit log"),
     # alerts about visits
     "alert.type.visitor_not_signed_out": ("退室未確認の来訪者", "Visitor not signed out"),

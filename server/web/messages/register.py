@@ -46,10 +46,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.none": ("該当する記録はありません。", "Nothing matches."),
     "reg.err.too_many": ("{n} 件を超えるため印刷できません。期間や条件を絞るか、CSV を使ってください。",
                          "More than {n} entries: narrow the period or the filters, or use the CSV."),
-    "reg.printed": ("印刷日時: {time}　印刷者: {name}", "Printed {time} by {name}"),
-    "reg.stamp.checked": ("確認", "Checked"),
-    "reg.stamp.manager": ("管理責任者", "Manager"),
-    "reg.print_now": ("印刷する", "Print"),
     # states
     "reg.state.out": ("持出中", "Out"),
     "reg.state.overdue": ("期限超過", "Overdue"),

@@ -70,5 +70,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "st.unknown_tags": ("未登録のタグ（{n} 件）: {uids}", "Unknown tags ({n}): {uids}"),
     "st.print": ("印刷（A4）", "Print (A4)"),
     "st.back": ("棚卸の一覧に戻る", "Back to stock-takes"),
-    "st.printed": ("印刷日時: {time}　印刷者: {name}", "Printed {time} by {name}"),
 }

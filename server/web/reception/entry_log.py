@@ -22,6 +22,8 @@ from server.web.csv_export import csv_response, to_csv
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.period import parse_period
+from server.web.print_dates import print_date, print_time
+from server.web.printout import printout
 from server.web.render import office_date, page
 
 router = APIRouter(include_in_schema=False)
@@ -56,30 +58,34 @@ def _lines(request: Request, db, period: Period, limit: int | None) -> list[LogL
     return entry_log(db, start, end, request.app.state.clock(), who=period.who, q=period.q, limit=limit)
 
 
-def cells(line: LogLine, zone, t) -> list[str]:
-    """One line as the CSV and the printout show it: dates as 2026/11/27, times as 09:05."""
+def cells(line: LogLine, zone, t, *, paper: str | None = None) -> list[str]:
+    """One line as the CSV and the screen show it (dates as 2026/11/27, times as 09:05), or on
+    `paper` in that language (令和8年11月27日 in Japanese)."""
     def clock(value: datetime | None) -> str:
         if value is None:
             return ""
+        if paper:
+            return print_time(value, zone, paper, day_of=line.moment)
         local = value.astimezone(zone)
         same_day = local.date() == line.moment.astimezone(zone).date()
         return local.strftime("%H:%M") if same_day else local.strftime("%m/%d %H:%M")
-    return [line.moment.astimezone(zone).strftime("%Y/%m/%d"), t(f"log.who.{line.kind}"), line.name,
+    day = line.moment.astimezone(zone).date()
+    return [print_date(day, paper) if paper else day.strftime("%Y/%m/%d"), t(f"log.who.{line.kind}"), line.name,
             line.organisation, line.purpose, line.host, line.badge, clock(line.entered_at), clock(line.left_at),
             t(f"log.note.{line.note}") if line.note else ""]
 
 
 def _context(request: Request, db, period: Period, problems: dict, values: dict[str, str], *,
              shown: int | None = SHOWN) -> dict[str, Any]:
-    """The page's lines: the first `shown` (None: all of them, for paper)."""
+    """The page's lines: the first `shown` (None: all of them, for paper, with paper's dates)."""
     lines = [] if problems else _lines(request, db, period, shown + 1 if shown else None)
     kept = lines[:shown] if shown else lines
     zone = request.app.state.settings.zone
     t = translator(request.state.lang)
     return {"values": values, "errors": messages(request, problems), "lines": kept,
             "more": len(lines) > len(kept), "period": period, "shown": SHOWN,
-            "rows": [cells(line, zone, t) for line in kept],
-            "columns": [t(f"log.col.{c}") for c in COLUMNS], "query": request.url.query}
+            "rows": [cells(line, zone, t, paper=None if shown else request.state.lang) for line in kept],
+            "columns": [t(f"log.col.{c}") for c in COLUMNS], "keys": COLUMNS, "query": request.url.query}
 
 
 @router.get("/entry-log", response_class=HTMLResponse)
@@ -111,7 +117,8 @@ def entry_log_csv(request: Request, db: Db, user: Reader, start: From = None, to
 @router.get("/entry-log/print", response_class=HTMLResponse)
 def entry_log_print(request: Request, db: Db, user: Reader, start: From = None, to: str | None = None,
                     who: str | None = None, q: str | None = None) -> HTMLResponse:
-    """A4 landscape with the office name, the period in 和暦 and western dates, and stamp boxes."""
+    """A4 landscape: the period and every row's date in 和暦 (western in English), page x / y,
+    the header on every page, and the stamp boxes."""
     period, problems, values = _period(request, start, to, who, q)
     context = _context(request, db, period, problems, values, shown=None)  # paper has every line
     if not problems:
@@ -119,5 +126,6 @@ def entry_log_print(request: Request, db: Db, user: Reader, start: From = None, 
               f"print {period.start}–{period.end} who={period.who}: {len(context['lines'])} lines")
     lang = request.state.lang
     label = (lambda d: f"{wareki(d)}（{office_date(d, lang)}）") if lang == "ja" else (lambda d: office_date(d, lang))
-    context.update(period_text=(label(period.start), label(period.end)), printed_at=request.app.state.clock())
-    return page(request, "reception/entry_log_print.html", context, status_code=422 if problems else 200)
+    context.update(period_text=(label(period.start), label(period.end)))
+    return printout(request, "reception/entry_log_print.html", context, orientation="landscape",
+                    status_code=422 if problems else 200)

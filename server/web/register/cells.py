@@ -1,7 +1,8 @@
 """A 持ち出し管理簿 line as the screen, the CSV and the printout show it, in the viewer's language.
 
 Screen and paper are compact (a due or return time on the day of the take-out shows as 17:00);
-the CSV has the full date on every time, so Excel can sort and filter it.
+paper dates are 和暦 in Japanese; the CSV has the full western date on every time, so Excel can
+sort and filter it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.checkouts.register import AccessLine, RegisterLine
+from server.web.print_dates import print_date, print_time
 from server.web.render import duration, office_date
 
 COLUMNS = {
@@ -32,6 +34,7 @@ class Cells:
     now: datetime
     full: bool  # the CSV: every time with its date
     cabinets: tuple[str, ...] = ()
+    paper: bool = False  # a printout: dates as print_dates has them
 
     def headers(self, report: str) -> list[str]:
         return [self.t(f"reg.col.{c}") for c in COLUMNS[report]]
@@ -39,6 +42,8 @@ class Cells:
     def when(self, value: datetime | None, day_of: datetime | None = None) -> str:
         if value is None:
             return ""
+        if self.paper:
+            return print_time(value, self.zone, self.lang, day_of=day_of)
         local = value.astimezone(self.zone)  # type: ignore[arg-type]
         if self.full or day_of is None:
             return local.strftime("%Y/%m/%d %H:%M")
@@ -49,6 +54,8 @@ class Cells:
     def day(self, value) -> str:
         if value is None:
             return ""
+        if self.paper:
+            return print_date(value, self.lang)
         return value.strftime("%Y/%m/%d") if self.full else office_date(value, self.lang)
 
     def loan_rule(self, words: str | None) -> str:

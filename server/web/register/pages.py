@@ -23,7 +23,8 @@ from server.web.admin.common import audit, messages
 from server.web.csv_export import csv_response, to_csv
 from server.web.deps import require_page
 from server.web.i18n import translator
-from server.web.register.cells import Cells
+from server.web.printout import printout
+from server.web.register.cells import COLUMNS, Cells
 from server.web.register.filters import REPORTS, Query, parse
 from server.web.render import office_date, office_time, page
 
@@ -48,10 +49,11 @@ def _fetch(request: Request, db: Session, q: Query, limit: int | None, offset: i
     return lines[offset:offset + limit] if limit is not None else lines[offset:]
 
 
-def _cells(request: Request, db: Session, q: Query, *, full: bool) -> Cells:
+def _cells(request: Request, db: Session, q: Query, *, full: bool, paper: bool = False) -> Cells:
     lang = request.state.lang
     cabinets = tuple(register.cabinets(db)) if q.report == "access" else ()
-    return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, cabinets)
+    return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, cabinets,
+                 paper)
 
 
 def _rows(cells: Cells, q: Query, lines: list) -> list[list[str]]:
@@ -146,8 +148,8 @@ def _day_label(day, lang: str) -> str:
 
 @router.get("/register/print", response_class=HTMLResponse)
 def register_print(request: Request, db: Db, user: Reader) -> HTMLResponse:
-    """A4 (landscape for the transactions) with the office name, the period or the moment in 和暦 and
-    western dates, who printed it and when, and stamp boxes."""
+    """A4 (landscape but for the access rights) with the period or the moment in 和暦 and western
+    dates, every row's dates in 和暦 (western in English), page x / y, and the stamp boxes."""
     q, problems, values = parse(request, user, dict(request.query_params))
     problems = _relevant(q, problems)
     lang, now = request.state.lang, request.app.state.clock()
@@ -156,15 +158,17 @@ def register_print(request: Request, db: Db, user: Reader) -> HTMLResponse:
     errors = messages(request, problems)
     if len(lines) > PRINT_MAX:
         errors, lines = {"": translator(lang)("reg.err.too_many", n=PRINT_MAX)}, []
-    cells = _cells(request, db, q, full=False)
+    cells = _cells(request, db, q, full=False, paper=True)
     if not errors:
         audit(db, request, "checkout_register_printed", _describe(q, len(lines), "print"))
     local: datetime = now.astimezone(zone)
     moment = f"{_day_label(local.date(), lang)} {local:%H:%M}" if lang == "ja" else office_time(now, zone, lang)
     context = {
-        "report": q.report, "errors": errors, "columns": cells.headers(q.report), "rows": _rows(cells, q, lines),
-        "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)), "moment": moment,
-        "landscape": q.report in ("transactions", "out", "overdue"), "own_only": q.filter.own_only,
+        "report": q.report, "errors": errors, "columns": cells.headers(q.report), "keys": COLUMNS[q.report],
+        "rows": _rows(cells, q, lines), "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)),
+        "moment": moment, "own_only": q.filter.own_only,
         "filters": [(key, values[key]) for key in ("person", "item", "kind", "case", "state") if values[key]],
     }
-    return page(request, "register/print.html", context, status_code=422 if problems else 200)
+    return printout(request, "register/print.html", context,
+                    orientation="portrait" if q.report == "access" else "landscape",
+                    status_code=422 if problems else 200)
