@@ -254,8 +254,8 @@ def test_the_printout_is_a4_with_the_period_and_every_row_in_reiwa_and_four_stam
     assert paper.stamps == ["担当", "確認", "管理責任者", "監査"] and paper.page_stamp == "確認印"
     out_at = column(paper, "out_at")
     assert len(out_at) == 4 and all(re.fullmatch(r"令和\d+年\d+月\d+日 \d{2}:\d{2}", d) for d in out_at), out_at
-    returned = sorted(column(paper, "returned_at"))  # back on the day they left: the time alone
-    assert returned[:2] == ["", ""] and all(re.fullmatch(r"\d{2}:\d{2}", r) for r in returned[2:]), returned
+    returned = sorted(column(paper, "returned_at"))  # the time alone on the day they left
+    assert returned[:2] == ["", ""] and all(re.fullmatch(r"(\d+月\d+日 )?\d{2}:\d{2}", r) for r in returned[2:]), returned
     assert "R8-00123" in column(paper, "case") and USB_LABEL in column(paper, "item")
     assert exports(office) == [("checkout_register_printed", "boss")]
 
