@@ -29,6 +29,7 @@ from server.visits.models import Visit
 from server.wareki import wareki
 from tests.support.notify import SmtpServer, WebhookReceiver
 from tests.support.office import Office
+from tests.support.printout import column, read_printout
 from tests.support.web import PASSWORDS, csrf_of, log_in, page_client
 
 pytestmark = pytest.mark.integration
@@ -281,8 +282,13 @@ def test_entry_log_csv_opens_in_japanese_excel_and_prints_in_reiwa(office):
     # Characters Shift_JIS lacks would be mojibake there; UTF-8 keeps them.
     assert "髙" in text
 
-    printout = client.get(f"/entry-log/print?from={day}&to={day}").text
-    assert office.settings.office_name in printout and wareki(day) in printout and "入退室記録簿" in printout
+    paper = read_printout(client.get(f"/entry-log/print?from={day}&to={day}").text)
+    assert paper.body_class == "print print-landscape"
+    assert office.settings.office_name in paper.head and wareki(day) in paper.head and "入退室記録簿" in paper.head
+    assert column(paper, "date") == [wareki(day)] * 2  # the rows' dates in 和暦, as the header
+    assert column(paper, "name") == ['=HYPERLINK("x")', "佐藤 花子"]
+    assert paper.stamps == ["担当", "確認", "管理責任者", "監査"] and paper.page_stamp == "確認印"
+    assert f"印刷日時: {wareki(day)} " in paper.foot
     page = client.get(f"/entry-log?from={day}&to={day}&who=visitor").text
     assert "株式会社 ①髙橋" in page and "佐藤 花子" not in page
     with office.factory() as db:
@@ -366,3 +372,17 @@ def test_reception_is_told_once_about_a_visitor_not_signed_out_at_closing(databa
         [delivery] = [d for d in hook.deliveries if d.json["kind"] != "visitor_arrived"]
         assert delivery.json["kind"] == "visitor_not_signed_out" and delivery.json["visit_id"] == visit_id
         assert "山田 太郎" in delivery.json["subject"]
+
+
+def test_the_stamp_boxes_are_the_offices_own_and_english_prints_western_dates(office):
+    office.app.state.settings = office.settings.model_copy(update={"print_stamps": ("担当者", "所長")})
+    client, _csrf = desk(office)
+    register(client, csrf_of(client.get("/reception").text), badge_uid=BADGE, visitor_name="山田 太郎")
+    tap(office, BADGE)
+    day = office.clock().astimezone(office.settings.zone).date()
+    paper = read_printout(client.get(f"/entry-log/print?from={day}&to={day}").text)
+    assert paper.stamps == ["担当者", "所長"]
+    client.get("/language/en?next=/entry-log")
+    paper = read_printout(client.get(f"/entry-log/print?from={day}&to={day}").text)
+    assert paper.stamps == ["Prepared", "Head of office"] and paper.page_stamp == "Checked"
+    assert column(paper, "date") == [f"{day:%Y/%m/%d}"] and "令和" not in paper.head + paper.foot
