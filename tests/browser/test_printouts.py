@@ -19,7 +19,6 @@ from server.people.models import Person
 from server.readers.models import Reader
 from server.visits.models import Visit
 from server.wareki import wareki
-from tests.browser import shots
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +90,6 @@ def test_the_entry_log_prints_its_header_and_page_x_of_y_on_every_page(live_offi
         assert text.count(name) == ROWS // 4 or text.count(name) == ROWS // 4 + 1, name
     assert text.count(wareki(_days(today)[5])) >= 3  # the rows' dates are 和暦 too
     assert "担当" in pages[0] and "監査" in pages[0]  # the stamp boxes, on the first page
-    page.emulate_media(media="print")
-    shots.save(page, "print-entry-log")
 
 
 def test_the_register_prints_its_header_and_page_x_of_y_on_every_page(live_office, page):

@@ -20,6 +20,7 @@ from server.checkouts.chase import ChaseChecker
 from server.db import unit_of_work
 from server.ledger.models import ScanRecord
 from tests.support.office import Office
+from tests.support.printout import read_printout
 from tests.support.web import PASSWORDS, logged_in
 
 pytestmark = pytest.mark.integration
@@ -122,6 +123,8 @@ def test_a_stocktake_lists_the_missing_folder_and_the_phone_from_another_cabinet
     assert "stocktake-" + str(stocktake_id) in office.pages.get("/stocktakes").text
     printed = office.pages.get(f"/stocktakes/{stocktake_id}/print")
     assert printed.status_code == 200 and labels["missing"] in printed.text and "所在不明" in printed.text
+    paper = read_printout(printed.text)  # the shared print layout: header on every page, the stamp boxes
+    assert "棚卸" in paper.head and paper.stamps == ["担当", "確認", "管理責任者", "監査"] and "印刷者" in paper.foot
     assert {"stocktake_started", "stocktake_finished", "stocktake_printed"} <= set(audit_actions(office))
 
     # Finished: the cabinet lends again, and a second finish is refused.
@@ -172,7 +175,9 @@ def test_marking_lost_blocks_checkout_keeps_the_history_and_found_unblocks(offic
     assert office.get("/items/" + str(folder["id"]))["status"] == "lost"
     page = office.pages.get(f"/lost/{lost['id']}")
     assert page.status_code == 200 and "書庫の棚に見当たらない" in page.text and "佐藤 花子" in page.text
-    assert office.pages.get(f"/lost/{lost['id']}/print").status_code == 200
+    printed = office.pages.get(f"/lost/{lost['id']}/print")
+    assert printed.status_code == 200
+    assert read_printout(printed.text).stamps == ["担当", "確認", "管理責任者", "監査"]
     assert f'id="lost-{lost["id"]}"' in office.pages.get("/lost").text
 
     found = office.pages.post(f"/lost/{lost['id']}/found", data={"csrf": office.csrf})
