@@ -103,3 +103,16 @@ def test_the_register_prints_its_header_and_page_x_of_y_on_every_page(live_offic
     text = "\n".join(pages)
     for n in range(ROWS):  # item labels and case numbers stay whole: never R8-/00098
         assert f"調査ファイル R8-{n + 90:05d}" in text and f"R8-{n + 90:05d} {LONG_NAMES[n % 4]}" in text
+
+
+def test_the_roll_call_printed_for_an_evacuation_numbers_its_pages(live_office, page):
+    now = datetime.now(UTC)
+    with live_office.db() as db:
+        for n in range(60):
+            db.add(Visit(visitor_name=f"{LONG_NAMES[n % 4]} {n + 1}", organisation="練馬区 介護保険課", host="佐藤 花子",
+                         state="in", registered_at=now - timedelta(hours=1), entered_at=now - timedelta(minutes=50)))
+    live_office.login(page, "manager")
+    pages = pdf_pages(page, live_office.url("/rollcall"))
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        assert f"{number} / {len(pages)}" in text, f"page {number} has no page number"
