@@ -77,14 +77,19 @@ def assert_every_page_has_its_header(pages: list[str], *words: str) -> None:
         assert "印刷者: " in text, f"page {number} lacks who printed it"
 
 
-def test_the_entry_log_prints_its_header_and_page_x_of_y_on_every_page(live_office, page):
-    today = datetime.now(live_office.settings.zone).date()
-    a_month_of_visits(live_office, today)
-    live_office.login(page, "manager")
+def print_a_month(office, page: Page, arrange, path: str, *title: str) -> tuple[list[str], date]:
+    """Arrange a month's rows, print `path` for that month as a manager, check every page's header."""
+    today = datetime.now(office.settings.zone).date()
+    arrange(office, today)
+    office.login(page, "manager")
     first = _days(today)[0]
-    pages = pdf_pages(page, live_office.url(f"/entry-log/print?from={first}&to={today}"))
-    assert_every_page_has_its_header(pages, "入退室記録簿", live_office.settings.office_name,
-                                     f"{wareki(first)}({first:%Y/%m/%d}")
+    pages = pdf_pages(page, office.url(f"{path}?from={first}&to={today}"))
+    assert_every_page_has_its_header(pages, *title, office.settings.office_name, f"{wareki(first)}({first:%Y/%m/%d}")
+    return pages, today
+
+
+def test_the_entry_log_prints_its_header_and_page_x_of_y_on_every_page(live_office, page):
+    pages, today = print_a_month(live_office, page, a_month_of_visits, "/entry-log/print", "入退室記録簿")
     text = "\n".join(pages)
     for name in LONG_NAMES:  # never 佐藤 花/子 across two lines
         assert text.count(name) == ROWS // 4 or text.count(name) == ROWS // 4 + 1, name
@@ -93,13 +98,7 @@ def test_the_entry_log_prints_its_header_and_page_x_of_y_on_every_page(live_offi
 
 
 def test_the_register_prints_its_header_and_page_x_of_y_on_every_page(live_office, page):
-    today = datetime.now(live_office.settings.zone).date()
-    a_month_of_take_outs(live_office, today)
-    live_office.login(page, "manager")
-    first = _days(today)[0]
-    pages = pdf_pages(page, live_office.url(f"/register/print?from={first}&to={today}"))
-    assert_every_page_has_its_header(pages, "持ち出し管理簿", "取引記録", live_office.settings.office_name,
-                                     f"{wareki(first)}({first:%Y/%m/%d}")
+    pages, _today = print_a_month(live_office, page, a_month_of_take_outs, "/register/print", "持ち出し管理簿", "取引記録")
     text = "\n".join(pages)
     for n in range(ROWS):  # item labels and case numbers stay whole: never R8-/00098
         assert f"調査ファイル R8-{n + 90:05d}" in text and f"R8-{n + 90:05d} {LONG_NAMES[n % 4]}" in text
