@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -96,7 +96,10 @@ def office(database_url, broker):
         office.add_item("携帯電話 02", "phone", PHONE_OLD, "cabinet-1", encrypted=True)
         office.add_item("携帯電話 01", "phone", PHONE_NEW, "cabinet-1", encrypted=True)
         office.add_item(USB_LABEL, "media", USB, "cabinet-1", encrypted=True)
-        office.three_days_ago, office.two_days_ago = now - timedelta(days=3), now - timedelta(days=2)
+        # At 10:00 on those days, whatever the time now: a return 50 minutes later is before the 18:00 due time.
+        office.three_days_ago, office.two_days_ago = (
+            datetime.combine(today - timedelta(days=n), time(10), tzinfo=office.settings.zone).astimezone(UTC)
+            for n in (3, 2))
         take(cabinet, SUZUKI, [USB], office.three_days_ago)  # never comes back: overdue
         take(cabinet, SATO, [FOLDER, PHONE_OLD], office.two_days_ago)
         take(cabinet, SATO, [FOLDER, PHONE_OLD], office.two_days_ago + timedelta(minutes=50))  # both back
