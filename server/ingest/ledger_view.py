@@ -240,6 +240,9 @@ class BatchLedger:
         for person_id, since in rewind.people.items():
             kind = self.conn.execute(_INSIDE_BEFORE, {"person": person_id, "before": since}).scalar()
             self._inside[person_id] = kind == "entry"
+        for badge, visit in rewind.visits.items():
+            self._visits[badge] = (visit.visit_id, visit.state, visit.valid_from, visit.valid_until)
+            self._visit_changes[visit.visit_id] = dict(visit.changes)
         self._replayed_presence = replayed
         self._denial_alerts = {scan_id: (alert_id, state, reason) for alert_id, scan_id, state, reason in
                                self._rows(_DENIAL_ALERTS, "ids", replayed) if state != "resolved"}

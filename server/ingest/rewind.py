@@ -22,6 +22,7 @@ from server.ingest.directory import ReaderInfo
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.people.models import Card
 from server.readers.models import Reader
+from server.visits.models import Visit
 
 # Door closings end sessions; the other door events change no derived row.
 REPLAYED_EVENTS = ("door_closed",)
@@ -39,6 +40,17 @@ _CABINET_SCANS = (select(ScanRecord.id, ScanRecord.uid, ScanRecord.tech, ScanRec
 _CABINET_CLOSINGS = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at, ReaderEvent.received_at)
                      .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.at >= bindparam("since"),
                             ReaderEvent.type.in_(REPLAYED_EVENTS)))
+# The newest visit each badge was lent to, if it is one the taps move (expected, in, out).
+_LENT_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.entered_at, Visit.left_at, Visit.badge_returned_at,
+                       Visit.valid_from, Visit.valid_until)
+                .where(Visit.id.in_(select(func.max(Visit.id)).where(Visit.badge_uid.in_(bindparam("uids", expanding=True)))
+                                    .group_by(Visit.badge_uid)),
+                       Visit.state.in_(("expected", "in", "out"))))
+_BADGE_TAPS = (select(ScanRecord.id, ScanRecord.reader_id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at,
+                      ScanRecord.received_at, ScanRecord.fresh, ScanRecord.visit_id)
+               .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)),
+                      ScanRecord.reader_id.in_(bindparam("readers", expanding=True)),
+                      ScanRecord.at >= bindparam("since")))
 _ENTRANCES = select(Reader.id, Reader.site, Reader.role, Reader.name).where(Reader.role == "entrance")
 _STAFF_CARDS = select(Card.uid, Card.person_id).where(
     Card.person_id.in_(select(Card.person_id).where(Card.uid.in_(bindparam("uids", expanding=True)))))
@@ -59,12 +71,25 @@ class Replay:
     fresh: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class VisitBefore:
+    """A visitor's visit as it stood before a late tap of its badge: the taps from `since` on are applied again."""
+
+    since: datetime
+    visit_id: int
+    state: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    changes: dict  # what the visit's row goes back to
+
+
 @dataclass(slots=True)
 class Rewind:
     """The stretches a batch re-derives: each cabinet and person from a point in time."""
 
     cabinets: dict[str, datetime] = field(default_factory=dict)
     people: dict[int, datetime] = field(default_factory=dict)
+    visits: dict[str, VisitBefore] = field(default_factory=dict)  # badge -> its visit as it stood
     steps: list[Replay] = field(default_factory=list)
 
     @property
@@ -73,7 +98,7 @@ class Rewind:
 
     @property
     def since(self) -> datetime | None:
-        points = [*self.cabinets.values(), *self.people.values()]
+        points = [*self.cabinets.values(), *self.people.values(), *(v.since for v in self.visits.values())]
         return min(points) if points else None
 
 
@@ -105,6 +130,7 @@ def plan(conn: Connection, new: list[tuple[ReaderInfo, protocol.Scan | protocol.
                                                                       scan=None), reader, row.received_at))
     if entrance_taps:
         _plan_people(conn, rewind, entrance_taps)
+        _plan_visits(conn, rewind, entrance_taps)
     return rewind
 
 
@@ -131,6 +157,39 @@ def _plan_people(conn: Connection, rewind: Rewind, taps: dict[str, datetime]) ->
             continue
         rewind.people[person_id] = at
         rewind.steps += [Replay(_scan(row), entrances[row.reader_id], row.received_at, row.fresh) for row in mine]
+
+
+def _plan_visits(conn: Connection, rewind: Rewind, taps: dict[str, datetime]) -> None:
+    """A visitor's badge taps in and then out: a late tap re-orders the visit's entry and exit.
+
+    Only the visit the badge is lent to now, and only while every later tap of the badge is that
+    visit's: a badge already lent again to the next visitor keeps the earlier visit as it is.
+    """
+    visits = {row.badge_uid: row for row in conn.execute(_LENT_VISITS, {"uids": list(taps)})}
+    if not visits:
+        return
+    entrances = {row.id: ReaderInfo(row.id, row.site, row.role, row.name) for row in conn.execute(_ENTRANCES)}
+    stored = conn.execute(_BADGE_TAPS, {"uids": list(visits), "readers": list(entrances),
+                                        "since": min(taps[uid] for uid in visits)}).all()
+    for uid, visit in visits.items():
+        since = taps[uid]
+        later = [row for row in stored if row.uid == uid and row.at >= since]
+        if not any(row.at > since for row in later) or any(row.visit_id not in (None, visit.id) for row in later):
+            continue
+        changes: dict = {}
+        state = visit.state
+        if visit.left_at is not None and visit.left_at >= since:
+            changes.update(left_at=None, state="in")
+            if visit.badge_returned_at == visit.left_at:  # the exit tap gave the badge back
+                changes["badge_returned_at"] = None
+            state = "in"
+        if visit.entered_at is not None and visit.entered_at >= since:
+            changes.update(entered_at=None, state="expected")
+            state = "expected"
+        if visit.badge_returned_at is not None and "badge_returned_at" not in changes:
+            continue  # given back at the desk: the visit is over whatever the taps say
+        rewind.visits[uid] = VisitBefore(since, visit.id, state, visit.valid_from, visit.valid_until, changes)
+        rewind.steps += [Replay(_scan(row), entrances[row.reader_id], row.received_at, row.fresh) for row in later]
 
 
 def _scan(row) -> protocol.Scan:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from gateway import protocol
 from server.alerts.models import Alert
@@ -28,9 +28,10 @@ from server.ingest.worker import IngestWorker
 from server.items.service import add_item
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.migrate import upgrade
-from server.people.service import add_person
+from server.people.service import add_badge, add_person
 from server.readers.service import register_reader
-from server.visits.models import PresenceEvent
+from server.visits.models import PresenceEvent, Visit
+from server.visits.service import register
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,7 @@ ITEMS = {"cabinet-1": ["04A1B2C3D4E501", "04A1B2C3D4E502", "04A1B2C3D4E503"],
          "cabinet-2": ["04A1B2C3D4E511", "04A1B2C3D4E512"]}
 PHONE = "04A1B2C3D4E513"  # cabinet-2's phone, encrypted and screen-locked
 STRANGER = "DEADBEEF"
+BADGES = ["E0040150AB000001", "E0040150AB000002", "E0040150AB000003"]  # visitor badges, lent for the day
 
 
 class _Wire:
@@ -74,6 +76,10 @@ def _stock(database_url: str) -> None:
                          case=f"R8-{cabinet[-1]}{n:04d}")
         add_item(db, now, label="携帯電話", kind="phone", tag_uid=PHONE, cabinet="cabinet-2", encrypted=True,
                  screen_locked=True)
+        for n, badge in enumerate(BADGES):
+            add_badge(db, now, uid=badge, label=f"来訪者 {n + 1}")
+            register(db, now, visitor_name=f"来訪者 {n}", badge_uid=badge, valid_from=DAY - timedelta(hours=1),
+                     valid_until=DAY + timedelta(hours=10))
 
 
 def _day(rng: random.Random) -> list[tuple[str, protocol.Scan | protocol.Event]]:
@@ -102,10 +108,14 @@ def _day(rng: random.Random) -> list[tuple[str, protocol.Scan | protocol.Event]]
             if rng.random() < 0.3:  # a tap with nobody at the cabinet
                 scan(cabinet, rng.choice(tags), at)
                 at += timedelta(seconds=rng.randrange(5, 100))
+    scan("entrance", BADGES[0], DAY + timedelta(minutes=10))  # one visitor surely comes and goes
+    scan("entrance", BADGES[0], DAY + timedelta(hours=2))
     at = DAY
     for _tap in range(rng.randrange(10, 20)):
         at += timedelta(seconds=rng.choice([2, 30, 300, 1800]))
         scan("entrance", rng.choice([*KEY_HOLDERS, NO_KEY, UNTRAINED]), at)
+        if rng.random() < 0.3:  # a visitor comes in, or goes out, or taps twice
+            scan("entrance", rng.choice(BADGES), at + timedelta(seconds=rng.randrange(1, 20)))
     return out
 
 
@@ -131,19 +141,23 @@ def _ledger(factory) -> dict:
                             row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
                             row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
         presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
-                                            PresenceEvent.reader_id, PresenceEvent.scan_id)).all())
+                                            PresenceEvent.visit_id, PresenceEvent.reader_id,
+                                            PresenceEvent.scan_id)).all(), key=repr)
         denials = sorted(db.execute(select(Alert.scan_id, Alert.reason, Alert.severity, Alert.opened_at)
                                     .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
+        visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
+                                          Visit.badge_returned_at)).all())
         scans = sorted(db.scalars(select(ScanRecord.id)))
         events = sorted(db.scalars(select(ReaderEvent.id)))
     return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
-            "scans": scans, "events": events}
+            "visits": visits, "scans": scans, "events": events}
 
 
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
         for model in (Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
             db.execute(delete(model))
+        db.execute(update(Visit).values(state="expected", entered_at=None, left_at=None, badge_returned_at=None))
 
 
 def _batches(rng: random.Random, messages: list[Incoming]) -> list[list[Incoming]]:
@@ -180,9 +194,10 @@ def stocked(database_url):
     engine.dispose()
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), order=st.sampled_from(["per_reader", "shuffled", "newest_first"]))
-def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, order):
+@pytest.mark.parametrize("order", ["per_reader", "shuffled", "newest_first"])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, seed):
     worker, factory = stocked
     rng = random.Random(seed)
     day = _day(rng)
@@ -191,6 +206,7 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, orde
     _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
     expected = _ledger(factory)
     assert expected["checkouts"] and expected["sessions"] and expected["presence"]
+    assert any(state == "out" for _id, state, *_times in expected["visits"])
 
     if order == "per_reader":
         arrival = _interleave(rng, day)
