@@ -24,7 +24,7 @@ from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
 from server.ingest.rewind import Replay
 from server.items.loan_rules import RuleBook
-from server.readers import door_watch, offline
+from server.readers import clock, door_watch, offline
 from server.readers.models import Reader
 
 
@@ -147,6 +147,16 @@ class IngestService:
                                       item_id=row["item_id"], scan_id=scan.id))
         return verdict
 
+    def clocks_ahead(self, db: Session, stamped: list[tuple[ReaderInfo, datetime, datetime]], now: datetime) -> None:
+        """Messages (reader, at, received) of a batch stamped after they arrived: a fast reader clock."""
+        leads: dict[ReaderInfo, tuple[float, datetime]] = {}
+        for reader, at, received_at in stamped:
+            lead = (at - received_at).total_seconds()
+            if lead > self.settings.clock_ahead_tolerance_s and lead > leads.get(reader, (0.0, at))[0]:
+                leads[reader] = (lead, at)
+        for reader, (lead, at) in leads.items():
+            clock.seen_ahead(db, self.settings, reader_id=reader.id, name=reader.name, lead_s=lead, at=at, now=now)
+
     # ------------------------------------------------------------ events and status
 
     def handle_event(self, ledger: BatchLedger, reader: ReaderInfo, event: protocol.Event,
@@ -188,6 +198,13 @@ class IngestService:
             if (value := getattr(status, field)) is not None:
                 values["status_at" if field == "at" else field] = value
         db.execute(update(Reader).where(Reader.id == reader.id).values(**values))
+        if status.at is not None and not retained:
+            lead = (status.at - received_at).total_seconds()
+            if lead > self.settings.clock_ahead_tolerance_s:
+                clock.seen_ahead(db, self.settings, reader_id=reader.id, name=reader.name, lead_s=lead, at=status.at,
+                                 now=received_at)
+            else:
+                clock.seen_in_step(db, self.settings, reader_id=reader.id, lead_s=lead, now=received_at)
         if status.online:
             offline.came_back(db, self.settings, reader_id=reader.id, name=reader.name, was_online=was_online,
                               now=received_at)

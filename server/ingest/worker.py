@@ -216,6 +216,7 @@ class IngestWorker:
             # Scans and events follow their own time, so a replayed burst builds the same ledger.
             timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=_event_order)
             if timed:
+                self.service.clocks_ahead(db, [(p.reader, p.body.at, p.msg.received_at) for p in timed], self.clock())
                 ledger, replays = self._load_ledger(db, timed)
                 steps: list[Parsed | Replay] = sorted([*timed, *replays], key=_event_order)
                 for step in steps:
