@@ -77,6 +77,9 @@ class Settings(BaseSettings):
                                        "unlock_s + this many seconds before it is a door_forced alert")
     door_open_max_s: int = Field(120, ge=5, description="a cabinet door open longer than this is a door_held_open alert")
     door_check_s: float = Field(10, gt=0, description="how often cabinet doors are checked for being held open")
+    clock_ahead_tolerance_s: float = Field(2, gt=0, le=300, description="a reader whose messages are stamped more than "
+                                           "this many seconds after they arrive has a fast clock: a "
+                                           "reader_clock_ahead alert")
 
     @field_validator("print_stamps", mode="before")
     @classmethod

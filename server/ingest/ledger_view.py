@@ -8,10 +8,10 @@ many round trips as one. It is the ingest's repository; it never commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from server.alerts.models import Alert
@@ -19,8 +19,10 @@ from server.checkouts.models import CabinetSession, Checkout
 from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
 from server.domain.loans import LoanRule
+from server.ingest.rewind import Rewind
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
+from server.lost.models import LostItem
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake
@@ -55,8 +57,9 @@ _PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanR
                       ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
                .order_by(ScanRecord.at))
 # One reader at a time: "the newest row" is one step down the (reader_id, at) index.
-_LAST_READ = (select(ScanRecord.uid, ScanRecord.at).where(ScanRecord.reader_id == bindparam("reader"))
-               .order_by(ScanRecord.at.desc()).limit(1))
+_LAST_READ = (select(ScanRecord.uid, ScanRecord.at)
+              .where(ScanRecord.reader_id == bindparam("reader"), ScanRecord.at < bindparam("before"))
+              .order_by(ScanRecord.at.desc(), ScanRecord.id.desc()).limit(1))
 _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
                     CabinetSession.last_scan_at)
              .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
@@ -64,11 +67,28 @@ _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession
 # Cabinets being counted: their item taps are stock-take taps from `started_at` on.
 _STOCKTAKES = (select(Stocktake.cabinet_id, Stocktake.started_at)
                .where(Stocktake.cabinet_id.in_(_many("cabinets")), Stocktake.state == "open"))
+# A stretch applied again (server/ingest/rewind.py): what it made before, and the state before it.
+_SESSIONS_FROM = select(CabinetSession.id, CabinetSession.scan_id).where(
+    CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.opened_at >= bindparam("since"))
+_STRETCH_CHECKOUTS = select(Checkout.id, Checkout.item_id, Checkout.out_scan_id, Checkout.return_scan_id).where(
+    or_(Checkout.out_scan_id.in_(_many("ids")), Checkout.return_scan_id.in_(_many("ids2"))))
+_INSIDE_BEFORE = (select(PresenceEvent.kind)
+                  .where(PresenceEvent.person_id == bindparam("person"), PresenceEvent.at < bindparam("before"))
+                  .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1))
+_DENIAL_ALERTS = select(Alert.id, Alert.scan_id, Alert.state, Alert.reason).where(
+    Alert.type == "cabinet_denied", Alert.scan_id.in_(_many("ids")))
+_NEVER = datetime.max.replace(tzinfo=UTC)
+_SAME = object()  # a second IN list bound to the same slice
 _NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
 _RETURN = (update(Checkout.__table__)
            .where(Checkout.__table__.c.id == bindparam("checkout_id"))
            .values(returned_at=bindparam("r_at"), returned_by_id=bindparam("r_by"),
                    return_scan_id=bindparam("r_scan")))
+_REMADE_FIELDS = ("id", "person_id", "session_id", "out_at", "due_at", "loan_rule", "purpose", "returned_at",
+                  "returned_by_id", "return_scan_id")
+_REMAKE = (update(Checkout.__table__).where(Checkout.__table__.c.id == bindparam("c_id"))
+           .values(**{f: bindparam(f"c_{f}") for f in _REMADE_FIELDS if f != "id"}))
+REVISED_BY = "mamori"  # a replayed stretch, not a person, changed it
 _SESSION_CHANGE = (update(CabinetSession.__table__).where(CabinetSession.__table__.c.id == bindparam("session_id"))
                    .values(last_scan_at=bindparam("s_last"), closed_at=bindparam("s_closed"),
                            closed_reason=bindparam("s_reason")))
@@ -137,18 +157,37 @@ class BatchLedger:
         self._stored_unlocks: dict[str, list[datetime]] | None = None  # from the database, once needed
         self._stored_unlocks_from: datetime | None = None
         self._door_events: dict[str, list[tuple[datetime, str, str]]] = {}  # reader -> this batch's (at, type, id)
+        self._now: datetime | None = None
+        # A stretch applied again: the rows it made before (by the scan that made them), to keep or drop.
+        self._old_sessions: dict[str, int] = {}  # opening scan id -> session id
+        self._old_checkouts: dict[str, int] = {}  # out scan id -> checkout id
+        self._unreturned: set[int] = set()  # returned inside the stretch: open again unless the return recurs
+        self._replayed_presence: list[str] = []  # scan ids whose entries and exits are made again
+        self._denial_alerts: dict[str, tuple[int, str, str]] = {}  # scan id -> (alert id, state, reason), unresolved
+        self._denials_kept: set[str] = set()
+        self._remade: list[dict] = []  # checkouts a replay made again, with their old ids
 
     # ------------------------------------------------------------ loading
 
+    @staticmethod
+    def known(db: Session, scan_ids: list[str], event_ids: list[str]) -> tuple[set[str], set[str]]:
+        """Which of these scans and events are already recorded (a reader re-sent them)."""
+        conn = db.connection()
+        rows = BatchLedger._rows_of
+        return ({r[0] for r in rows(conn, _KNOWN_SCANS, "ids", scan_ids)},
+                {r[0] for r in rows(conn, _KNOWN_EVENTS, "ids", event_ids)})
+
     @classmethod
-    def load(cls, db: Session, scans: list[tuple[str, str, str, datetime]], event_ids: list[str],
-             cabinets: set[str], since: datetime) -> BatchLedger:
-        """`scans` as (scan id, reader id, uid, at); `since` bounds how far back a double tap can lie."""
+    def load(cls, db: Session, scans: list[tuple[str, str, str, datetime]], cabinets: set[str], since: datetime,
+             known: tuple[set[str], set[str]], rewind: Rewind, now: datetime) -> BatchLedger:
+        """`scans` as (scan id, reader id, uid, at), the batch's and the replayed ones; `since` bounds
+        how far back a double tap can lie; `rewind` says which stretches are applied again: their
+        cabinets and people are loaded as they stood when the stretch began."""
         view = cls(db)
+        view._now = now
         uids = list({uid for _id, _reader, uid, _at in scans})
         run = view._rows
-        view._known_scans.update(r[0] for r in run(_KNOWN_SCANS, "ids", [s[0] for s in scans]))
-        view._known_events.update(r[0] for r in run(_KNOWN_EVENTS, "ids", event_ids))
+        view._known_scans, view._known_events = set(known[0]), set(known[1])
         view._staff = {uid: tuple(facts) for uid, *facts in run(_STAFF, "uids", uids)}
         view._badges = dict(run(_BADGES, "uids", uids))
         for uid, *facts, due_time, minutes in run(_ITEMS, "uids", uids):
@@ -163,24 +202,62 @@ class BatchLedger:
             view._visits.setdefault(badge, tuple(visit))
         view._inside = {person_id: kind == "entry" for person_id, kind in
                         run(_INSIDE, "ids", [facts[0] for uid, facts in view._staff.items() if uid in at_entrance])}
+        replayed = rewind.scan_ids
         readers = list({reader for _id, reader, _uid, _at in scans})
         for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
                                                                     readers=readers, since=since):
-            view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+            if scan_id not in replayed:
+                view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
         for cabinet in cabinets:
-            if (last := view.conn.execute(_LAST_READ, {"reader": cabinet}).first()) is not None:
+            before = rewind.cabinets.get(cabinet, _NEVER)
+            if (last := view.conn.execute(_LAST_READ, {"reader": cabinet, "before": before}).first()) is not None:
                 view._last_read[cabinet] = (last.uid, last.at)
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
-            view._sessions[cabinet] = _Session(*facts)
+            if facts[2] < rewind.cabinets.get(cabinet, _NEVER):
+                view._sessions[cabinet] = _Session(*facts)
         view._stocktakes = dict(run(_STOCKTAKES, "cabinets", list(cabinets)))
         view._cabinets = set(cabinets)
+        if rewind.steps:
+            view._rewind(rewind)
         return view
 
+    def _rewind(self, rewind: Rewind) -> None:
+        """Put the rewound cabinets and people back as they stood when their stretch began, and
+        remember the rows the stretch made, so those that come out the same keep their ids."""
+        replayed = list(rewind.scan_ids)
+        for cabinet, since in rewind.cabinets.items():
+            for session_id, scan_id in self.conn.execute(_SESSIONS_FROM, {"cabinet": cabinet, "since": since}):
+                self._old_sessions[scan_id] = session_id
+        for checkout_id, item_id, out_scan, return_scan in self._rows(_STRETCH_CHECKOUTS, "ids", replayed,
+                                                                       ids2=_SAME):
+            if out_scan in rewind.scan_ids:
+                self._old_checkouts[out_scan] = checkout_id
+                if (loan := self._loans.get(item_id)) is not None and loan.checkout_id == checkout_id:
+                    del self._loans[item_id]
+            else:  # taken out before the stretch and returned in it: out again until the return is replayed
+                self._loans[item_id] = _Loan(checkout_id)
+                self._unreturned.add(checkout_id)
+        for person_id, since in rewind.people.items():
+            kind = self.conn.execute(_INSIDE_BEFORE, {"person": person_id, "before": since}).scalar()
+            self._inside[person_id] = kind == "entry"
+        for badge, visit in rewind.visits.items():
+            self._visits[badge] = (visit.visit_id, visit.state, visit.valid_from, visit.valid_until)
+            self._visit_changes[visit.visit_id] = dict(visit.changes)
+        self._replayed_presence = replayed
+        self._denial_alerts = {scan_id: (alert_id, state, reason) for alert_id, scan_id, state, reason in
+                               self._rows(_DENIAL_ALERTS, "ids", replayed) if state != "resolved"}
+
     def _rows(self, statement, name: str, values: list, **params) -> list:
+        return self._rows_of(self.conn, statement, name, values, **params)
+
+    @staticmethod
+    def _rows_of(conn, statement, name: str, values: list, **params) -> list:
         """Run `statement` with `values` bound to the IN list `name`, in slices the drivers accept."""
         rows: list = []
         for start in range(0, len(values), 500):
-            rows += self.conn.execute(statement, {name: values[start:start + 500], **params}).all()
+            chunk = values[start:start + 500]
+            rows += conn.execute(statement, {name: chunk, **{k: chunk if v is _SAME else v
+                                                             for k, v in params.items()}}).all()
         return rows
 
     # ------------------------------------------------------------ reading
@@ -227,9 +304,11 @@ class BatchLedger:
 
     # ------------------------------------------------------------ changing
 
-    def record_scan(self, row: dict) -> None:
-        self._known_scans.add(row["id"])
-        self._scans.append(row)
+    def record_scan(self, row: dict, *, replayed: bool = False) -> None:
+        """A scan applied: stored, unless it is a stored one applied again."""
+        if not replayed:
+            self._known_scans.add(row["id"])
+            self._scans.append(row)
         reader, uid, at = row["reader_id"], row["uid"], row["at"]
         # A scan older than what is already known changes neither "newest read" nor "last tap".
         last = self._last_read.get(reader)
@@ -241,9 +320,10 @@ class BatchLedger:
         if row["result"] == "unlock" and row["fresh"]:  # a stale scan got no decision: it opened nothing
             self._unlocks.setdefault(reader, []).append(at)
 
-    def record_event(self, row: dict) -> None:
-        self._known_events.add(row["id"])
-        self._events.append(row)
+    def record_event(self, row: dict, *, replayed: bool = False) -> None:
+        if not replayed:
+            self._known_events.add(row["id"])
+            self._events.append(row)
         if row["type"] in UNLOCK_EVENTS:
             self._unlocks.setdefault(row["reader_id"], []).append(row["at"])
         elif row["type"] in DOOR_EVENTS:
@@ -269,18 +349,15 @@ class BatchLedger:
                                "reader_id": reader_id, "scan_id": scan_id})
 
     def start_session(self, cabinet_id: str, person_id: int, at: datetime, scan_id: str) -> None:
+        if (session_id := self._old_sessions.pop(scan_id, None)) is not None:  # made again by a replay
+            session = self._sessions[cabinet_id] = _Session(session_id, person_id, at, at)
+            self._dirty_sessions[session_id] = session
+            return
         # Inserted at once: the checkouts of this session need its id.
         session_id = self.conn.execute(_NEW_SESSION, {
             "cabinet_id": cabinet_id, "person_id": person_id, "opened_at": at, "last_scan_at": at,
             "scan_id": scan_id}).scalar_one()
         self._sessions[cabinet_id] = _Session(session_id, person_id, at, at)
-
-    def record_past_session(self, cabinet_id: str, person_id: int, at: datetime, closed_at: datetime,
-                            scan_id: str) -> None:
-        """A session that a late scan proves happened before the one now open; already over."""
-        self.conn.execute(CabinetSession.__table__.insert(), {
-            "cabinet_id": cabinet_id, "person_id": person_id, "opened_at": at, "last_scan_at": at,
-            "closed_at": closed_at, "closed_reason": "superseded", "scan_id": scan_id})
 
     def end_session(self, cabinet_id: str, at: datetime, reason: str) -> None:
         session = self._sessions.pop(cabinet_id, None)
@@ -298,6 +375,10 @@ class BatchLedger:
         row = {"item_id": item_id, "person_id": person_id, "session_id": session_id, "out_at": at, "due_at": due,
                "loan_rule": rule, "purpose": purpose, "erasure": erasure, "erased_at": None, "erased_by": None,
                "returned_at": None, "returned_by_id": None, "out_scan_id": scan_id, "return_scan_id": None}
+        if (checkout_id := self._old_checkouts.pop(scan_id, None)) is not None:  # made again by a replay
+            self._remade.append({"id": checkout_id, **row})
+            self._loans[item_id] = _Loan(None, self._remade[-1])
+            return
         self._checkouts.append(row)
         self._loans[item_id] = _Loan(None, row)
 
@@ -309,6 +390,10 @@ class BatchLedger:
             self._returns.append({"checkout_id": loan.checkout_id, "r_at": at, "r_by": by, "r_scan": scan_id})
 
     def raise_alert(self, row: dict) -> None:
+        scan_id = row.get("scan_id")
+        if row["type"] == "cabinet_denied" and self._denial_alerts.get(scan_id, (None, None, None))[2] == row["reason"]:
+            self._denials_kept.add(scan_id)  # a replayed denial already has its alert
+            return
         self._alerts.append(row)
 
     # ------------------------------------------------------------ writing
@@ -316,22 +401,60 @@ class BatchLedger:
     def write(self) -> None:
         """Send every change of the batch to the database (the caller commits)."""
         conn = self.conn
+        if self._replayed_presence:
+            for start in range(0, len(self._replayed_presence), 500):
+                conn.execute(delete(PresenceEvent).where(
+                    PresenceEvent.scan_id.in_(self._replayed_presence[start:start + 500])))
         for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
                             (PresenceEvent, self._presence), (Alert, self._alerts)):
             if rows:
                 conn.execute(model.__table__.insert(), rows)
-        # Returns before new checkouts, so an item returned and taken out again in one batch
-        # never has two open checkouts (the database refuses that).
-        if self._returns:
-            conn.execute(_RETURN, self._returns)
-        if self._checkouts:
-            conn.execute(Checkout.__table__.insert(), self._checkouts)
+        self._write_checkouts()
         for visit_id, change in self._visit_changes.items():
             conn.execute(update(Visit.__table__).where(Visit.__table__.c.id == visit_id).values(**change))
         if self._dirty_sessions:
             conn.execute(_SESSION_CHANGE, [
                 {"session_id": s.id, "s_last": s.last_scan_at, "s_closed": s.closed_at, "s_reason": s.closed_reason}
                 for s in self._dirty_sessions.values()])
+        if self._old_sessions:  # sessions a replay did not make again: their checkouts have moved or gone
+            conn.execute(delete(CabinetSession).where(CabinetSession.id.in_(list(self._old_sessions.values()))))
+        stale = [alert_id for scan_id, (alert_id, _state, _reason) in self._denial_alerts.items()
+                 if scan_id not in self._denials_kept]
+        if stale:  # a denial a replay no longer makes: the tap was in a session after all
+            conn.execute(update(Alert).where(Alert.id.in_(stale)).values(
+                state="resolved", resolved_at=self._now, resolved_by=REVISED_BY))
+
+    def _write_checkouts(self) -> None:
+        """New checkouts, returns, and a replay's remade, re-opened and vanished checkouts.
+
+        At most one checkout per item may be open at any moment (the database's promise), so
+        everything that closes is written before anything that opens.
+        """
+        conn, table = self.conn, Checkout.__table__
+        remade = {row["id"]: row for row in self._remade}
+        if remade:  # closed for a moment; written with their final values below
+            conn.execute(update(table).where(table.c.id.in_(list(remade)), table.c.returned_at.is_(None))
+                         .values(returned_at=table.c.out_at))
+        if self._old_checkouts:  # taps a replay no longer reads as a take-out
+            gone = list(self._old_checkouts.values())
+            conn.execute(update(Alert).where(Alert.checkout_id.in_(gone)).values(
+                checkout_id=None, state="resolved", resolved_at=self._now, resolved_by=REVISED_BY))
+            conn.execute(update(LostItem).where(LostItem.checkout_id.in_(gone)).values(checkout_id=None))
+            conn.execute(delete(Checkout).where(Checkout.id.in_(gone)))
+        if self._returns:
+            conn.execute(_RETURN, self._returns)
+        returned_again = {r["checkout_id"] for r in self._returns}
+        # The person's erasure confirmation on a remade checkout is theirs: kept as it is.
+        closing = [r for r in remade.values() if r["returned_at"] is not None]
+        opening = [r for r in remade.values() if r["returned_at"] is None]
+        for rows in (closing, opening):
+            if rows:
+                conn.execute(_REMAKE, [{f"c_{k}": v for k, v in row.items() if k in _REMADE_FIELDS} for row in rows])
+        if reopened := [i for i in self._unreturned if i not in returned_again]:
+            conn.execute(update(table).where(table.c.id.in_(reopened)).values(
+                returned_at=None, returned_by_id=None, return_scan_id=None))
+        if self._checkouts:
+            conn.execute(table.insert(), self._checkouts)
 
     # ------------------------------------------------------------ cabinet doors
 

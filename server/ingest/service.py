@@ -22,8 +22,9 @@ from server.domain.loans import applicable, due_at
 from server.domain.verdict import Verdict
 from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
+from server.ingest.rewind import Replay
 from server.items.loan_rules import RuleBook
-from server.readers import door_watch, offline
+from server.readers import clock, door_watch, offline
 from server.readers.models import Reader
 
 
@@ -52,20 +53,25 @@ class IngestService:
     # ------------------------------------------------------------ scans
 
     def handle_scan(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan,
-                    received_at: datetime) -> Answer | None:
-        """Record a scan; the answer it earns, or None for a repeat or a stale scan."""
-        if not ledger.is_new_scan(scan.id):
+                    received_at: datetime, replay: Replay | None = None) -> Answer | None:
+        """Record a scan; the answer it earns, or None for a repeat or a stale scan.
+
+        A `replay` is a stored scan applied again after a late one landed before it: what it
+        implies is derived anew; it is not stored again and earns no answer.
+        """
+        if replay is None and not ledger.is_new_scan(scan.id):
             return None  # acked again, changes nothing
+        fresh = replay.fresh if replay is not None else protocol.is_fresh(scan.at, received_at)
         row = {"id": scan.id, "reader_id": reader.id, "uid": scan.uid, "tech": scan.tech, "at": scan.at,
-               "received_at": received_at, "fresh": protocol.is_fresh(scan.at, received_at),
+               "received_at": received_at, "fresh": fresh,
                "person_id": None, "item_id": None, "visit_id": None, "duplicate_of": None}
         if reader.role == "entrance":
             verdict = self._entrance(ledger, reader, scan, row)
         else:
             verdict = self._cabinet(ledger, reader, scan, row)
         row.update(result=verdict.result, action=verdict.action, reason=verdict.reason)
-        ledger.record_scan(row)
-        if not row["fresh"]:
+        ledger.record_scan(row, replayed=replay is not None)
+        if replay is not None or not row["fresh"]:
             return None
         return Answer(scan.id, scan.at, verdict, self.settings.unlock_s if verdict.result == "unlock" else None)
 
@@ -90,13 +96,11 @@ class IngestService:
         return verdict
 
     def _cabinet(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
+        # Scans reach here in event-time order: a late one has rewound the cabinet (server/ingest/rewind.py).
         open_session = ledger.open_session(reader.id)
         last_read = ledger.last_read(reader.id)
-        # A scan older than the cabinet's newest read (re-sent late) belongs to the past: it is
-        # judged and recorded, but it neither ends the current session nor takes the cabinet over.
-        from_the_past = last_read is not None and scan.at < last_read[1]
         live = live_session(open_session, scan.at, self.idle)
-        if open_session is not None and live is None and not from_the_past:
+        if open_session is not None and live is None:
             ledger.end_session(reader.id, open_session.last_scan_at + self.idle, "timeout")
         identity = ledger.identify(scan.uid)
         # At a cabinet a repeat counts as the same tap only if nothing else was read in between:
@@ -118,16 +122,11 @@ class IngestService:
             ledger.touch_session(reader.id, scan.at)
         if outcome.duplicate_of is not None:
             return verdict
-        if outcome.ends_session and live is not None and not from_the_past:
+        if outcome.ends_session and live is not None:
             ledger.end_session(reader.id, scan.at, "next_card")
         if verdict.action == "session_open":
             assert isinstance(identity, StaffCard)
-            if from_the_past:
-                assert last_read is not None
-                ledger.record_past_session(reader.id, identity.person_id, scan.at,
-                                           min(last_read[1], scan.at + self.idle), scan.id)
-            else:
-                ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
+            ledger.start_session(reader.id, identity.person_id, scan.at, scan.id)
         elif verdict.action == "checkout":
             assert isinstance(identity, ItemTag) and live is not None
             rule, words = applicable(self.rules.for_kind(ledger.conn, identity.kind), ledger.item_rule(identity.item_id),
@@ -148,17 +147,28 @@ class IngestService:
                                       item_id=row["item_id"], scan_id=scan.id))
         return verdict
 
+    def clocks_ahead(self, db: Session, stamped: list[tuple[ReaderInfo, datetime, datetime]], now: datetime) -> None:
+        """Messages (reader, at, received) of a batch stamped after they arrived: a fast reader clock."""
+        leads: dict[ReaderInfo, tuple[float, datetime]] = {}
+        for reader, at, received_at in stamped:
+            lead = (at - received_at).total_seconds()
+            if lead > self.settings.clock_ahead_tolerance_s and lead > leads.get(reader, (0.0, at))[0]:
+                leads[reader] = (lead, at)
+        for reader, (lead, at) in leads.items():
+            clock.seen_ahead(db, self.settings, reader_id=reader.id, name=reader.name, lead_s=lead, at=at, now=now)
+
     # ------------------------------------------------------------ events and status
 
     def handle_event(self, ledger: BatchLedger, reader: ReaderInfo, event: protocol.Event,
-                     received_at: datetime) -> None:
-        """Record a door/tamper/exit/offline-unlock event (once)."""
-        if not ledger.is_new_event(event.id):
+                     received_at: datetime, replay: Replay | None = None) -> None:
+        """Record a door/tamper/exit/offline-unlock event (once); a replayed door closing only ends
+        the session it ends."""
+        if replay is None and not ledger.is_new_event(event.id):
             return
-        door = reader.role == "cabinet" and event.type in DOOR_EVENTS
+        door = reader.role == "cabinet" and event.type in DOOR_EVENTS and replay is None
         before = ledger.door_before(reader.id, event.at) if door and event.type == "door_closed" else None
         ledger.record_event({"id": event.id, "reader_id": reader.id, "type": event.type, "at": event.at,
-                             "received_at": received_at, "scan_id": event.scan})
+                             "received_at": received_at, "scan_id": event.scan}, replayed=replay is not None)
         if event.type == "door_closed" and reader.role == "cabinet":
             session = ledger.open_session(reader.id)
             if session is not None and session.opened_at <= event.at:
@@ -168,7 +178,7 @@ class IngestService:
                     ledger.end_session(reader.id, event.at, "door_closed")
         if door:
             self._door_event(ledger, reader, event, before, received_at)
-        if event.type == "tamper":
+        if event.type == "tamper" and replay is None:
             ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id))
 
     def handle_status(self, db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
@@ -188,6 +198,13 @@ class IngestService:
             if (value := getattr(status, field)) is not None:
                 values["status_at" if field == "at" else field] = value
         db.execute(update(Reader).where(Reader.id == reader.id).values(**values))
+        if status.at is not None and not retained:
+            lead = (status.at - received_at).total_seconds()
+            if lead > self.settings.clock_ahead_tolerance_s:
+                clock.seen_ahead(db, self.settings, reader_id=reader.id, name=reader.name, lead_s=lead, at=status.at,
+                                 now=received_at)
+            else:
+                clock.seen_in_step(db, self.settings, reader_id=reader.id, lead_s=lead, now=received_at)
         if status.online:
             offline.came_back(db, self.settings, reader_id=reader.id, name=reader.name, was_online=was_online,
                               now=received_at)

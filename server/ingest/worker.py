@@ -27,11 +27,18 @@ from server.ingest import intake
 from server.ingest.directory import ReaderDirectory
 from server.ingest.intake import Incoming, Parsed
 from server.ingest.ledger_view import BatchLedger
+from server.ingest.rewind import Replay
+from server.ingest.rewind import plan as rewind_plan
 from server.ingest.service import Answer, IngestService
 from server.ledger.models import DeadLetter
 from server.visits.arrivals import tell_hosts
 
 log = logging.getLogger("mamori.ingest")
+
+
+def _event_order(step: Parsed | Replay) -> tuple[datetime, str]:
+    """Event time, then id: the one order every arrival order of the same scans comes back to."""
+    return step.body.at, step.body.id
 
 
 class Link(Protocol):
@@ -207,22 +214,43 @@ class IngestWorker:
                 if isinstance(p.body, protocol.Status):
                     self.service.handle_status(db, p.reader, p.body, p.msg.received_at, retained=p.msg.retained)
             # Scans and events follow their own time, so a replayed burst builds the same ledger.
-            timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=lambda p: p.body.at)
+            timed = sorted((p for p in parsed if not isinstance(p.body, protocol.Status)), key=_event_order)
             if timed:
-                ledger = self._load_ledger(db, timed)
-                for p in timed:
-                    self._apply(ledger, out, p)
+                self.service.clocks_ahead(db, [(p.reader, p.body.at, p.msg.received_at) for p in timed], self.clock())
+                ledger, replays = self._load_ledger(db, timed)
+                steps: list[Parsed | Replay] = sorted([*timed, *replays], key=_event_order)
+                for step in steps:
+                    if isinstance(step, Replay):
+                        self._replay(ledger, step)
+                    else:
+                        self._apply(ledger, out, step)
                 ledger.write()
                 if ledger.arrivals:
                     tell_hosts(db, self.clock(), self.service.settings, ledger.arrivals)
         return out
 
-    def _load_ledger(self, db: Session, timed: list[Parsed]) -> BatchLedger:
-        scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in timed if isinstance(p.body, protocol.Scan)]
-        events = [p.body.id for p in timed if isinstance(p.body, protocol.Event)]
+    def _load_ledger(self, db: Session, timed: list[Parsed]) -> tuple[BatchLedger, list[Replay]]:
+        """The batch's slice of the ledger, and the stored scans and events it must apply again
+        because some of the batch landed before them (server/ingest/rewind.py)."""
+        known = BatchLedger.known(db, [p.body.id for p in timed if isinstance(p.body, protocol.Scan)],
+                                  [p.body.id for p in timed if isinstance(p.body, protocol.Event)])
+        new = [(p.reader, p.body) for p in timed if p.body.id not in known[isinstance(p.body, protocol.Event)]]
+        rewind = rewind_plan(db.connection(), new)
+        batch_ids = {p.body.id for p in timed}
+        replays = [r for r in rewind.steps if r.body.id not in batch_ids]
+        scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in (*timed, *replays)
+                 if isinstance(p.body, protocol.Scan)]
         cabinets = {p.reader.id for p in timed if p.reader.role == "cabinet"}
-        since = timed[0].body.at - self.service.duplicate_window
-        return BatchLedger.load(db, scans, events, cabinets, since)
+        first = min(timed[0].body.at, rewind.since or timed[0].body.at)
+        ledger = BatchLedger.load(db, scans, cabinets, first - self.service.duplicate_window, known, rewind,
+                                  self.clock())
+        return ledger, replays
+
+    def _replay(self, ledger: BatchLedger, step: Replay) -> None:
+        if isinstance(step.body, protocol.Scan):
+            self.service.handle_scan(ledger, step.reader, step.body, step.received_at, replay=step)
+        else:
+            self.service.handle_event(ledger, step.reader, step.body, step.received_at, replay=step)
 
     def _apply(self, ledger: BatchLedger, out: _Outcome, p: Parsed) -> None:
         key = (p.topic.site, p.topic.reader)

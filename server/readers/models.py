@@ -26,3 +26,6 @@ class Reader(Base):
     # The last unlock a manager sent from the page: a door opened just after it was not forced.
     remote_unlock_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # How far the reader's clock ran ahead (+) or behind (-) the server's at its last live status, or
+    # ahead by at its last scan stamped after it arrived (server/readers/clock.py).
+    clock_offset_s: Mapped[float | None] = mapped_column(default=None)

@@ -56,6 +56,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alert.type.door_held_open": ("扉の開放時間超過", "Door held open too long"),
     "alert.type.door_forced": ("扉のこじ開け（解錠なしの開扉）", "Door forced (opened without an unlock)"),
     "alert.type.offline_unlock": ("オフライン解錠", "Offline unlock"),
+    "alert.type.reader_clock_ahead": ("読取機の時計が進んでいる", "Reader clock ahead"),
     "alert.severity.high": ("高", "High"),
     "alert.severity.medium": ("中", "Medium"),
     "alert.severity.low": ("低", "Low"),

@@ -1,0 +1,220 @@
+"""The ledger is a function of the set of scans and events, not of the order the network delivers them in.
+
+A day of an office (an entrance and two cabinets; key holders, one untrained, one without a key;
+folders, a phone, a tag held at the antenna, timeouts, door closings) is delivered once live, in
+event-time order one message at a time, and then interleaved (each reader's own order kept, as a
+reader's outbox sends it) and fully shuffled, in random batches. Every delivery must build the
+same sessions, checkouts, returns, presence and denial alerts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
+
+from gateway import protocol
+from server.alerts.models import Alert
+from server.checkouts.models import CabinetSession, Checkout
+from server.config import Settings
+from server.db import make_engine, make_session_factory, unit_of_work
+from server.ingest.intake import Incoming
+from server.ingest.service import IngestService
+from server.ingest.worker import IngestWorker
+from server.items.service import add_item
+from server.ledger.models import ReaderEvent, ScanRecord
+from server.migrate import upgrade
+from server.people.service import add_badge, add_person
+from server.readers.service import register_reader
+from server.visits.models import PresenceEvent, Visit
+from server.visits.service import register
+
+pytestmark = pytest.mark.integration
+
+SITE = "nerima"
+DAY = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+RECEIVED = DAY + timedelta(hours=14)  # everything arrives after the day: stale, so no decisions
+KEY_HOLDERS = ["0123456789ABCD01", "0123456789ABCD02", "0123456789ABCD03"]
+UNTRAINED, NO_KEY = "0123456789ABCD04", "0123456789ABCD05"
+CARDS = [*KEY_HOLDERS, UNTRAINED, NO_KEY]
+ITEMS = {"cabinet-1": ["04A1B2C3D4E501", "04A1B2C3D4E502", "04A1B2C3D4E503"],
+         "cabinet-2": ["04A1B2C3D4E511", "04A1B2C3D4E512"]}
+PHONE = "04A1B2C3D4E513"  # cabinet-2's phone, encrypted and screen-locked
+STRANGER = "DEADBEEF"
+BADGES = ["E0040150AB000001", "E0040150AB000002", "E0040150AB000003"]  # visitor badges, lent for the day
+
+
+class _Wire:
+    connected = True
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        pass
+
+    def ack(self, mid: int, qos: int, connection: int) -> None:
+        pass
+
+
+def _stock(database_url: str) -> None:
+    upgrade(database_url)
+    now = datetime.now(UTC)
+    trained = date(2026, 6, 1)
+    with unit_of_work(make_session_factory(make_engine(database_url))) as db:
+        register_reader(db, now, id="entrance", site=SITE, role="entrance", name="入口")
+        for cabinet in ITEMS:
+            register_reader(db, now, id=cabinet, site=SITE, role="cabinet", name=cabinet)
+        for n, uid in enumerate(KEY_HOLDERS):
+            add_person(db, now, name=f"職員 {n}", card_uid=uid, key_holder=True, training_on=trained)
+        add_person(db, now, name="研修切れ", card_uid=UNTRAINED, key_holder=True, training_on=date(2024, 1, 1))
+        add_person(db, now, name="鍵なし", card_uid=NO_KEY, key_holder=False)
+        for cabinet, tags in ITEMS.items():
+            for n, tag in enumerate(tags):
+                add_item(db, now, label=f"{cabinet} ファイル {n}", kind="folder", tag_uid=tag, cabinet=cabinet,
+                         case=f"R8-{cabinet[-1]}{n:04d}")
+        add_item(db, now, label="携帯電話", kind="phone", tag_uid=PHONE, cabinet="cabinet-2", encrypted=True,
+                 screen_locked=True)
+        for n, badge in enumerate(BADGES):
+            add_badge(db, now, uid=badge, label=f"来訪者 {n + 1}")
+            register(db, now, visitor_name=f"来訪者 {n}", badge_uid=badge, valid_from=DAY - timedelta(hours=1),
+                     valid_until=DAY + timedelta(hours=10))
+
+
+def _day(rng: random.Random) -> list[tuple[str, protocol.Scan | protocol.Event]]:
+    """(reader, message) for one day, in each reader's own order."""
+    out: list[tuple[str, protocol.Scan | protocol.Event]] = []
+    serial = iter(range(1_000_000))
+
+    def scan(reader: str, uid: str, at: datetime) -> None:
+        out.append((reader, protocol.Scan(v=1, id=f"s{next(serial):06d}-{rng.randrange(10**6):06d}", uid=uid,
+                                          tech="felica" if uid in CARDS else "iso14443a", at=at)))
+
+    for cabinet, tags in ITEMS.items():
+        at = DAY + timedelta(seconds=rng.randrange(60))
+        for _visit in range(rng.randrange(6, 12)):
+            scan(cabinet, rng.choice([*KEY_HOLDERS, *KEY_HOLDERS, UNTRAINED, NO_KEY]), at)
+            for _tap in range(rng.randrange(0, 4)):
+                at += timedelta(seconds=rng.choice([1, 3, 8, 20, 45]))
+                tag = rng.choice([*tags, PHONE, STRANGER] if cabinet == "cabinet-2" else [*tags, STRANGER])
+                scan(cabinet, tag, at)
+                if rng.random() < 0.2:  # held at the antenna: read again a moment later
+                    scan(cabinet, tag, at + timedelta(milliseconds=rng.randrange(200, 1800)))
+            if rng.random() < 0.4:
+                at += timedelta(seconds=rng.randrange(2, 30))
+                out.append((cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-door", type="door_closed", at=at)))
+            at += timedelta(seconds=rng.choice([5, 30, 70, 600, 3600]))  # some sessions time out
+            if rng.random() < 0.3:  # a tap with nobody at the cabinet
+                scan(cabinet, rng.choice(tags), at)
+                at += timedelta(seconds=rng.randrange(5, 100))
+    scan("entrance", BADGES[0], DAY + timedelta(minutes=10))  # one visitor surely comes and goes
+    scan("entrance", BADGES[0], DAY + timedelta(hours=2))
+    at = DAY
+    for _tap in range(rng.randrange(10, 20)):
+        at += timedelta(seconds=rng.choice([2, 30, 300, 1800]))
+        scan("entrance", rng.choice([*KEY_HOLDERS, NO_KEY, UNTRAINED]), at)
+        if rng.random() < 0.3:  # a visitor comes in, or goes out, or taps twice
+            scan("entrance", rng.choice(BADGES), at + timedelta(seconds=rng.randrange(1, 20)))
+    return out
+
+
+def _message(reader: str, body: protocol.Scan | protocol.Event, mid: int) -> Incoming:
+    channel = "scan" if isinstance(body, protocol.Scan) else "event"
+    return Incoming(protocol.topic(SITE, reader, channel), protocol.encode(body), RECEIVED, mid=mid, qos=1)
+
+
+def _deliver(worker: IngestWorker, batches: list[list[Incoming]]) -> None:
+    for batch in batches:
+        worker.process(batch)
+
+
+def _ledger(factory) -> dict:
+    """Everything the day's taps imply, in a form that does not depend on row ids."""
+    with factory() as db:
+        opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
+        sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
+                                            CabinetSession.opened_at, CabinetSession.last_scan_at,
+                                            CabinetSession.closed_at, CabinetSession.closed_reason,
+                                            CabinetSession.scan_id)).all())
+        checkouts = sorted((row.item_id, row.person_id, opening.get(row.session_id), row.out_at, row.due_at,
+                            row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
+                            row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
+        presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
+                                            PresenceEvent.visit_id, PresenceEvent.reader_id,
+                                            PresenceEvent.scan_id)).all(), key=repr)
+        denials = sorted(db.execute(select(Alert.scan_id, Alert.reason, Alert.severity, Alert.opened_at)
+                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
+        visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
+                                          Visit.badge_returned_at)).all())
+        scans = sorted(db.scalars(select(ScanRecord.id)))
+        events = sorted(db.scalars(select(ReaderEvent.id)))
+    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
+            "visits": visits, "scans": scans, "events": events}
+
+
+def _forget(factory) -> None:
+    with unit_of_work(factory) as db:
+        for model in (Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
+            db.execute(delete(model))
+        db.execute(update(Visit).values(state="expected", entered_at=None, left_at=None, badge_returned_at=None))
+
+
+def _batches(rng: random.Random, messages: list[Incoming]) -> list[list[Incoming]]:
+    batches, at = [], 0
+    while at < len(messages):
+        size = rng.choice([1, 1, 2, 3, 5, 8, 20])
+        batches.append(messages[at:at + size])
+        at += size
+    return batches
+
+
+def _interleave(rng: random.Random, day: list[tuple[str, protocol.Scan | protocol.Event]]) -> list:
+    """Each reader's own order kept; the readers' streams merged at random."""
+    queues: dict[str, list] = {}
+    for reader, body in day:
+        queues.setdefault(reader, []).append((reader, body))
+    merged = []
+    while queues:
+        reader = rng.choice(sorted(queues))
+        merged.append(queues[reader].pop(0))
+        if not queues[reader]:
+            del queues[reader]
+    return merged
+
+
+@pytest.fixture
+def stocked(database_url):
+    _stock(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    settings = Settings(database_url=database_url)
+    worker = IngestWorker(factory, IngestService(settings), _Wire(), clock=lambda: RECEIVED)
+    yield worker, factory
+    engine.dispose()
+
+
+@pytest.mark.parametrize("order", ["per_reader", "shuffled", "newest_first"])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, seed):
+    worker, factory = stocked
+    rng = random.Random(seed)
+    day = _day(rng)
+    live = sorted(day, key=lambda pair: (pair[1].at, pair[1].id))
+    _forget(factory)
+    _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
+    expected = _ledger(factory)
+    assert expected["checkouts"] and expected["sessions"] and expected["presence"]
+    assert any(state == "out" for _id, state, *_times in expected["visits"])
+
+    if order == "per_reader":
+        arrival = _interleave(rng, day)
+    elif order == "shuffled":
+        arrival = rng.sample(day, len(day))
+    else:
+        arrival = list(reversed(live))
+    _forget(factory)
+    messages = [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]
+    _deliver(worker, _batches(rng, messages))
+    assert _ledger(factory) == expected
