@@ -25,9 +25,17 @@ def door_forced(opened_at: datetime, unlocks: Iterable[datetime], *, unlock_s: i
     return not any(earliest <= at <= latest for at in unlocks)
 
 
-def held_open_too_long(newest_door_event: str | None, at: datetime | None, now: datetime, limit: timedelta) -> bool:
-    """True when the door's newest event is an opening more than `limit` before `now`."""
-    return newest_door_event == "door_open" and at is not None and now - at > limit
+# A reader re-sending its outbox sends a door's closing right behind its opening: an opening heard of only
+# this long ago may still be followed by its closing, whatever its own time says.
+SETTLE = timedelta(seconds=15)
+
+
+def held_open_too_long(newest_door_event: str | None, at: datetime | None, now: datetime, limit: timedelta,
+                       heard_at: datetime | None = None) -> bool:
+    """True when the door's newest event is an opening more than `limit` before `now`, and the server
+    heard of it (`heard_at`) long enough ago for a re-sent closing to have followed it."""
+    return (newest_door_event == "door_open" and at is not None and now - at > limit
+            and (heard_at is None or now - heard_at > SETTLE))
 
 
 def open_for_words(opened_at: datetime, closed_at: datetime, lang: str = "ja") -> str:

@@ -4,7 +4,9 @@
   tap, offline unlock, exit button or remote unlock in the window before it, it opens one
   `door_forced` alert (high) for that event.
 - Every `door_check_s` seconds `DoorWatch` looks at each cabinet's newest door event: a
-  `door_open` older than `door_open_max_s` opens one `door_held_open` alert (medium) for it.
+  `door_open` older than `door_open_max_s` opens one `door_held_open` alert (medium) for it —
+  once the server has known of it for a few seconds, so a replayed opening whose closing is
+  on its way behind it is not judged alone.
 - When the door closes (`door_closed`), the ingest notes on that alert how long the door stood
   open; the manager resolves it. A door that was open too long but closed before any round saw
   it (or whose events arrive late, replayed) gets its alert at the closing.
@@ -41,7 +43,7 @@ _door = aliased(ReaderEvent)
 _newest_door_event = (select(_door.id).where(_door.reader_id == Reader.id, _door.type.in_(DOOR_EVENTS))
                       .order_by(_door.at.desc(), _door.id.desc()).limit(1).correlate(Reader).scalar_subquery())
 # Each cabinet with its newest door event, unless that event already has its held-open alert.
-_DOORS = (select(Reader.id, Reader.name, ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
+_DOORS = (select(Reader.id, Reader.name, ReaderEvent.id, ReaderEvent.type, ReaderEvent.at, ReaderEvent.received_at)
           .join(ReaderEvent, ReaderEvent.id == _newest_door_event)
           .where(Reader.role == "cabinet",
                  ~exists().where(Alert.type == "door_held_open", Alert.event_id == ReaderEvent.id))
@@ -112,8 +114,8 @@ def doors_held_open(db: Session, now: datetime, settings: Settings) -> list[str]
     """One round: a held-open alert for each cabinet whose door is open too long; their subjects."""
     limit = timedelta(seconds=settings.door_open_max_s)
     opened: list[str] = []
-    for reader_id, name, event_id, kind, at in db.execute(_DOORS).all():
-        if held_open_too_long(kind, at, now, limit) and _held_open_alert(
+    for reader_id, name, event_id, kind, at, heard_at in db.execute(_DOORS).all():
+        if held_open_too_long(kind, at, now, limit, heard_at) and _held_open_alert(
                 db, settings, now, reader_id=reader_id, reader_name=name, event_id=event_id, opened_at=at):
             opened.append(f"{name}: {event_id}")
     return opened

@@ -64,6 +64,12 @@ def test_a_door_open_up_to_the_limit_is_not(after):
     assert held_open_too_long("door_open", OPENED, OPENED + timedelta(seconds=after), LIMIT) is False
 
 
+def test_an_old_opening_heard_of_only_now_waits_for_its_closing_before_it_is_held_open():
+    heard = OPENED + timedelta(hours=1)  # re-sent from the reader's outbox an hour later
+    assert held_open_too_long("door_open", OPENED, heard + timedelta(seconds=1), LIMIT, heard) is False
+    assert held_open_too_long("door_open", OPENED, heard + timedelta(seconds=16), LIMIT, heard) is True
+
+
 @pytest.mark.parametrize("newest", ["door_closed", None])
 def test_a_closed_door_or_one_never_reported_is_never_held_open(newest):
     at = OPENED if newest else None
