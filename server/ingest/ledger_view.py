@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from server.alerts.models import Alert
+from server.alerts import fold
 from server.checkouts.models import CabinetSession, Checkout
 from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
@@ -317,9 +317,10 @@ class BatchLedger:
         """Send every change of the batch to the database (the caller commits)."""
         conn = self.conn
         for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
-                            (PresenceEvent, self._presence), (Alert, self._alerts)):
+                            (PresenceEvent, self._presence)):
             if rows:
                 conn.execute(model.__table__.insert(), rows)
+        fold.write(conn, self._alerts)  # a repeat of an open alert counts it up
         # Returns before new checkouts, so an item returned and taken out again in one batch
         # never has two open checkouts (the database refuses that).
         if self._returns:
