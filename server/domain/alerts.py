@@ -17,6 +17,10 @@ _SEVERITY = {
 }
 
 
+# An overdue checkout's levels, in order: one problem that grows (返却期限切れ → 督促 → 紛失の疑い).
+CHASE_LEVELS = ("overdue", "escalated", "lost_prompt")
+
+
 def cabinet_denial_severity(reason: str) -> str:
     return _SEVERITY.get(reason, "medium")
 
