@@ -33,6 +33,7 @@ class AlertOut(Out):
     item_id: int | None
     checkout_id: int | None
     scan_id: str | None
+    event_id: str | None
     note: str | None
     acknowledged_at: OfficeTime | None
     acknowledged_by: str | None

@@ -64,3 +64,14 @@ def test_a_reader_sending_many_unknown_cards_raises_one_alert(office):
     [alert] = office.get("/alerts", state="open")
     assert (alert["reason"], alert["count"], alert["person_id"]) == ("unknown_card", 120, None)
     assert "0A0B0C" not in alert["subject"]
+
+
+def test_a_cabinet_forced_twice_is_one_door_forced_alert_with_both_openings(office):
+    cabinet = office.add_reader("cabinet-1", "cabinet")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    events = [cabinet.event("door_open", at=start), cabinet.event("door_closed", at=start + timedelta(seconds=20)),
+              cabinet.event("door_open", at=start + timedelta(minutes=10))]
+    assert cabinet.wait_acked(events)
+    [alert] = office.get("/alerts", state="open")
+    assert (alert["type"], alert["count"], alert["event_id"]) == ("door_forced", 2, events[0])
+    assert [o["event_id"] for o in office.get(f"/alerts/{alert['id']}/occurrences")] == [events[2], events[0]]
