@@ -66,8 +66,8 @@ def _level(alert) -> case:
 
 _higher = aliased(Alert)
 # A lower level of a checkout whose higher level is not resolved yet is shown through that one.
-_SUPERSEDED = exists().where(_higher.checkout_id == Alert.checkout_id, _higher.state != "resolved",
-                             _level(_higher) > _level(Alert))
+_SUPERSEDED = exists().where(_higher.type.in_(CHASE_LEVELS), _higher.checkout_id == Alert.checkout_id,
+                             _higher.state != "resolved", _level(_higher) > _level(Alert))
 WHERE = (Alert.state.in_(("open", "acknowledged")), ~(Alert.type.in_(CHASE_LEVELS) & _SUPERSEDED))
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from gateway.simulator import SimulatedReader
 from server.alerts.overdue import open_level_alerts
 from tests.browser import shots
-from tests.browser.test_dashboard import TOKYO, api, folder_out_since_yesterday
+from tests.browser.test_dashboard import FOLDER_TAG, STAFF_CARD, TOKYO, api
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +27,22 @@ QUIET = {"overdue_check_s": 3600, "escalate_after_min": 10**6, "lost_prompt_afte
 
 def flood(office) -> SimulatedReader:
     """15 denials of one person whose training lapsed, an unknown card, a forced cabinet door, and a
-    folder out since yesterday, overdue and chased (督促) — through the simulated reader, as the demo does.
+    folder out since yesterday, overdue and chased (督促) — through one simulated reader, as the demo does.
     Returns the reader, still running (stopped, its Last Will would be one more alert)."""
-    folder_out_since_yesterday(office)
-    api(office, "POST", "/people", {"name": "田中 一郎", "card_uid": TRAINEE_CARD, "key_holder": True,
-                                    "training_on": (date.today() - timedelta(days=400)).isoformat(),
-                                    "roles": ["surveyor"]})
+    api(office, "POST", "/readers", {"id": "cabinet-1", "site": "nerima", "role": "cabinet", "name": "書類保管庫"})
+    api(office, "POST", "/items", {"label": "調査ファイル R8-00123", "kind": "folder", "tag_uid": FOLDER_TAG,
+                                   "cabinet": "cabinet-1", "encrypted": False, "case": "R8-00123"})
+    for name, card, trained in (("鈴木 一郎", STAFF_CARD, 30), ("田中 一郎", TRAINEE_CARD, 400)):
+        api(office, "POST", "/people", {"name": name, "card_uid": card, "key_holder": True,
+                                        "training_on": (date.today() - timedelta(days=trained)).isoformat(),
+                                        "roles": ["surveyor"]})
+    office.wait_connected()
     reader = SimulatedReader(office.settings.mqtt_url, "nerima", "cabinet-1").start()
     now = datetime.now(TOKYO).replace(microsecond=0)
-    ids = [reader.tap(TRAINEE_CARD, at=now - timedelta(minutes=30 - 2 * n)) for n in range(15)]
+    yesterday = (now - timedelta(days=1)).replace(hour=9, minute=12, second=0)
+    ids = [reader.tap(STAFF_CARD, at=yesterday), reader.tap(FOLDER_TAG, tech="iso14443a",
+                                                            at=yesterday + timedelta(seconds=20))]
+    ids += [reader.tap(TRAINEE_CARD, at=now - timedelta(minutes=30 - 2 * n)) for n in range(15)]
     ids.append(reader.tap(UNKNOWN_CARD, at=now - timedelta(minutes=8)))
     ids.append(reader.event("door_open", at=now - timedelta(minutes=5)))
     assert reader.wait_acked(ids, timeout=20), "the server did not acknowledge the flood"
@@ -85,4 +92,5 @@ def look_at_the_dashboard(office, new_context) -> None:
 
     page.get_by_role("region", name=re.compile("alerts", re.I)).get_by_role("link", name="See each time").click()
     expect(page.locator("tbody tr")).to_have_count(15)
+    shots.save(page, "alert-occurrences-en")
     assert SNAKE_CODE.findall(page.locator("body").inner_text()) == []
