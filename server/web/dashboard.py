@@ -129,7 +129,7 @@ def alert_occurrences(request: Request, db: Db, user: Viewer, alert_id: RowId) -
         "item": db.get(Item, alert.item_id) if alert.item_id else None, "occurrences": rows,
         "reader": db.get(Reader, alert.reader_id) if alert.reader_id else None,
         "due_at": checkout.due_at if alert.checkout_id and (checkout := db.get(Checkout, alert.checkout_id)) else None,
-        "notes": alert_list.note_lines(alert.note), "chase_levels": CHASE_LEVELS,
+        "alert_notes": alert_list.note_lines(alert.note), "chase_levels": CHASE_LEVELS,
         "total": db.scalar(select(func.count()).select_from(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id))})
 
 
