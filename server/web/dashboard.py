@@ -133,7 +133,6 @@ def alert_occurrences(request: Request, db: Db, user: Viewer, alert_id: RowId) -
         "total": db.scalar(select(func.count()).select_from(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id))})
 
 
-
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 

@@ -3,7 +3,6 @@
 MESSAGES = {
     "alert.times": ("{count}回", "{count} times"),
     "alert.first_last": ("最初 {first}　最後 {last}", "first {first}, last {last}"),
-    "alert.at": ("{at}", "{at}"),
     "alert.since_acknowledged": ("確認後にさらに {count} 回", "{count} more since acknowledged"),
     "alert.note_placeholder": ("メモ", "Note"),
     "alert.show_list": ("一覧を見る", "See each time"),
