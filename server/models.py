@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from server.accounts.models import ApiToken, User, WebSession
-from server.alerts.models import Alert
+from server.alerts.models import Alert, AlertOccurrence
 from server.audit.models import AuditEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
@@ -16,7 +16,7 @@ from server.stocktakes.models import Stocktake, StocktakeLine
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "KindRule",
+    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Checkout", "DeadLetter", "Item", "KindRule",
     "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
     "User", "Visit", "VisitorBadge", "WebSession",
 ]

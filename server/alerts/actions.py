@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
 from server.audit.service import record
+from server.domain.alerts import CHASE_LEVELS
 
 NOTE_MAX = 1000
 
@@ -59,6 +60,7 @@ def acknowledge(db: Session, alert_id: int, *, by: str, at: datetime, zone: Zone
                .values(state="acknowledged", acknowledged_at=at, acknowledged_by=by)
                .execution_options(synchronize_session=False))
     alert = _change(db, alert_id, {}, line)
+    _earlier_levels(db, alert, ("open",), state="acknowledged", acknowledged_at=at, acknowledged_by=by)
     record(db, at, "alert_acknowledged", by, _detail(alert, note), address)
     return alert
 
@@ -67,8 +69,21 @@ def resolve(db: Session, alert_id: int, *, by: str, at: datetime, zone: ZoneInfo
             address: str | None = None) -> Alert:
     alert = _change(db, alert_id, {"state": "resolved", "resolved_at": at, "resolved_by": by},
                     _note_line("resolved", by, at, zone, note))
+    _earlier_levels(db, alert, ("open", "acknowledged"), state="resolved", resolved_at=at, resolved_by=by)
     record(db, at, "alert_resolved", by, _detail(alert, note), address)
     return alert
+
+
+def _earlier_levels(db: Session, alert: Alert, states: tuple[str, ...], **values) -> None:
+    """An overdue checkout is one problem shown at its highest level: acting on that level acts on
+    the levels before it too (返却期限切れ before 督促 before 紛失の疑い)."""
+    if alert.checkout_id is None or alert.type not in CHASE_LEVELS:
+        return
+    earlier = CHASE_LEVELS[:CHASE_LEVELS.index(alert.type)]
+    if earlier:
+        db.execute(update(Alert).where(Alert.checkout_id == alert.checkout_id, Alert.type.in_(earlier),
+                                       Alert.state.in_(states)).values(**values)
+                   .execution_options(synchronize_session=False))
 
 
 def _detail(alert: Alert, note: str | None) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.alerts import actions
-from server.alerts.models import Alert
+from server.alerts.models import Alert, AlertOccurrence
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import In, OfficeTime, Out, RowId
 
@@ -23,6 +23,9 @@ class AlertOut(Out):
     severity: str
     state: str
     opened_at: OfficeTime
+    count: int = Field(description="how many times it happened (repeats of one problem fold into one alert)")
+    first_at: OfficeTime = Field(description="the first time (= opened_at)")
+    last_at: OfficeTime | None = Field(description="the newest time")
     subject: str
     reason: str | None
     reader_id: str | None
@@ -30,11 +33,20 @@ class AlertOut(Out):
     item_id: int | None
     checkout_id: int | None
     scan_id: str | None
+    event_id: str | None
     note: str | None
     acknowledged_at: OfficeTime | None
     acknowledged_by: str | None
     resolved_at: OfficeTime | None
     resolved_by: str | None
+
+
+class OccurrenceOut(Out):
+    at: OfficeTime
+    reader_id: str | None
+    reason: str | None
+    scan_id: str | None
+    event_id: str | None
 
 
 class AlertActionIn(In):
@@ -48,6 +60,16 @@ def list_alerts(db: Db, page: Paging,
     if state:
         query = query.where(Alert.state == state)
     return list(db.scalars(query.limit(page.limit).offset(page.offset)))
+
+
+@router.get("/{alert_id}/occurrences", response_model=list[OccurrenceOut], dependencies=[Depends(require(*READ))])
+def list_occurrences(alert_id: RowId, db: Db, page: Paging) -> list[AlertOccurrence]:
+    """Each time a folded alert's problem happened, the newest first (an alert that does not fold has none)."""
+    if db.get(Alert, alert_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    return list(db.scalars(select(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id)
+                           .order_by(AlertOccurrence.at.desc(), AlertOccurrence.id.desc())
+                           .limit(page.limit).offset(page.offset)))
 
 
 def _act(action, alert_id: int, request: Request, db: Db, user: User, body: AlertActionIn | None) -> Alert:

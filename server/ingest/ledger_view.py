@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from server.alerts.models import Alert
+from server.alerts import fold
+from server.alerts.models import Alert, AlertOccurrence
 from server.checkouts.models import CabinetSession, Checkout
 from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
@@ -75,8 +76,17 @@ _STRETCH_CHECKOUTS = select(Checkout.id, Checkout.item_id, Checkout.out_scan_id,
 _INSIDE_BEFORE = (select(PresenceEvent.kind)
                   .where(PresenceEvent.person_id == bindparam("person"), PresenceEvent.at < bindparam("before"))
                   .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1))
-_DENIAL_ALERTS = select(Alert.id, Alert.scan_id, Alert.state, Alert.reason).where(
-    Alert.type == "cabinet_denied", Alert.scan_id.in_(_many("ids")))
+# A replayed scan's denial: its occurrence on a (folded) alert, whatever the alert's state.
+_DENIALS = (select(AlertOccurrence.scan_id, AlertOccurrence.id, Alert.id, Alert.state, AlertOccurrence.reason)
+            .join(Alert, Alert.id == AlertOccurrence.alert_id)
+            .where(Alert.type == "cabinet_denied", AlertOccurrence.scan_id.in_(_many("ids"))))
+_occ = aliased(AlertOccurrence)
+# An alert that lost occurrences: counted and spanned again from those left; resolved (as mamori) when none are.
+_RECOUNT = (update(Alert.__table__).where(Alert.__table__.c.id == bindparam("alert_id"))
+            .values(count=select(func.count()).where(_occ.alert_id == Alert.__table__.c.id).scalar_subquery(),
+                    opened_at=func.coalesce(select(func.min(_occ.at)).where(_occ.alert_id == Alert.__table__.c.id)
+                                            .scalar_subquery(), Alert.__table__.c.opened_at),
+                    last_at=select(func.max(_occ.at)).where(_occ.alert_id == Alert.__table__.c.id).scalar_subquery()))
 _NEVER = datetime.max.replace(tzinfo=UTC)
 _SAME = object()  # a second IN list bound to the same slice
 _NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
@@ -163,7 +173,8 @@ class BatchLedger:
         self._old_checkouts: dict[str, int] = {}  # out scan id -> checkout id
         self._unreturned: set[int] = set()  # returned inside the stretch: open again unless the return recurs
         self._replayed_presence: list[str] = []  # scan ids whose entries and exits are made again
-        self._denial_alerts: dict[str, tuple[int, str, str]] = {}  # scan id -> (alert id, state, reason), unresolved
+        # scan id -> (occurrence id, alert id, alert state, reason) of a replayed scan's denial
+        self._denial_alerts: dict[str, tuple[int, int, str, str]] = {}
         self._denials_kept: set[str] = set()
         self._remade: list[dict] = []  # checkouts a replay made again, with their old ids
 
@@ -244,8 +255,7 @@ class BatchLedger:
             self._visits[badge] = (visit.visit_id, visit.state, visit.valid_from, visit.valid_until)
             self._visit_changes[visit.visit_id] = dict(visit.changes)
         self._replayed_presence = replayed
-        self._denial_alerts = {scan_id: (alert_id, state, reason) for alert_id, scan_id, state, reason in
-                               self._rows(_DENIAL_ALERTS, "ids", replayed) if state != "resolved"}
+        self._denial_alerts = {scan_id: tuple(facts) for scan_id, *facts in self._rows(_DENIALS, "ids", replayed)}
 
     def _rows(self, statement, name: str, values: list, **params) -> list:
         return self._rows_of(self.conn, statement, name, values, **params)
@@ -391,8 +401,9 @@ class BatchLedger:
 
     def raise_alert(self, row: dict) -> None:
         scan_id = row.get("scan_id")
-        if row["type"] == "cabinet_denied" and self._denial_alerts.get(scan_id, (None, None, None))[2] == row["reason"]:
-            self._denials_kept.add(scan_id)  # a replayed denial already has its alert
+        known = self._denial_alerts.get(scan_id)
+        if row["type"] == "cabinet_denied" and known is not None and known[3] == row["reason"]:
+            self._denials_kept.add(scan_id)  # a replayed denial already counted on its alert
             return
         self._alerts.append(row)
 
@@ -406,9 +417,10 @@ class BatchLedger:
                 conn.execute(delete(PresenceEvent).where(
                     PresenceEvent.scan_id.in_(self._replayed_presence[start:start + 500])))
         for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
-                            (PresenceEvent, self._presence), (Alert, self._alerts)):
+                            (PresenceEvent, self._presence)):
             if rows:
                 conn.execute(model.__table__.insert(), rows)
+        fold.write(conn, self._alerts)  # a repeat of an open alert counts it up
         self._write_checkouts()
         for visit_id, change in self._visit_changes.items():
             conn.execute(update(Visit.__table__).where(Visit.__table__.c.id == visit_id).values(**change))
@@ -418,10 +430,14 @@ class BatchLedger:
                 for s in self._dirty_sessions.values()])
         if self._old_sessions:  # sessions a replay did not make again: their checkouts have moved or gone
             conn.execute(delete(CabinetSession).where(CabinetSession.id.in_(list(self._old_sessions.values()))))
-        stale = [alert_id for scan_id, (alert_id, _state, _reason) in self._denial_alerts.items()
-                 if scan_id not in self._denials_kept]
-        if stale:  # a denial a replay no longer makes: the tap was in a session after all
-            conn.execute(update(Alert).where(Alert.id.in_(stale)).values(
+        # A denial a replay no longer makes (the tap was in a session after all) leaves its alert, unless
+        # the alert is resolved: then it is history as it was.
+        stale = {occurrence: alert for scan_id, (occurrence, alert, state, _reason) in self._denial_alerts.items()
+                 if scan_id not in self._denials_kept and state != "resolved"}
+        if stale:
+            conn.execute(delete(AlertOccurrence).where(AlertOccurrence.id.in_(list(stale))))
+            conn.execute(_RECOUNT, [{"alert_id": alert} for alert in set(stale.values())])
+            conn.execute(update(Alert).where(Alert.id.in_(list(set(stale.values()))), Alert.count == 0).values(
                 state="resolved", resolved_at=self._now, resolved_by=REVISED_BY))
 
     def _write_checkouts(self) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway import protocol
 from server.config import Settings
-from server.domain.alerts import cabinet_denial_severity
+from server.domain.alerts import cabinet_denial_severity, fold_key
 from server.domain.cabinet import decide_cabinet, live_session, needs_erasure
 from server.domain.door import DOOR_EVENTS
 from server.domain.entrance import decide_entrance
@@ -142,7 +142,7 @@ class IngestService:
             row["person_id"] = live.person_id
         elif verdict.denied:
             ledger.raise_alert(_alert("cabinet_denied", cabinet_denial_severity(verdict.reason or ""), scan.at,
-                                      f"{reader.name}: {scan.uid} ({verdict.reason})", reader.id,
+                                      f"{reader.name}: {verdict.reason}", reader.id,
                                       reason=verdict.reason, person_id=row["person_id"],
                                       item_id=row["item_id"], scan_id=scan.id))
         return verdict
@@ -179,7 +179,8 @@ class IngestService:
         if door:
             self._door_event(ledger, reader, event, before, received_at)
         if event.type == "tamper" and replay is None:
-            ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id))
+            ledger.raise_alert(_alert("tamper", "high", event.at, f"{reader.name}: tamper", reader.id,
+                                      event_id=event.id))
 
     def handle_status(self, db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
                       retained: bool = False) -> None:
@@ -225,7 +226,11 @@ class IngestService:
 
 
 def _alert(type_: str, severity: str, at: datetime, subject: str, reader_id: str, *, reason: str | None = None,
-           person_id: int | None = None, item_id: int | None = None, scan_id: str | None = None) -> dict:
+           person_id: int | None = None, item_id: int | None = None, scan_id: str | None = None,
+           event_id: str | None = None) -> dict:
+    """An alert row for server/alerts/fold.py: its subject is for the log (never a card number); pages
+    render from the fields."""
     return {"type": type_, "severity": severity, "state": "open", "opened_at": at, "subject": subject,
             "reason": reason, "reader_id": reader_id, "person_id": person_id, "item_id": item_id,
-            "scan_id": scan_id}
+            "scan_id": scan_id, "event_id": event_id,
+            "fold_key": fold_key(type_, reason=reason, person_id=person_id, item_id=item_id, reader_id=reader_id)}

@@ -1,8 +1,8 @@
 """Cabinet door alerts: a door opened with no unlock (door_forced), a door left open (door_held_open).
 
 - The ingest judges each cabinet `door_open` as it is applied (`door_opened`): with no granted
-  tap, offline unlock, exit button or remote unlock in the window before it, it opens one
-  `door_forced` alert (high) for that event.
+  tap, offline unlock, exit button or remote unlock in the window before it, it opens a
+  `door_forced` alert (high), or counts up the cabinet's unresolved one (each event an occurrence).
 - Every `door_check_s` seconds `DoorWatch` looks at each cabinet's newest door event: a
   `door_open` older than `door_open_max_s` opens one `door_held_open` alert (medium) for it —
   once the server has known of it for a few seconds, so a replayed opening whose closing is
@@ -11,9 +11,10 @@
   open; the manager resolves it. A door that was open too long but closed before any round saw
   it (or whose events arrive late, replayed) gets its alert at the closing.
 
-The entrance door has no lock state in the contract, so only cabinet doors are watched. Alerts are
-unique per (type, event) in the database and written with ON CONFLICT DO NOTHING, so a second
-round, a re-sent event or a second process never opens another and never fails a batch.
+The entrance door has no lock state in the contract, so only cabinet doors are watched. Held-open
+alerts are unique per (type, event) in the database and written with ON CONFLICT DO NOTHING, so a
+second round or a second process never opens another and never fails a batch; a re-sent event is
+known to the ingest and judged once.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from server.alerts import fold
 from server.alerts.models import Alert
 from server.alerts.to_managers import tell_managers
 from server.clock import Clock
 from server.config import Settings
+from server.domain.alerts import fold_key
 from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, open_for_words, unlock_window
 from server.ledger.models import ReaderEvent
 from server.periodic import Periodic
@@ -73,9 +76,10 @@ def door_opened(db: Session, settings: Settings, *, reader_id: str, reader_name:
         return False
     when = _clock_time(opened_at, settings.zone)
     subject = f"{reader_name}: door opened at {when} with no unlock"
-    if not open_door_alert(db, {"type": "door_forced", "severity": "high", "opened_at": opened_at,
-                                "subject": subject, "reader_id": reader_id, "event_id": event_id}):
-        return False
+    # Forced again while its alert is unresolved: the same problem, counted up (server/alerts/fold.py).
+    fold.write(db, [{"type": "door_forced", "severity": "high", "state": "open", "opened_at": opened_at,
+                     "subject": subject, "reason": None, "reader_id": reader_id, "person_id": None, "item_id": None,
+                     "scan_id": None, "event_id": event_id, "fold_key": fold_key("door_forced", reader_id=reader_id)}])
     log.warning("door forced: %s", subject)
     tell_managers(db, now, settings, kind="door_forced", key=f"door_forced:{event_id}",
                   ja=("【mamori】解錠なしで保管庫の扉が開きました", f"{reader_name}：{when} に解錠の記録なしで扉が開きました。"),

@@ -17,29 +17,28 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.alerts import actions
-from server.alerts.models import Alert
+from server.alerts.models import Alert, AlertOccurrence
 from server.api.deps import MANAGE, Db
 from server.api.schemas import RowId
 from server.checkouts.models import Checkout
+from server.domain.alerts import CHASE_LEVELS
 from server.items.models import Item
 from server.people.models import Person
 from server.readers import unlock
 from server.readers.models import Reader
-from server.visits.models import Visit
 from server.visits.presence import roll_call
+from server.web import alert_list
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.render import EVERYONE, office_time, page
 
 router = APIRouter(include_in_schema=False)
 
-ALERTS_SHOWN = 200
 OVERDUE_SHOWN = 200
-SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 NOTICES = {"acknowledged": "alert.acknowledged", "resolved": "alert.resolved"}
 
 Viewer = Annotated[User, Depends(require_page(*EVERYONE))]
@@ -54,17 +53,6 @@ class OverdueRow:
     late_s: float
 
 
-@dataclass(frozen=True)
-class AlertRow:
-    alert: Alert
-    item: Item | None
-    person: Person | None
-    reader: Reader | None
-    due_at: datetime | None  # an overdue alert's checkout: when it was due,
-    returned_at: datetime | None  # and when it came back, if it has
-    visit: Visit | None = None  # a closing-time alert's visit
-
-
 def overdue_rows(db: Session, now: datetime) -> tuple[list[OverdueRow], int]:
     """Out and past due at `now` (never a stored flag), the longest overdue first."""
     where = (Checkout.returned_at.is_(None), Checkout.due_at < now)
@@ -77,24 +65,6 @@ def overdue_rows(db: Session, now: datetime) -> tuple[list[OverdueRow], int]:
     return [OverdueRow(c, i, p, (now - c.due_at).total_seconds()) for c, i, p in rows], total
 
 
-def open_alerts(db: Session) -> tuple[list[AlertRow], int]:
-    """Open and acknowledged alerts: open before acknowledged, then the most severe, then the newest."""
-    where = Alert.state.in_(("open", "acknowledged"))
-    total = db.scalar(select(func.count()).select_from(Alert).where(where)) or 0
-    severity = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITY_RANK))
-    checkout = aliased(Checkout)
-    rows = db.execute(
-        select(Alert, Item, Person, Reader, checkout.due_at, checkout.returned_at, Visit)
-        .outerjoin(Item, Item.id == Alert.item_id).outerjoin(Person, Person.id == Alert.person_id)
-        .outerjoin(Visit, Visit.id == Alert.visit_id)
-        .outerjoin(Reader, Reader.id == Alert.reader_id).outerjoin(checkout, checkout.id == Alert.checkout_id)
-        .where(where)
-        .order_by(case((Alert.state == "open", 0), else_=1), severity, Alert.opened_at.desc(), Alert.id.desc())
-        .limit(ALERTS_SHOWN)
-    ).all()
-    return [AlertRow(*row) for row in rows], total
-
-
 def readers(db: Session) -> list[Reader]:
     """Offline first (they need someone), then never heard from, then online."""
     state = case((Reader.online.is_(False), 0), (Reader.online.is_(None), 1), else_=2)
@@ -104,7 +74,7 @@ def readers(db: Session) -> list[Reader]:
 def panels_context(request: Request, db: Session) -> dict:
     now = request.app.state.clock()
     overdue, overdue_total = overdue_rows(db, now)
-    alerts, alerts_total = open_alerts(db)
+    alerts, alerts_total = alert_list.open_entries(db)
     present = roll_call(db, now, request.app.state.settings.zone)
     reader_list = readers(db)
     ingest = getattr(request.app.state, "ingest", None)
@@ -116,6 +86,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "readers": reader_list, "online_count": sum(1 for r in reader_list if r.online),
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
+        "chase_levels": CHASE_LEVELS, "note_lines": alert_list.note_lines,
     }
 
 
@@ -139,6 +110,27 @@ def dashboard_panels(request: Request, db: Db, user: Viewer) -> HTMLResponse:
 
 
 # ------------------------------------------------------------------ alerts
+
+OCCURRENCES_SHOWN = 500
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_occurrences(request: Request, db: Db, user: Viewer, alert_id: RowId) -> HTMLResponse:
+    """The list behind a folded alert: each time it happened, where, and why, the newest first."""
+    alert = db.get(Alert, alert_id)
+    if alert is None:
+        return _message(request, "dash.alerts.title", translator(request.state.lang)("alert.missing"), 404)
+    rows = db.execute(
+        select(AlertOccurrence, Reader.name).outerjoin(Reader, Reader.id == AlertOccurrence.reader_id)
+        .where(AlertOccurrence.alert_id == alert_id)
+        .order_by(AlertOccurrence.at.desc(), AlertOccurrence.id.desc()).limit(OCCURRENCES_SHOWN)).all()
+    return page(request, "alert_occurrences.html", {
+        "alert": alert, "person": db.get(Person, alert.person_id) if alert.person_id else None,
+        "item": db.get(Item, alert.item_id) if alert.item_id else None, "occurrences": rows,
+        "reader": db.get(Reader, alert.reader_id) if alert.reader_id else None,
+        "due_at": checkout.due_at if alert.checkout_id and (checkout := db.get(Checkout, alert.checkout_id)) else None,
+        "alert_notes": alert_list.note_lines(alert.note), "chase_levels": CHASE_LEVELS,
+        "total": db.scalar(select(func.count()).select_from(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id))})
 
 
 def _address(request: Request) -> str | None:

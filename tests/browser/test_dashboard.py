@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from gateway.simulator import SimulatedReader
 from server.accounts.service import create_token
-from tests.browser import shots
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +61,6 @@ def test_a_manager_sees_the_overdue_folder_acknowledges_its_alert_and_is_locked_
     expect(overdue).to_contain_text(re.compile(r"\d+(日|時間)"))  # how late: "21時間5分", or "1日" after 18:00
     alerts = page.get_by_role("region", name=re.compile("アラート"))
     expect(alerts).to_contain_text("調査ファイル R8-00123", timeout=15_000)  # the dashboard refreshed itself
-    shots.save(page, "dashboard-ja")
 
     row = alerts.locator("tr", has_text="調査ファイル R8-00123")
     row.get_by_label(re.compile("メモ|備考")).fill("本人に電話済み。明朝返却予定。")
@@ -86,7 +84,6 @@ def test_the_dashboard_in_english(live_office, page):
                                                                                          timeout=15_000)
     expect(page.get_by_role("region", name=re.compile("alert", re.I))).to_contain_text("R8-00123",
                                                                                        timeout=15_000)
-    shots.save(page, "dashboard-en")
 
 
 def test_an_auditor_reads_but_is_refused_an_edit(live_office, page):

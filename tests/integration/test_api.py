@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from server.accounts.models import ApiToken, User
 from server.accounts.service import add_user, create_token
+from server.alerts.models import Alert
 from server.db import unit_of_work
 from server.main import create_app
 from server.people.models import VisitorBadge
@@ -69,6 +70,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/checkouts/{checkout_id}/erased"): HOSTS,  # the holder's own or, for managers, any
     ("PUT", "/api/v1/checkouts/{checkout_id}/purpose"): HOSTS,
     ("GET", "/api/v1/alerts"): EVERYONE,
+    ("GET", "/api/v1/alerts/{alert_id}/occurrences"): EVERYONE,
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): MANAGERS,
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): MANAGERS,
     ("GET", "/api/v1/scans"): EVERYONE,
@@ -139,8 +141,14 @@ def stock(office):
                                         "cabinet": cabinet, "encrypted": True})
     lost = office.post(f"/items/{lost_phone['id']}/lost", {"note": "訪問先で紛失"})
     stocktake = office.post("/stocktakes", {"cabinet": cabinet})
+    with unit_of_work(office.factory) as db:
+        alert = Alert(type="tamper", severity="high", opened_at=datetime.now(UTC), subject="入口: tamper",
+                      reader_id=entrance)
+        db.add(alert)
+        db.flush()
+        alert_id = alert.id
     return {"cabinet": cabinet, "entrance": entrance, "person": person, "item": item, "visit": visit,
-            "lost": lost, "stocktake": stocktake}
+            "lost": lost, "stocktake": stocktake, "alert": alert_id}
 
 
 def api_routes(app) -> list[WalkedRoute]:
@@ -164,7 +172,8 @@ def concrete(path: str, stock: dict, method: str = "GET") -> str:
             .replace("{kind}", "key"))
     if method != "GET":
         return path  # finishing a stock-take or closing a lost record has no body to refuse: the bad id is refused instead
-    return path.replace("{lost_id}", str(stock["lost"]["id"])).replace("{stocktake_id}", str(stock["stocktake"]["id"]))
+    return (path.replace("{lost_id}", str(stock["lost"]["id"])).replace("{stocktake_id}", str(stock["stocktake"]["id"]))
+            .replace("{alert_id}", str(stock["alert"])))
 
 
 def call(office, method: str, path: str, headers: dict | None = None, **kwargs):

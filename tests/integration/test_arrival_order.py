@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from gateway import protocol
-from server.alerts.models import Alert
+from server.alerts.models import Alert, AlertOccurrence
 from server.checkouts.models import CabinetSession, Checkout
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
@@ -143,19 +143,22 @@ def _ledger(factory) -> dict:
         presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
                                             PresenceEvent.visit_id, PresenceEvent.reader_id,
                                             PresenceEvent.scan_id)).all(), key=repr)
-        denials = sorted(db.execute(select(Alert.scan_id, Alert.reason, Alert.severity, Alert.opened_at)
+        denials = sorted(db.execute(select(AlertOccurrence.scan_id, AlertOccurrence.reason, AlertOccurrence.at)
+                                    .join(Alert, Alert.id == AlertOccurrence.alert_id)
                                     .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
+        alerts = sorted(db.execute(select(Alert.type, Alert.fold_key, Alert.severity, Alert.count, Alert.opened_at,
+                                          Alert.last_at).where(Alert.state != "resolved")).all(), key=repr)
         visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
                                           Visit.badge_returned_at)).all())
         scans = sorted(db.scalars(select(ScanRecord.id)))
         events = sorted(db.scalars(select(ReaderEvent.id)))
-    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
+    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials, "alerts": alerts,
             "visits": visits, "scans": scans, "events": events}
 
 
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
-        for model in (Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
+        for model in (AlertOccurrence, Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
             db.execute(delete(model))
         db.execute(update(Visit).values(state="expected", entered_at=None, left_at=None, badge_returned_at=None))
 

@@ -358,7 +358,9 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     assert "職員 1 名・来訪者 1 名" in present
     alerts_panel = panel(fragment.text, "dash-alerts-h")
     assert "保管庫で拒否" in alerts_panel and "鍵管理者ではない" in alerts_panel
-    assert "mystery_kind" in alerts_panel  # an unknown type is shown as it is
+    # An unknown type is named in words, never by its code or its stored subject.
+    assert "その他のアラート" in alerts_panel and "mystery_kind" not in alerts_panel
+    assert "from a newer server" not in alerts_panel and OTHER_CARD not in alerts_panel
     readers = panel(fragment.text, "dash-readers-h")
     assert readers.count("オンライン") >= 2 and "未接続" in readers and "sim-0.1.0" in readers
     assert "書庫 2" in readers and 'href="/readers/cabinet-1/unlock"' in readers

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from server.db import make_engine
 from server.migrate import analyze, upgrade
@@ -120,5 +120,29 @@ def test_statistics_are_gathered_after_an_upgrade_and_on_demand(database_url):
         analyze(database_url)
         with engine.connect() as conn:
             assert conn.execute(stats).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_alert_folding_fills_last_at_from_opened_at_and_downgrades_to_0009(database_url):
+    from alembic import command
+
+    from server.migrate import alembic_config
+
+    upgrade(database_url, "0009")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO alerts (type, severity, state, opened_at, subject) "
+                              "VALUES ('tamper', 'high', 'open', '2026-12-01 09:00:00', 'entrance: tamper')"))
+        upgrade(database_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count, last_at = opened_at, fold_key FROM alerts")).one() == (1, True, None)
+        command.downgrade(alembic_config(database_url), "0009")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT type FROM alerts")).scalars().all() == ["tamper"]
+            columns = {c["name"] for c in inspect(conn).get_columns("alerts")}
+            assert {"count", "last_at", "fold_key"}.isdisjoint(columns)
+            assert not inspect(conn).has_table("alert_occurrences")
     finally:
         engine.dispose()

@@ -29,7 +29,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.alerts.none": ("未対応のアラートはありません。", "No open alerts."),
     "dash.alerts.type": ("種別", "Type"),
     "dash.alerts.severity": ("重要度", "Severity"),
-    "dash.alerts.opened_at": ("発生日時", "Raised"),
     "dash.alerts.subject": ("内容", "What"),
     "dash.alerts.state": ("状況", "State"),
     "dash.alerts.actions": ("対応", "Action"),
