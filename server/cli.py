@@ -111,9 +111,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
-    from gateway.cli import run
+    try:
+        from gateway.cli import run
 
-    return run(args)
+        return run(args)
+    except ModuleNotFoundError as exc:
+        print(f"error: the reader software is not installed here ({exc}); on the reader: "
+              "pip install 'mamori[gateway]'", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
