@@ -1,4 +1,4 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, visits anonymise, demo, gateway."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create, readers, visits anonymise, demo, gateway."""
 
 from __future__ import annotations
 
@@ -104,6 +104,33 @@ def cmd_visits_anonymise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readers_add(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from server.readers import service
+    from server.readers.models import Reader
+    from server.readers.routes import ReaderIn
+
+    try:
+        body = ReaderIn(id=args.id, site=args.site, role=args.role, name=args.name or args.id)
+        settings = _settings()
+        service.check_reader_id(body.id, settings)
+        with _session() as db:
+            if db.get(Reader, body.id) is not None:
+                print(f"error: reader {body.id} is already registered", file=sys.stderr)
+                return 1
+            service.register_reader(db, system_clock(), settings, **body.model_dump())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: {problems}", file=sys.stderr)
+        return 2
+    except service.ReservedReaderId as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"reader {body.id} registered: site {body.site}, role {body.role}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -153,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     anonymise.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
     anonymise.add_argument("--dry-run", action="store_true", help="only say how many visits it would anonymise")
     anonymise.set_defaults(func=cmd_visits_anonymise)
+
+    readers = sub.add_parser("readers", help="entrance and cabinet readers").add_subparsers(
+        dest="readers_command", required=True)
+    reader_add = readers.add_parser("add", help="register a reader (its id is also its broker user name)")
+    reader_add.add_argument("id", help="as in the MQTT topic, e.g. cabinet-1")
+    reader_add.add_argument("--site", required=True)
+    reader_add.add_argument("--role", required=True, choices=["entrance", "cabinet"])
+    reader_add.add_argument("--name", help="what the office calls it (default: the id)")
+    reader_add.set_defaults(func=cmd_readers_add)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

@@ -324,6 +324,14 @@ def test_readers_are_registered_with_a_valid_id_and_show_their_status(office, ad
     assert audit_events(office, "reader_changed", reader_id)[0].detail.endswith("name: 入口 2 → 正面入口")
 
 
+def test_a_reader_named_like_the_servers_broker_account_is_refused_next_to_the_id(office, admin):
+    refused = admin.post("/admin/readers", {"id": "mamori-server", "site": SITE, "role": "cabinet", "name": "書庫"})
+    assert refused.status_code == 422
+    assert "サーバーがMQTTブローカーに接続する名前" in field_error(refused.text, "id")
+    with unit_of_work(office.factory) as db:
+        assert db.get(Reader, "mamori-server") is None
+
+
 def test_pages_speak_english_after_the_switch(office, browsers):
     manager = as_role(office, browsers, "manager")
     manager.get("/language/en?next=/admin/people")
