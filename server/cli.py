@@ -1,4 +1,5 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, readers, visits anonymise, demo, gateway."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create, readers, visits anonymise, dead-letters prune,
+demo, gateway."""
 
 from __future__ import annotations
 
@@ -131,6 +132,19 @@ def cmd_readers_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dead_letters_prune(args: argparse.Namespace) -> int:
+    from server.ledger.retention import prune_dead_letters
+
+    if args.days is not None and args.days < 1:
+        print("error: --days must be 1 or more", file=sys.stderr)
+        return 2
+    days = args.days or _settings().dead_letter_retention_days
+    with _session() as db:
+        pruned = prune_dead_letters(db, system_clock(), days=days)
+    print(f"deleted {pruned} dead letters last refused more than {days} days ago")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -189,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     reader_add.add_argument("--role", required=True, choices=["entrance", "cabinet"])
     reader_add.add_argument("--name", help="what the office calls it (default: the id)")
     reader_add.set_defaults(func=cmd_readers_add)
+
+    letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
+        dest="dead_letters_command", required=True)
+    prune = letters.add_parser("prune", help="delete dead letters older than the retention period "
+                               "(MAMORI_DEAD_LETTER_RETENTION_DAYS)")
+    prune.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
+    prune.set_defaults(func=cmd_dead_letters_prune)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

@@ -53,7 +53,7 @@ def _one_line(value: str) -> str:
 
 Line = Annotated[str, AfterValidator(_one_line)]
 """Text typed on one line: a name, label, organisation."""
-Name = Annotated[Line, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 
 
 class Out(BaseModel):
