@@ -132,6 +132,22 @@ def cmd_readers_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readers_key(args: argparse.Namespace) -> int:
+    from server.readers.allowlist_key import NotACabinet, new_allowlist_key
+
+    try:
+        with _session() as db:
+            key = new_allowlist_key(db, args.reader)
+    except NotACabinet as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(key)
+    print(f"the allowlist key of {args.reader} is shown once: put it in that reader's config (allowlist_key: or "
+          "allowlist_key_file:); any earlier key stops opening the cabinet offline at the server's next allowlist",
+          file=sys.stderr)
+    return 0
+
+
 def cmd_dead_letters_prune(args: argparse.Namespace) -> int:
     from server.ledger.retention import prune_dead_letters
 
@@ -203,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     reader_add.add_argument("--role", required=True, choices=["entrance", "cabinet"])
     reader_add.add_argument("--name", help="what the office calls it (default: the id)")
     reader_add.set_defaults(func=cmd_readers_add)
+    reader_key = readers.add_parser("key", help="make a new key for a cabinet's offline allowlist (printed once)")
+    reader_key.add_argument("reader", help="the cabinet reader's id, e.g. cabinet-1")
+    reader_key.set_defaults(func=cmd_readers_key)
 
     letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
         dest="dead_letters_command", required=True)

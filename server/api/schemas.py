@@ -53,7 +53,15 @@ def _one_line(value: str) -> str:
 
 Line = Annotated[str, AfterValidator(_one_line)]
 """Text typed on one line: a name, label, organisation."""
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
+
+
+def line(max_length: int, min_length: int = 0) -> Any:
+    """One line of limited length; the limits come before the check so that pydantic still reports them
+    as string_too_long/string_too_short, also inside `line(64) | None`."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_one_line)]
+
+
+Name = line(200, min_length=1)
 
 
 class Out(BaseModel):
