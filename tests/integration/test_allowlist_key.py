@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from server.db import make_engine, make_session_factory, unit_of_work
 from server.readers.models import Reader
+from tests.integration.test_cli import mamori
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def mamori(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    env["MAMORI_DATABASE_URL"] = database_url
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=60)
 
 
 def stored_key(database_url: str, reader_id: str) -> str | None:

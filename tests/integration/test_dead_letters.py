@@ -6,9 +6,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from server.ingest.refusals import DeadLetterBook, RefusalLimit
 from server.ledger.models import DeadLetter, ScanRecord
 from server.ledger.retention import prune_dead_letters
 from server.migrate import upgrade
+from tests.integration.test_cli import mamori
 from tests.support.office import SITE, Office
 
 pytestmark = pytest.mark.integration
@@ -95,10 +93,7 @@ def test_dead_letters_older_than_the_retention_are_pruned(factory):
 
 def test_the_daily_retention_command_prunes_dead_letters(database_url, factory):
     refuse(factory, RefusalLimit(per_s=1, burst=10), [(CABINET, b"old", T0 - timedelta(days=400), "invalid_json")])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    env.update(MAMORI_DATABASE_URL=database_url, MAMORI_DEAD_LETTER_RETENTION_DAYS="30")
-    run = subprocess.run([sys.executable, "-m", "server.cli", "dead-letters", "prune"], capture_output=True,
-                         text=True, env=env, cwd=ROOT, timeout=60)
+    run = mamori(database_url, "dead-letters", "prune", MAMORI_DEAD_LETTER_RETENTION_DAYS="30")
     assert run.returncode == 0, run.stderr
     assert "deleted 1 dead letters last refused more than 30 days ago" in run.stdout
     assert rows(factory) == []

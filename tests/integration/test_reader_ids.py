@@ -6,10 +6,7 @@ called `mamori-server` would share the server's login and rights.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
 from server.readers.models import Reader
 from server.readers.service import BROKER_ACCOUNTS, reserved_ids
+from tests.integration.test_cli import mamori
 from tests.support.office import SITE
 
 pytestmark = pytest.mark.integration
@@ -45,12 +43,6 @@ def test_the_api_refuses_a_reader_named_like_the_server(office, reader_id):
     with unit_of_work(office.factory) as db:
         assert db.get(Reader, reader_id) is None
 
-
-def mamori(database_url: str, *args: str, **env_extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    env.update(MAMORI_DATABASE_URL=database_url, **env_extra)
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=60)
 
 
 def test_the_cli_registers_a_reader_and_refuses_the_servers_broker_user(database_url):
