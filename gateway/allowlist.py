@@ -17,8 +17,11 @@ CLOCK_SLACK = timedelta(minutes=5)
 class OfflineAllowlist:
     """The last allowlist the server published, kept on disk so it outlives a reboot."""
 
-    def __init__(self, outbox: Outbox):
+    def __init__(self, outbox: Outbox, key: bytes | None = None):
+        """`key`: the cabinet's allowlist key from the config (`allowlist_key`); without it nothing opens offline."""
         self._outbox = outbox
+        self._key = key
+        self._key_id = protocol.allowlist_key_id(key) if key else None
         self._lock = threading.Lock()
         self._current: protocol.Allowlist | None = None
         kept = outbox.kept("allowlist")
@@ -27,6 +30,10 @@ class OfflineAllowlist:
                 self._current = protocol.decode(kept, protocol.Allowlist)
             except protocol.ProtocolError:
                 log.warning("the kept allowlist is unreadable; waiting for the server's next one")
+
+    @property
+    def keyed(self) -> bool:
+        return self._key is not None
 
     def update(self, allowlist: protocol.Allowlist) -> None:
         with self._lock:
@@ -58,4 +65,13 @@ class OfflineAllowlist:
             log.warning("the reader's clock (%s) is behind the allowlist's issue time (%s): the cabinet stays "
                         "locked until the clock is right", now.isoformat(), current.issued.isoformat())
             return False
-        return protocol.allowlist_hash(current.salt, uid) in current.hashes
+        if self._key is None:
+            log.warning("no allowlist_key in this reader's config: the cabinet stays locked while the server does "
+                        "not answer (get the key with `mamori readers key <reader>` on the server)")
+            return False
+        if current.key_id != self._key_id:
+            log.warning("the allowlist is keyed with %s, this reader's allowlist_key is %s: the cabinet stays "
+                        "locked (put the cabinet's current key in the config)", current.key_id or "no key",
+                        self._key_id)
+            return False
+        return protocol.allowlist_hash(current.salt, uid, self._key) in current.hashes

@@ -58,7 +58,9 @@ class Gateway:
         self.config = config
         self.clock = clock
         self.outbox = Outbox(config.outbox.path, owner=f"{config.site}/{config.reader}")
-        self.allowlist = OfflineAllowlist(self.outbox)
+        self.allowlist = OfflineAllowlist(self.outbox, config.offline_key() if config.role == "cabinet" else None)
+        if config.role == "cabinet" and not self.allowlist.keyed:
+            log.warning("no allowlist_key in the config: this cabinet will not open while the server does not answer")
         self.outputs = Outputs(config)
         self.inputs: Inputs | None = None
         self.reader = reader

@@ -9,8 +9,6 @@ import sqlite3
 import sys
 import threading
 
-from gateway.config import ConfigError, load_config
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="the reader's YAML file, e.g. firmware_config/cabinet.yaml")
@@ -27,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Run the gateway until SIGTERM/SIGINT, or until `stop` is set when one is given (signal handlers
     can only be installed from the main thread, so with `stop` none are)."""
+    # Imported here, not at the top: `mamori --help` on a server (no [gateway] extra) must not need PyYAML.
+    from gateway.config import ConfigError, load_config
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:

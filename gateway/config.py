@@ -132,6 +132,25 @@ class GatewayConfig(_Section):
         OFFLINE_DECISION_WAIT_S, gt=0, le=OFFLINE_DECISION_WAIT_S,
         description="How long to wait for the server's decision before deciding alone (the contract: up to 1.5 s)")
     status_interval_s: float = Field(60, ge=5, le=3600, description="How often the retained status is refreshed")
+    allowlist_key: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="Cabinet: the key of its offline allowlist (64 hex digits), as printed once by `mamori readers "
+                    "key <reader>` on the server; without it (or allowlist_key_file) nothing opens offline")
+    allowlist_key_file: Path | None = Field(
+        None, description="Cabinet: a file holding the allowlist key instead (readable by the gateway only)")
+
+    def offline_key(self) -> bytes | None:
+        """The allowlist key from the config or its file; None when the reader has none."""
+        text = self.allowlist_key
+        if self.allowlist_key_file is not None:
+            try:
+                text = self.allowlist_key_file.read_text(encoding="ascii").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"allowlist_key_file {self.allowlist_key_file}: cannot read it ({exc})") from None
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+                raise ValueError(f"allowlist_key_file {self.allowlist_key_file}: must hold the 64 hex digits "
+                                 "printed by `mamori readers key <reader>`")
+        return bytes.fromhex(text) if text else None
 
     @field_validator("site", "reader")
     @classmethod
@@ -139,6 +158,12 @@ class GatewayConfig(_Section):
         if not re.fullmatch(NAME_PATTERN, value):
             raise ValueError("use 1-32 lower-case letters, digits and '-', starting with a letter or digit")
         return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> GatewayConfig:
+        if self.allowlist_key and self.allowlist_key_file:
+            raise ValueError("give allowlist_key or allowlist_key_file, not both")
+        return self
 
     @model_validator(mode="after")
     def _cabinet_has_a_lock(self) -> GatewayConfig:

@@ -127,6 +127,7 @@ MESSAGE_ID_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
 MessageId = Annotated[StrictStr, Field(pattern=MESSAGE_ID_PATTERN)]
 HexSalt = Annotated[StrictStr, Field(pattern=r"^[0-9a-fA-F]{16,128}$")]
 HexDigest = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+KeyId = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{16}$")]
 
 
 def _upper_uid(value: Any) -> Any:
@@ -253,6 +254,9 @@ class Allowlist(_Message):
     # An addition to the contract (optional; docs/protocol.md): when the server made this list, so a
     # reader can refuse an older list that a broker restored from an old save.
     issued: Timestamp | None = None
+    # An addition (optional): the hashes are keyed with the cabinet's own secret key, given to the reader
+    # out of band and never published; this names the key (`allowlist_key_id`), not the key itself.
+    key_id: KeyId | None = None
 
 
 def pack_acks(ids: list[str]) -> list[Ack]:
@@ -270,9 +274,19 @@ def pack_acks(ids: list[str]) -> list[Ack]:
     return acks
 
 
-def allowlist_hash(salt_hex: str, uid: str) -> str:
-    """HMAC-SHA256(key = salt, msg = upper-case hex uid) as the allowlist carries it."""
-    return hmac.new(bytes.fromhex(salt_hex), uid.upper().encode("ascii"), hashlib.sha256).hexdigest()
+def allowlist_hash(salt_hex: str, uid: str, key: bytes | None = None) -> str:
+    """One allowlist hash of a card. Keyed (a list with `key_id`): HMAC-SHA256(key = the cabinet's key,
+    msg = salt bytes + upper-case hex uid). Unkeyed (version 1 as first published): HMAC-SHA256(key = salt,
+    msg = uid), which anyone holding the list can brute-force for 4-byte uids."""
+    uid_bytes = uid.upper().encode("ascii")
+    if key is None:
+        return hmac.new(bytes.fromhex(salt_hex), uid_bytes, hashlib.sha256).hexdigest()
+    return hmac.new(key, bytes.fromhex(salt_hex) + uid_bytes, hashlib.sha256).hexdigest()
+
+
+def allowlist_key_id(key: bytes) -> str:
+    """A name for a cabinet key that tells reader and server whether they hold the same one."""
+    return hashlib.sha256(b"mamori allowlist key id\0" + key).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- encoding

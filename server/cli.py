@@ -1,4 +1,5 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, visits anonymise, demo, gateway."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create, readers, visits anonymise, dead-letters prune,
+demo, gateway."""
 
 from __future__ import annotations
 
@@ -104,6 +105,62 @@ def cmd_visits_anonymise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readers_add(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from server.readers import service
+    from server.readers.models import Reader
+    from server.readers.routes import ReaderIn
+
+    try:
+        body = ReaderIn(id=args.id, site=args.site, role=args.role, name=args.name or args.id)
+        settings = _settings()
+        service.check_reader_id(body.id, settings)
+        with _session() as db:
+            if db.get(Reader, body.id) is not None:
+                print(f"error: reader {body.id} is already registered", file=sys.stderr)
+                return 1
+            service.register_reader(db, system_clock(), settings, **body.model_dump())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: {problems}", file=sys.stderr)
+        return 2
+    except service.ReservedReaderId as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"reader {body.id} registered: site {body.site}, role {body.role}")
+    return 0
+
+
+def cmd_readers_key(args: argparse.Namespace) -> int:
+    from server.readers.allowlist_key import NotACabinet, new_allowlist_key
+
+    try:
+        with _session() as db:
+            key = new_allowlist_key(db, args.reader)
+    except NotACabinet as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(key)
+    print(f"the allowlist key of {args.reader} is shown once: put it in that reader's config (allowlist_key: or "
+          "allowlist_key_file:); any earlier key stops opening the cabinet offline at the server's next allowlist",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_dead_letters_prune(args: argparse.Namespace) -> int:
+    from server.ledger.retention import prune_dead_letters
+
+    if args.days is not None and args.days < 1:
+        print("error: --days must be 1 or more", file=sys.stderr)
+        return 2
+    days = args.days or _settings().dead_letter_retention_days
+    with _session() as db:
+        pruned = prune_dead_letters(db, system_clock(), days=days)
+    print(f"deleted {pruned} dead letters last refused more than {days} days ago")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -111,9 +168,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
-    from gateway.cli import run
+    try:
+        from gateway.cli import run
 
-    return run(args)
+        return run(args)
+    except ModuleNotFoundError as exc:
+        print(f"error: the reader software is not installed here ({exc}); on the reader: "
+              "pip install 'mamori[gateway]'", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +210,25 @@ def build_parser() -> argparse.ArgumentParser:
     anonymise.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
     anonymise.add_argument("--dry-run", action="store_true", help="only say how many visits it would anonymise")
     anonymise.set_defaults(func=cmd_visits_anonymise)
+
+    readers = sub.add_parser("readers", help="entrance and cabinet readers").add_subparsers(
+        dest="readers_command", required=True)
+    reader_add = readers.add_parser("add", help="register a reader (its id is also its broker user name)")
+    reader_add.add_argument("id", help="as in the MQTT topic, e.g. cabinet-1")
+    reader_add.add_argument("--site", required=True)
+    reader_add.add_argument("--role", required=True, choices=["entrance", "cabinet"])
+    reader_add.add_argument("--name", help="what the office calls it (default: the id)")
+    reader_add.set_defaults(func=cmd_readers_add)
+    reader_key = readers.add_parser("key", help="make a new key for a cabinet's offline allowlist (printed once)")
+    reader_key.add_argument("reader", help="the cabinet reader's id, e.g. cabinet-1")
+    reader_key.set_defaults(func=cmd_readers_key)
+
+    letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
+        dest="dead_letters_command", required=True)
+    prune = letters.add_parser("prune", help="delete dead letters older than the retention period "
+                               "(MAMORI_DEAD_LETTER_RETENTION_DAYS)")
+    prune.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
+    prune.set_defaults(func=cmd_dead_letters_prune)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     notice_max_attempts: int = Field(8, ge=1, le=30, description="attempts before a notice is given up (backoff "
                                      "doubles from 30 s)")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
+    # Refused payloads (dead letters): bounded per reader; accepted messages are never limited
+    refused_per_reader_per_s: float = Field(1, gt=0, description="refused payloads of one reader kept per second "
+                                            "after the burst (the rest are only counted)")
+    refused_per_reader_burst: int = Field(100, ge=1, description="refused payloads of one reader kept at once")
+    dead_letter_fold_s: int = Field(3600, ge=0, description="refusals of one reader for one reason within this "
+                                    "many seconds of the last are one dead-letter row with a count")
+    dead_letter_retention_days: int = Field(90, ge=1, description="dead letters are deleted this many days after "
+                                            "their last refusal (`mamori dead-letters prune`, daily)")
     # Cabinet doors and reader availability (door_forced, door_held_open, reader_offline alerts)
     door_forced_grace_s: float = Field(5, ge=0, le=300, description="a cabinet door opened with no unlock within "
                                        "unlock_s + this many seconds before it is a door_forced alert")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import ROLES, ApiToken, User
 from server.accounts.passwords import hash_password, password_problems
+from server.single_line import has_control
 
 TOKEN_PREFIX = "mamori_"
 
@@ -23,6 +24,8 @@ def add_user(db: Session, name: str, role: str, password: str, now: datetime) ->
     name = name.strip()
     if not 1 <= len(name) <= 100 or "\x00" in name:
         raise AccountError("a user name is 1 to 100 characters, e.g. the person's name or staff number")
+    if has_control(name):
+        raise AccountError("a user name is one line: no line breaks, tabs or other control characters")
     if role not in ROLES:
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if problems := password_problems(password):

@@ -33,7 +33,7 @@ REPUBLISH_EVERY = timedelta(hours=24)
 def _most_hashes() -> int:
     """How many hashes fit in one allowlist within the contract's 2 KiB (a hash costs 64 + 3 bytes)."""
     moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    empty = protocol.Allowlist(v=1, salt="0" * 32, hashes=[], until=moment, issued=moment)
+    empty = protocol.Allowlist(v=1, salt="0" * 32, hashes=[], until=moment, issued=moment, key_id="0" * 16)
     return (protocol.MAX_PAYLOAD_BYTES - len(protocol.encode(empty)) + 1) // 67
 
 
@@ -53,11 +53,17 @@ def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: 
             and training_current(trained, until, training_valid_days)]
 
 
-def build_allowlist(uids: list[str], issued: datetime, until: datetime) -> protocol.Allowlist:
-    """Salted hashes, so a stolen reader does not leak card numbers; a fresh salt each time."""
+def build_allowlist(uids: list[str], issued: datetime, until: datetime, key: bytes | None) -> protocol.Allowlist:
+    """Hashes keyed with the cabinet's secret key and a fresh salt each time, so neither the retained
+    message nor a stolen reader's copy gives card numbers to whoever lacks the key. A cabinet without a
+    key gets an empty list (it stays locked offline): unkeyed hashes of 4-byte uids are brute-forced in
+    a minute."""
     salt = secrets.token_hex(16)
-    hashes = sorted(protocol.allowlist_hash(salt, uid) for uid in uids)
-    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until, issued=issued)
+    if key is None:
+        return protocol.Allowlist(v=1, salt=salt, hashes=[], until=until, issued=issued)
+    hashes = sorted(protocol.allowlist_hash(salt, uid, key) for uid in uids)
+    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until, issued=issued,
+                              key_id=protocol.allowlist_key_id(key))
 
 
 class AllowlistPublisher:
@@ -67,7 +73,8 @@ class AllowlistPublisher:
         self.training_valid_days = training_valid_days
         self.valid_for = valid_for
         self.check_every_s = check_every_s
-        self._published: dict[str, tuple[frozenset[str], datetime, int]] = {}  # reader -> (uids, at, connection)
+        # reader -> (uids, key, at, connection)
+        self._published: dict[str, tuple[frozenset[str], str | None, datetime, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="allowlists", daemon=True)
 
@@ -93,7 +100,8 @@ class AllowlistPublisher:
         now = self.clock()
         until = now + self.valid_for
         with self.factory() as db:
-            cabinets = db.execute(select(Reader.id, Reader.site).where(Reader.role == "cabinet")).all()
+            cabinets = db.execute(select(Reader.id, Reader.site, Reader.allowlist_key)
+                                  .where(Reader.role == "cabinet")).all()
             uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
                                 training_valid_days=self.training_valid_days)
         if len(uids) > MAX_HASHES:
@@ -101,14 +109,20 @@ class AllowlistPublisher:
             uids = uids[:MAX_HASHES]
         wanted = frozenset(uids)
         published = 0
-        for reader_id, site in cabinets:
+        for reader_id, site, key in cabinets:
             last = self._published.get(reader_id)
-            if last and last[0] == wanted and last[2] == self.link.connection and now - last[1] < REPUBLISH_EVERY:
+            if (last and last[:2] == (wanted, key) and last[3] == self.link.connection
+                    and now - last[2] < REPUBLISH_EVERY):
                 continue
-            allowlist = build_allowlist(uids, now.astimezone(self.zone), until.astimezone(self.zone))
+            allowlist = build_allowlist(uids, now.astimezone(self.zone), until.astimezone(self.zone),
+                                        bytes.fromhex(key) if key else None)
             self.link.publish(protocol.topic(site, reader_id, "allowlist"), protocol.encode(allowlist), retain=True)
-            self._published[reader_id] = (wanted, now, self.link.connection)
-            log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
+            self._published[reader_id] = (wanted, key, now, self.link.connection)
+            if key is None:
+                log.warning("cabinet %s has no allowlist key: it gets an empty allowlist and stays locked while the "
+                            "server does not answer; run `mamori readers key %s`", reader_id, reader_id)
+            else:
+                log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
             published += 1
         return published
 

@@ -8,7 +8,10 @@ from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic_core import PydanticCustomError
+
+from server.single_line import has_control
 
 office_zone: ContextVar[ZoneInfo] = ContextVar("office_zone", default=ZoneInfo("Asia/Tokyo"))
 
@@ -40,7 +43,25 @@ def _upper(value: Any) -> Any:
 
 CardUid = Annotated[str, BeforeValidator(_upper),
                     Field(pattern=r"^[0-9A-F]{8,20}$", description="upper-case hex, 8–20 digits")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _one_line(value: str) -> str:
+    if has_control(value):
+        raise PydanticCustomError("single_line", "must be one line: no line breaks, tabs or other control characters")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_one_line)]
+"""Text typed on one line: a name, label, organisation."""
+
+
+def line(max_length: int, min_length: int = 0) -> Any:
+    """One line of limited length; the limits come before the check so that pydantic still reports them
+    as string_too_long/string_too_short, also inside `line(64) | None`."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_one_line)]
+
+
+Name = line(200, min_length=1)
 
 
 class Out(BaseModel):

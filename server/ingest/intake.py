@@ -65,10 +65,19 @@ def parse(msg: Incoming, readers: dict[str, ReaderInfo]) -> Parsed | None:
     return Parsed(msg, t, body, reader)
 
 
-def dead_letter(db: Session, msg: Incoming, reason: str, detail: str) -> None:
+def source_of(topic: str) -> str:
+    """Who sent it, as far as the topic says: `mamori/v1/<site>/<reader>` (the broker's ACL ties it to
+    the reader's login), or the start of a topic that is not ours."""
+    return "/".join(topic.split("/")[:4])[:200]
+
+
+def dead_letter(db: Session, msg: Incoming, reason: str, detail: str) -> DeadLetter:
     log.warning("dead-lettered %s: %s: %s", msg.topic[:200], reason, detail)
-    db.add(DeadLetter(topic=msg.topic[:1000], payload=msg.payload[:65536], reason=reason, detail=detail,
-                      received_at=msg.received_at))
+    row = DeadLetter(topic=msg.topic[:1000], payload=msg.payload[:65536], reason=reason, detail=detail,
+                     received_at=msg.received_at, last_received_at=msg.received_at, source=source_of(msg.topic),
+                     count=1)
+    db.add(row)
+    return row
 
 
 def refused_id(msg: Incoming) -> tuple[tuple[str, str], str] | None:

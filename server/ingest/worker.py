@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from server.ingest import intake
 from server.ingest.directory import ReaderDirectory
 from server.ingest.intake import Incoming, Parsed
 from server.ingest.ledger_view import BatchLedger
+from server.ingest.refusals import DeadLetterBook, RefusalLimit
 from server.ingest.rewind import Replay
 from server.ingest.rewind import plan as rewind_plan
 from server.ingest.service import Answer, IngestService
@@ -80,6 +81,9 @@ class IngestWorker:
         self.clock = clock
         self.batch_max = batch_max
         self.directory = ReaderDirectory()
+        settings = service.settings
+        self.refusals = RefusalLimit(settings.refused_per_reader_per_s, settings.refused_per_reader_burst)
+        self.fold = timedelta(seconds=settings.dead_letter_fold_s)
         self._queue: queue.Queue[Incoming] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -201,13 +205,14 @@ class IngestWorker:
         out = _Outcome()
         with unit_of_work(self.factory) as db:
             readers = self.directory.lookup(db.connection(), intake.reader_names(batch))
+            letters = DeadLetterBook(db, self.refusals, self.fold)
             parsed: list[Parsed] = []
             for msg in batch:
                 try:
                     if (p := intake.parse(msg, readers)) is not None:
                         parsed.append(p)
                 except protocol.ProtocolError as err:
-                    intake.dead_letter(db, msg, err.reason, err.detail)
+                    letters.refuse(msg, err.reason, err.detail)
                     if (refused := intake.refused_id(msg)) is not None:
                         out.acks[refused[0]].append(refused[1])
             for p in parsed:

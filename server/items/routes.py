@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.api.deps import MANAGE, READ, Db, Paging, require
-from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
+from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId, line
 from server.api.uids import ensure_uid_free
 from server.items import service
 from server.items.models import Item
@@ -28,7 +28,7 @@ class ItemIn(In):
     encrypted: bool = False
     screen_locked: bool | None = Field(None, description="a phone also needs a screen lock to leave the cabinet "
                                        "(omitted: the same as encrypted)")
-    case: str | None = Field(None, max_length=64, description="the ward's case number; never a resident's name")
+    case: line(64) | None = Field(None, description="the ward's case number; never a resident's name")
     due_time: time | None = Field(None, description="this item's own loan rule: back by this time of day …")
     loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60, description="… or after this many minutes "
                                      "(neither: its kind's rule)")
@@ -79,7 +79,7 @@ class ItemChange(Change):
     screen_locked: bool | None = None
     status: Literal["active", "lost", "retired"] | None = Field(
         None, description="lost or retired items cannot be checked out")
-    case: str | None = Field(None, max_length=64)
+    case: line(64) | None = None
     due_time: time | None = None
     loan_minutes: int | None = Field(None, ge=1, le=60 * 24 * 60)
 

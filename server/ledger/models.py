@@ -50,9 +50,11 @@ class ReaderEvent(Base):
 
 
 class DeadLetter(Base):
-    """A payload the ingest refused, kept byte for byte with the reason."""
+    """Payloads the ingest refused: the first kept byte for byte with the reason, and how many more
+    the same reader sent for the same reason until `last_received_at` (one row, not one per payload)."""
 
     __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_fold", "source", "reason", "last_received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(Text)
@@ -60,3 +62,6 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(200), default="")  # mamori/v1/<site>/<reader> of the topic
+    count: Mapped[int] = mapped_column(default=1)
+    last_received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, Db, Paging, require
@@ -62,11 +63,14 @@ class DeadLetterOut(Out):
     payload: str
     reason: str
     detail: str
-    received_at: OfficeTime
+    received_at: OfficeTime = Field(description="the first refusal of this row")
+    last_received_at: OfficeTime = Field(description="the last refusal folded into it")
+    count: int = Field(description="refusals of this reader for this reason from received_at to last_received_at")
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut], dependencies=[Depends(require(*MANAGE, "auditor"))])
 def list_dead_letters(db: Db, page: Paging) -> list[DeadLetterOut]:
     rows = db.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(page.limit).offset(page.offset))
     return [DeadLetterOut(id=d.id, topic=d.topic, payload=d.payload.decode("utf-8", "replace"), reason=d.reason,
-                          detail=d.detail, received_at=d.received_at) for d in rows]
+                          detail=d.detail, received_at=d.received_at, last_received_at=d.last_received_at,
+                          count=d.count) for d in rows]

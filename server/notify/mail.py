@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from server.config import Settings
 from server.notify.models import Notice
+from server.single_line import flatten
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 TIMEOUT_S = 10.0
@@ -30,10 +31,12 @@ def message_id(notice_id: int, public_url: str) -> str:
 
 
 def build_email(notice: Notice, settings: Settings, now: datetime) -> EmailMessage:
+    """The notice as a message; stored text (a name from before names were checked) goes into the
+    headers flattened to one line, so it can neither inject a header nor make the message unsendable."""
     message = EmailMessage()  # encodes a Japanese subject (RFC 2047) and body (UTF-8) itself
-    message["From"] = settings.mail_from
-    message["To"] = notice.address
-    message["Subject"] = notice.subject
+    message["From"] = flatten(settings.mail_from)
+    message["To"] = flatten(notice.address)
+    message["Subject"] = flatten(notice.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(notice.id, settings.public_url)
     # base64 keeps the message 7-bit: a relay without 8BITMIME cannot mangle the Japanese.

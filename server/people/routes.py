@@ -10,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, RECEPTION, Db, Paging, require
-from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId
+from server.api.schemas import CardUid, Change, In, Line, Name, OfficeTime, Out, RowId
 from server.api.uids import ensure_uid_free
 from server.people import service
 from server.people.models import Card, Person, VisitorBadge
@@ -93,7 +93,7 @@ def get_person(person_id: RowId, db: Db) -> PersonOut:
 
 class BadgeIn(In):
     uid: CardUid
-    label: str = Field(min_length=1, max_length=100, description="the number printed on the badge")
+    label: Line = Field(min_length=1, max_length=100, description="the number printed on the badge")
 
 
 class BadgeOut(Out):

@@ -25,6 +25,8 @@ class Reader(Base):
     queued: Mapped[int | None] = mapped_column(default=None)
     # The last unlock a manager sent from the page: a door opened just after it was not forced.
     remote_unlock_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # HMAC key of a cabinet's offline allowlist: given to the reader out of band, never published.
+    allowlist_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # How far the reader's clock ran ahead (+) or behind (-) the server's at its last live status, or
     # ahead by at its last scan stamped after it arrived (server/readers/clock.py).

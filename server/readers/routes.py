@@ -45,7 +45,11 @@ class ReaderOut(Out):
 def register_reader(body: ReaderIn, db: Db, request: Request) -> Reader:
     if db.get(Reader, body.id):
         raise HTTPException(status.HTTP_409_CONFLICT, f"reader {body.id} is already registered")
-    return service.register_reader(db, request.app.state.clock(), **body.model_dump())
+    try:
+        return service.register_reader(db, request.app.state.clock(), request.app.state.settings,
+                                       **body.model_dump())
+    except service.ReservedReaderId as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
 
 
 @router.get("", response_model=list[ReaderOut], dependencies=[Depends(require(*READ))])

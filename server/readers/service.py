@@ -6,11 +6,36 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.readers.models import Reader
 
+# The `user` sections of deploy/mosquitto/mamori.acl: broker accounts that are not readers. A reader
+# logs in with its id, and the ACL's reader patterns apply to every user, so a reader named like the
+# server's account would share the server's login and rights.
+BROKER_ACCOUNTS = frozenset({"mamori-server"})
 
-def register_reader(db: Session, now: datetime, *, id: str, site: str, role: str, name: str) -> Reader:
-    """The caller has checked that `id` is free (`db.get(Reader, id)` is None)."""
+
+class ReservedReaderId(ValueError):
+    """The id is a broker account of the server's, not free for a reader."""
+
+
+def reserved_ids(settings: Settings) -> frozenset[str]:
+    """Reader ids that collide with the server's broker user or client id, shipped or configured."""
+    configured = {settings.mqtt_username, settings.mqtt_client_id}
+    return BROKER_ACCOUNTS | {name.lower() for name in configured if name}
+
+
+def check_reader_id(reader_id: str, settings: Settings) -> None:
+    if reader_id.lower() in reserved_ids(settings):
+        raise ReservedReaderId(f"reader id {reader_id} is the server's own MQTT broker account: "
+                               "choose another id (e.g. cabinet-1)")
+
+
+def register_reader(db: Session, now: datetime, settings: Settings, *, id: str, site: str, role: str,
+                    name: str) -> Reader:
+    """The caller has checked that `id` is free (`db.get(Reader, id)` is None); a reserved id raises
+    `ReservedReaderId`."""
+    check_reader_id(id, settings)
     reader = Reader(id=id, site=site, role=role, name=name, created_at=now)
     db.add(reader)
     db.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.api.deps import HOSTS, READ, Db, Paging, require
-from server.api.schemas import CardUid, In, Name, OfficeTime, Out, RowId
+from server.api.schemas import CardUid, In, Line, Name, OfficeTime, Out, RowId
 from server.people.models import Person
 from server.visits import service
 from server.visits.models import Visit
@@ -23,9 +23,9 @@ router = APIRouter(tags=["visits"])
 
 class VisitIn(In):
     visitor_name: Name
-    organisation: str = Field("", max_length=200)
-    purpose: str = Field("", max_length=500)
-    host: str = Field("", max_length=200, description="the member of staff the visitor comes to see")
+    organisation: Line = Field("", max_length=200)
+    purpose: Line = Field("", max_length=500)
+    host: Line = Field("", max_length=200, description="the member of staff the visitor comes to see")
     badge_uid: CardUid | None = Field(None, description="the visitor badge lent; may be given at arrival instead")
     host_person_id: int | None = Field(None, ge=1, description="the host as a staff member (they are told on arrival)")
     expected_at: AwareDatetime | None = None

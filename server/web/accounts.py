@@ -18,6 +18,7 @@ from server.api.deps import Db
 from server.audit.service import record
 from server.notify.recipients import email_problem
 from server.people.models import Person
+from server.single_line import has_control
 from server.web.account_notices import router as notices_router
 from server.web.deps import require_page
 from server.web.render import EVERYONE, page
@@ -57,6 +58,8 @@ def add_account(request: Request, db: Db, admin: Annotated[User, Depends(require
     errors: dict[str, list[str]] = {}
     if not 1 <= len(name.strip()) <= 100:
         errors["name"] = ["acct.name_bad"]
+    elif has_control(name.strip()):
+        errors["name"] = ["admin.err.single_line"]
     elif db.scalars(select(User.id).where(User.name == name.strip())).first():
         errors["name"] = ["acct.name_taken"]
     if role not in ROLES:

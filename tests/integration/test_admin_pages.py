@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from server.accounts.models import User
 from server.accounts.service import add_user
 from server.audit.models import AuditEvent
 from server.db import unit_of_work
@@ -322,6 +323,33 @@ def test_readers_are_registered_with_a_valid_id_and_show_their_status(office, ad
     renamed = admin.post(f"/admin/readers/{reader_id}", {"name": "正面入口"})
     assert renamed.status_code == 303
     assert audit_events(office, "reader_changed", reader_id)[0].detail.endswith("name: 入口 2 → 正面入口")
+
+
+def test_a_reader_named_like_the_servers_broker_account_is_refused_next_to_the_id(office, admin):
+    refused = admin.post("/admin/readers", {"id": "mamori-server", "site": SITE, "role": "cabinet", "name": "書庫"})
+    assert refused.status_code == 422
+    assert "サーバーがMQTTブローカーに接続する名前" in field_error(refused.text, "id")
+    with unit_of_work(office.factory) as db:
+        assert db.get(Reader, "mamori-server") is None
+
+
+def test_a_name_with_a_line_break_is_refused_next_to_the_field_and_kept_in_it(office, admin):
+    name = fresh("山田")
+    refused = admin.post("/admin/people", {"name": f"{name}\n太郎", "card_uid": ""})
+    assert refused.status_code == 422
+    assert field_error(refused.text, "name") == "改行・タブなどの制御文字は使えません。1行で入力してください。"
+    assert count(office, Person, Person.name.contains(name)) == 0
+    label = admin.post("/admin/badges", {"uid": fresh_uid(), "label": "来訪者\t1"})
+    assert field_error(label.text, "label") == "改行・タブなどの制御文字は使えません。1行で入力してください。"
+
+
+def test_an_account_name_with_a_line_break_is_refused(office, admin):
+    refused = admin.post("/admin/accounts", {"name": "sato\rhanako", "role": "surveyor",
+                                             "password": password("surveyor"), "password_again": password("surveyor")})
+    assert refused.status_code == 422
+    assert "改行・タブなどの制御文字は使えません" in refused.text
+    with unit_of_work(office.factory) as db:
+        assert db.scalars(select(func.count()).select_from(User).where(User.name.contains("hanako"))).one() == 0
 
 
 def test_pages_speak_english_after_the_switch(office, browsers):

@@ -22,9 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD_PASSWORD = "Kanri-2026-pass"
 
 
-def mamori(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def mamori(database_url: str, *args: str, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess:
+    """`settings`: more MAMORI_* variables, e.g. MAMORI_MQTT_USERNAME="…"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
     env["MAMORI_DATABASE_URL"] = database_url
+    env.update(settings)
     return subprocess.run([sys.executable, "-m", "server.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=60)
 

@@ -21,6 +21,8 @@ from server.notify.recipients import accounts_of_people
 from server.notify.repository import claim_due
 from server.notify.sender import NoticeSender
 from server.people.models import Person
+from server.visits.arrivals import tell_hosts
+from server.visits.models import Visit
 from tests.support.notify import SmtpServer, WebhookReceiver
 from tests.support.web import PASSWORDS, Clock, Site, logged_in, page_client
 
@@ -89,6 +91,29 @@ def test_a_visitor_arrival_is_mailed_once_to_the_host(factory):
     [notice] = notices(factory)
     assert mail.message["Message-ID"] == f"<notice-{notice.id}@mamori.example.jp>"
     assert notice.sent_at is not None and notice.attempts == 1 and notice.user_id is not None
+
+
+def test_a_stored_legacy_visitor_name_with_a_newline_still_sends_the_arrival_email(factory):
+    """Names were not checked for line breaks before; such a name must not make the notice unsendable."""
+    with SmtpServer() as smtp:
+        config = settings(factory, smtp_url=smtp.url)
+        now = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
+        with factory.begin() as db:
+            host = Person(name="佐藤 花子", created_at=now)
+            db.add(host)
+            db.flush()
+            account(db, "sato", email="sato@example.jp", person=host.id)
+            visit = Visit(visitor_name="山田\r\nBcc: thief@example.com\n太郎", organisation="株式会社\nサンプル",
+                          host_person_id=host.id, state="in", registered_at=now)
+            db.add(visit)
+            db.flush()
+            assert tell_hosts(db, now, config, [(visit.id, now)]) == 1
+        assert NoticeSender(factory, config, Clock()).send_due().sent == 1
+    [mail] = smtp.received
+    assert mail.rcpt_tos == ["sato@example.jp"] and mail.message["Bcc"] is None
+    assert mail.message["Subject"] == "【mamori】来訪者 山田 Bcc: thief@example.com 太郎 様（株式会社 サンプル）が到着しました"
+    [notice] = notices(factory)
+    assert notice.sent_at is not None and notice.attempts == 1
 
 
 def test_each_person_gets_the_notice_in_their_own_language(factory):

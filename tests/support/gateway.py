@@ -42,6 +42,7 @@ def rdm6300(port: str) -> dict:
 STAFF = "0A00112233"  # 125 kHz staff fobs (EM4100: 10 hex digits)
 OTHER_STAFF = "0A00445566"
 FOLDER = "0B00000001"
+CABINET_KEY = "5a" * 32  # cabinet-1's allowlist key, as `mamori readers key cabinet-1` would print one
 
 
 def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):

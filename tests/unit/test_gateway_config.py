@@ -93,3 +93,25 @@ def test_a_file_that_is_not_a_mapping_is_refused():
 def test_a_missing_file_says_so(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "nothing.yaml")
+
+
+KEY = "5a" * 32
+
+
+def test_the_allowlist_key_comes_from_the_config_or_its_file(tmp_path):
+    assert parse_config(GOOD).offline_key() is None
+    assert parse_config(GOOD + f"allowlist_key: {KEY}\n").offline_key() == bytes.fromhex(KEY)
+    key_file = tmp_path / "allowlist.key"
+    key_file.write_text(KEY + "\n")
+    assert parse_config(GOOD + f"allowlist_key_file: {key_file}\n").offline_key() == bytes.fromhex(KEY)
+
+
+def test_a_bad_allowlist_key_is_refused_naming_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"<config>:8: allowlist_key"):
+        parse_config(GOOD + "allowlist_key: 1234\n")
+    with pytest.raises(ConfigError, match="not both"):
+        parse_config(GOOD + f"allowlist_key: {KEY}\nallowlist_key_file: /x\n")
+    key_file = tmp_path / "allowlist.key"
+    key_file.write_text("not a key")
+    with pytest.raises(ValueError, match="64 hex digits"):
+        parse_config(GOOD + f"allowlist_key_file: {key_file}\n").offline_key()

@@ -63,3 +63,14 @@ def test_a_webhook_delivery_is_utf8_json_with_its_id_time_and_signature():
     assert headers["X-Mamori-Delivery"] == "7"
     assert headers["X-Mamori-Timestamp"] == str(int(NOW.timestamp()))
     assert headers["X-Mamori-Signature"] == signature("s3cret", int(NOW.timestamp()), body)
+
+
+def test_stored_text_with_line_breaks_cannot_inject_a_header():
+    notice = Notice(id=8, address="sato@example.jp\r\nBcc: thief@example.com",
+                    subject="【mamori】来訪者 山田\r\nBcc: thief@example.com\n様が到着しました", body="本文")
+    settings = Settings(public_url="https://mamori.example.jp/", mail_from="mamori@example.jp")
+    parsed = email.message_from_bytes(build_email(notice, settings, NOW).as_bytes(), policy=email.policy.default)
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "【mamori】来訪者 山田 Bcc: thief@example.com 様が到着しました"
+    assert set(parsed.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "Content-Type",
+                                  "Content-Transfer-Encoding", "MIME-Version"}

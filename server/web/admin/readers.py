@@ -42,11 +42,14 @@ def add_reader(request: Request, db: Db, user: Annotated[User, Depends(require_p
     body, problems = check(ReaderIn, typed)
     if body is not None and db.get(Reader, body.id) is not None:
         problems["id"] = ("admin.err.reader_taken", {})
+    elif body is not None and body.id in service.reserved_ids(request.app.state.settings):
+        problems["id"] = ("admin.err.reader_reserved", {})
     if problems:
         return page(request, "admin/readers.html", {**_listing(request, db), "values": typed,
                                                      "errors": messages(request, problems)}, status_code=422)
     assert body is not None
-    reader = service.register_reader(db, request.app.state.clock(), **body.model_dump())
+    reader = service.register_reader(db, request.app.state.clock(), request.app.state.settings,
+                                      **body.model_dump())
     audit(db, request, "reader_added", f"reader {reader.id}: site {reader.site}, role {reader.role}, "
                                        f"name {reader.name}")
     return RedirectResponse(f"/admin/readers?saved=added#reader-{reader.id}", status_code=303)

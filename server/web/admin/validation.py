@@ -35,6 +35,8 @@ def explain_error(error: dict[str, Any]) -> tuple[str, Problem]:
         return field, ("admin.err.kind" if field == "kind" else "admin.err.choice", {})
     if kind in DATE_ERRORS:
         return field, ("admin.err.date", {})
+    if kind == "single_line":
+        return field, ("admin.err.single_line", {})
     if kind == "bool_parsing":
         return field, ("admin.err.bool", {})
     if "NUL" in str(error.get("msg", "")):

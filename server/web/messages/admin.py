@@ -45,6 +45,10 @@ MESSAGES = {
                               "Lower-case letters, digits and hyphens, starting with a letter or digit, at most 32 "
                               "(e.g. cabinet-1)."),
     "admin.err.reader_taken": ("この読取機IDは既に登録されています。", "A reader with this ID is already registered."),
+    "admin.err.reader_reserved": ("このIDはサーバーがMQTTブローカーに接続する名前のため使えません。別のIDにしてください（例: cabinet-1）。",
+                                  "This ID is the server's own MQTT broker account; choose another (e.g. cabinet-1)."),
+    "admin.err.single_line": ("改行・タブなどの制御文字は使えません。1行で入力してください。",
+                              "Line breaks, tabs and other control characters are not allowed: type it on one line."),
     "admin.err.nul": ("使えない文字（NUL）が含まれています。", "The text contains a character that cannot be stored (NUL)."),
     "admin.err.invalid": ("入力内容を確認してください（{detail}）。", "Check this value ({detail})."),
     "admin.err.dup_in_file": ("このファイルの {row} 行目と重複しています。", "The same as row {row} of this file."),

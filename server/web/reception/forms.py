@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.schemas import CardUid, In, Name
+from server.api.schemas import CardUid, In, Line, Name
 from server.people.models import Person
 from server.web.admin.common import text
 from server.web.admin.validation import Problem, check
@@ -19,8 +19,8 @@ FIELDS = ("visitor_name", "organisation", "purpose", "host_person_id", "badge_ui
 
 class VisitForm(In):
     visitor_name: Name
-    organisation: str = Field("", max_length=200)
-    purpose: str = Field("", max_length=500)
+    organisation: Line = Field("", max_length=200)
+    purpose: Line = Field("", max_length=500)
     host_person_id: int | None = Field(None, ge=1)
     badge_uid: CardUid | None = None
     day: date | None = None

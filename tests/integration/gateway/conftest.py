@@ -9,7 +9,9 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from gateway.app import Gateway
-from tests.support.gateway import FOLDER, OTHER_STAFF, STAFF, config_for, rdm6300, wait_for
+from server.db import unit_of_work
+from server.readers.models import Reader
+from tests.support.gateway import CABINET_KEY, FOLDER, OTHER_STAFF, STAFF, config_for, rdm6300, wait_for
 from tests.support.office import SITE, Office
 from tests.support.rdm6300 import FobField
 
@@ -40,6 +42,8 @@ def office(database_url, broker):
     with Office(database_url, broker.url, unlock_s=1, allowlist_check_s=0.2) as office:
         office.wait_connected()
         office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "保管庫"})
+        with unit_of_work(office.factory) as db:
+            db.get(Reader, "cabinet-1").allowlist_key = CABINET_KEY
         office.add_person("調査 花子", STAFF, key_holder=True, training_on=date.today() - timedelta(days=30))
         office.add_person("調査 次郎", OTHER_STAFF, key_holder=False)
         office.add_item("ケースファイル 2026-0001", "folder", FOLDER, "cabinet-1", case="2026-0001")
@@ -51,6 +55,7 @@ def make_gateway(tmp_path, broker, fobs, pins):
     started: list[Gateway] = []
 
     def make(**changes) -> Gateway:
+        changes = {"allowlist_key": CABINET_KEY, **changes}
         config = config_for("cabinet.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port),
                             **changes)
         gateway = Gateway(config).start()

@@ -11,6 +11,7 @@ from gateway import protocol
 from gateway.app import Gateway
 from tests.integration.gateway.conftest import wait_for_serial
 from tests.support.gateway import (
+    CABINET_KEY,
     OTHER_STAFF,
     RED_PIN,
     STAFF,
@@ -33,7 +34,9 @@ def stop_server(office) -> None:
 
 
 def has_allowlist(gateway: Gateway) -> bool:
-    return gateway.allowlist._current is not None
+    """A keyed list (the cabinet's key is set just after it is registered: the first list may have none)."""
+    current = gateway.allowlist._current
+    return current is not None and current.key_id is not None
 
 
 def test_server_away_a_key_holder_opens_on_the_allowlist_and_the_ledger_learns_it_later(
@@ -67,10 +70,31 @@ def test_server_away_a_card_not_on_the_allowlist_stays_locked(office, make_gatew
     assert [p.channel for p in gateway.outbox.all()] == ["scan"]  # recorded, no offline_unlock
 
 
+def test_a_cabinet_without_its_allowlist_key_stays_locked_offline_and_logs_why(office, make_gateway, fobs, pins,
+                                                                                caplog):
+    gateway = make_gateway(allowlist_key=None)
+    assert "no allowlist_key in the config" in caplog.text
+    wait_for(lambda: has_allowlist(gateway), what="the server's allowlist")
+    stop_server(office)
+
+    fobs.tap(STAFF)
+    wait_for(lambda: rises(pins.pin(RED_PIN)) == 3, timeout=4, what="the deny signal")
+    assert lock_openings(gateway) == 0
+    assert "no allowlist_key in this reader's config" in caplog.text
+
+
+def key_file(tmp_path):
+    path = tmp_path / "allowlist.key"
+    path.write_text(CABINET_KEY + "\n", encoding="ascii")
+    path.chmod(0o600)
+    return path
+
+
 def test_an_expired_allowlist_opens_nothing(broker, make_gateway, fobs, pins):
-    salt = "ab" * 16
-    expired = protocol.Allowlist(v=1, salt=salt, hashes=[protocol.allowlist_hash(salt, STAFF)],
-                                 until=datetime.now().astimezone() - timedelta(minutes=1))
+    salt, key = "ab" * 16, bytes.fromhex(CABINET_KEY)
+    expired = protocol.Allowlist(v=1, salt=salt, hashes=[protocol.allowlist_hash(salt, STAFF, key)],
+                                 until=datetime.now().astimezone() - timedelta(minutes=1),
+                                 key_id=protocol.allowlist_key_id(key))
     server_publish(broker, "cabinet-1", "allowlist", protocol.encode(expired), retain=True)
     gateway = make_gateway()
     wait_for(lambda: has_allowlist(gateway), what="the retained allowlist")
@@ -87,7 +111,8 @@ def test_a_cabinet_restarted_while_the_network_is_down_keeps_its_allowlist(
     gateway.stop()
     broker.stop()
 
-    config = config_for("cabinet.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port))
+    config = config_for("cabinet.yaml", tmp_path, broker_url=broker.url, card_reader=rdm6300(fobs.port),
+                        allowlist_key_file=str(key_file(tmp_path)))
     rebooted = Gateway(config).start()
     try:
         wait_for_serial(rebooted)
@@ -103,7 +128,7 @@ def test_a_cabinet_restarted_while_the_network_is_down_keeps_its_allowlist(
 
 def allows(watcher: TopicWatcher, uid: str) -> bool:
     latest = watcher.latest()
-    return latest is not None and protocol.allowlist_hash(latest.salt, uid) in latest.hashes
+    return latest is not None and protocol.allowlist_hash(latest.salt, uid, bytes.fromhex(CABINET_KEY)) in latest.hashes
 
 
 @pytest.fixture
@@ -120,6 +145,7 @@ def test_the_allowlist_follows_key_holders_and_their_training(office, watcher):
     assert timedelta(hours=25) < latest.until - datetime.now().astimezone() <= timedelta(hours=26)
     assert abs(latest.issued - datetime.now().astimezone()) < timedelta(seconds=30)
     assert STAFF not in protocol.encode(latest).decode()  # card numbers never travel in clear
+    assert CABINET_KEY not in protocol.encode(latest).decode() and latest.key_id  # nor the key that hashes them
 
     person = office.add_person("保管 三郎", "0A00778899", key_holder=True, training_on=date.today())
     wait_for(lambda: allows(watcher, "0A00778899"), what="the new key holder")
