@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from gateway import protocol
 from server.alerts.models import Alert
@@ -31,6 +31,7 @@ from server.migrate import upgrade
 from server.people.service import add_person
 from server.readers.service import register_reader
 from server.visits.models import PresenceEvent
+from tests.support.ledger import snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -119,27 +120,6 @@ def _deliver(worker: IngestWorker, batches: list[list[Incoming]]) -> None:
         worker.process(batch)
 
 
-def _ledger(factory) -> dict:
-    """Everything the day's taps imply, in a form that does not depend on row ids."""
-    with factory() as db:
-        opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
-        sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
-                                            CabinetSession.opened_at, CabinetSession.last_scan_at,
-                                            CabinetSession.closed_at, CabinetSession.closed_reason,
-                                            CabinetSession.scan_id)).all())
-        checkouts = sorted((row.item_id, row.person_id, opening.get(row.session_id), row.out_at, row.due_at,
-                            row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
-                            row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
-        presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
-                                            PresenceEvent.reader_id, PresenceEvent.scan_id)).all())
-        denials = sorted(db.execute(select(Alert.scan_id, Alert.reason, Alert.severity, Alert.opened_at)
-                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
-        scans = sorted(db.scalars(select(ScanRecord.id)))
-        events = sorted(db.scalars(select(ReaderEvent.id)))
-    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
-            "scans": scans, "events": events}
-
-
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
         for model in (Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
@@ -189,7 +169,7 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, orde
     live = sorted(day, key=lambda pair: (pair[1].at, pair[1].id))
     _forget(factory)
     _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
-    expected = _ledger(factory)
+    expected = snapshot(factory)
     assert expected["checkouts"] and expected["sessions"] and expected["presence"]
 
     if order == "per_reader":
@@ -201,4 +181,4 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, orde
     _forget(factory)
     messages = [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]
     _deliver(worker, _batches(rng, messages))
-    assert _ledger(factory) == expected
+    assert snapshot(factory) == expected

@@ -1,0 +1,31 @@
+"""The ledger a set of scans and events implies, in a form that does not depend on row ids or arrival order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.alerts.models import Alert
+from server.checkouts.models import CabinetSession, Checkout
+from server.ledger.models import ReaderEvent, ScanRecord
+from server.visits.models import PresenceEvent
+
+
+def snapshot(factory) -> dict:
+    """Sessions, checkouts and returns, presence, open denial alerts, and which scans and events are stored."""
+    with factory() as db:
+        opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
+        sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
+                                            CabinetSession.opened_at, CabinetSession.last_scan_at,
+                                            CabinetSession.closed_at, CabinetSession.closed_reason,
+                                            CabinetSession.scan_id)).all())
+        checkouts = sorted((row.item_id, row.person_id, opening.get(row.session_id), row.out_at, row.due_at,
+                            row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
+                            row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
+        presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
+                                            PresenceEvent.reader_id, PresenceEvent.scan_id)).all())
+        denials = sorted(db.execute(select(Alert.scan_id, Alert.reason, Alert.severity, Alert.opened_at)
+                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
+        scans = sorted(db.scalars(select(ScanRecord.id)))
+        events = sorted(db.scalars(select(ReaderEvent.id)))
+    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
+            "scans": scans, "events": events}
