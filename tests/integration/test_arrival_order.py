@@ -31,7 +31,7 @@ from server.migrate import upgrade
 from server.people.service import add_person
 from server.readers.service import register_reader
 from server.visits.models import PresenceEvent
-from tests.support.ledger import snapshot
+from tests.support.ledger import NoWire, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -45,16 +45,6 @@ ITEMS = {"cabinet-1": ["04A1B2C3D4E501", "04A1B2C3D4E502", "04A1B2C3D4E503"],
          "cabinet-2": ["04A1B2C3D4E511", "04A1B2C3D4E512"]}
 PHONE = "04A1B2C3D4E513"  # cabinet-2's phone, encrypted and screen-locked
 STRANGER = "DEADBEEF"
-
-
-class _Wire:
-    connected = True
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        pass
-
-    def ack(self, mid: int, qos: int, connection: int) -> None:
-        pass
 
 
 def _stock(database_url: str) -> None:
@@ -155,7 +145,7 @@ def stocked(database_url):
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     settings = Settings(database_url=database_url)
-    worker = IngestWorker(factory, IngestService(settings), _Wire(), clock=lambda: RECEIVED)
+    worker = IngestWorker(factory, IngestService(settings), NoWire(), clock=lambda: RECEIVED)
     yield worker, factory
     engine.dispose()
 
@@ -182,3 +172,4 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, orde
     messages = [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]
     _deliver(worker, _batches(rng, messages))
     assert snapshot(factory) == expected
+

@@ -10,6 +10,18 @@ from server.ledger.models import ReaderEvent, ScanRecord
 from server.visits.models import PresenceEvent
 
 
+class NoWire:
+    """A broker link for an IngestWorker fed by hand: connected, and what it publishes goes nowhere."""
+
+    connected = True
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        pass
+
+    def ack(self, mid: int, qos: int, connection: int) -> None:
+        pass
+
+
 def snapshot(factory) -> dict:
     """Sessions, checkouts and returns, presence, open denial alerts, and which scans and events are stored."""
     with factory() as db:
