@@ -173,3 +173,30 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, seed, orde
     _deliver(worker, _batches(rng, messages))
     assert snapshot(factory) == expected
 
+
+def test_a_repeat_sent_with_a_late_scan_is_still_applied_in_its_place(stocked):
+    """A stored scan sent again (the broker's copy after a crash) in the batch that brings an older
+    one is part of the stretch applied again: it must not vanish from the ledger."""
+    worker, factory = stocked
+    folder_a, folder_b, folder_c = ITEMS["cabinet-1"]
+    serial = iter(range(1000))
+
+    def tap(reader: str, uid: str, seconds: int) -> tuple[str, protocol.Scan]:
+        return reader, protocol.Scan(v=1, id=f"repeat-{next(serial):04d}", uid=uid, at=DAY + timedelta(seconds=seconds),
+                                     tech="felica" if uid in CARDS else "iso14443a")
+
+    opened, out_a, out_b, later = (tap("cabinet-1", KEY_HOLDERS[0], 0), tap("cabinet-1", folder_a, 45),
+                                   tap("cabinet-1", folder_b, 90), tap("cabinet-1", folder_c, 1000))
+    came, went, came_again, late = (tap("entrance", NO_KEY, 0), tap("entrance", NO_KEY, 600),
+                                    tap("entrance", NO_KEY, 900), tap("entrance", NO_KEY, 300))
+    arrival = [[opened, out_a, came, went, came_again], [later], [out_a, out_b, went, late]]
+    _forget(factory)
+    _deliver(worker, [[_message(reader, body, n) for n, (reader, body) in enumerate(batch)] for batch in arrival])
+    got = snapshot(factory)
+
+    _forget(factory)
+    live = sorted({body.id: (reader, body) for batch in arrival for reader, body in batch}.values(),
+                  key=lambda pair: pair[1].at)
+    _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
+    assert got == snapshot(factory)
+    assert len(got["checkouts"]) == 2 and len(got["presence"]) == 4
