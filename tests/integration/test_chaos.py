@@ -329,6 +329,8 @@ def test_nothing_is_lost_or_counted_twice_and_the_ledger_is_the_in_order_one_thr
     arrival = _arrival(rng, plan, hour_ago=now - timedelta(hours=1))
     _stock(database_url)
 
+    # Mosquitto saves its sessions on a clean stop or every autosave: SIGKILLed, it comes back with
+    # the server's session as saved up to a second before (what it held since is the readers' to re-send).
     broker = Mosquitto(tmp_path / "broker", extra_config="autosave_interval 1").start()
     server = Server(database_url, broker, tmp_path / "serve.log")
     side_door = SideDoor(broker, tmp_path)
