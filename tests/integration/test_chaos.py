@@ -200,6 +200,7 @@ class Server:
             self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
                                          env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         wait_port(self.port, timeout=60)
+        assert self.proc.poll() is None, f"mamori serve stopped at start: see {self.log}"
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -373,7 +374,7 @@ def test_nothing_is_lost_or_counted_twice_and_the_ledger_is_the_in_order_one_thr
         side_door.stop_tapping()
 
         for reader, messages in plan.items():
-            assert readers[reader].wait_acked([m.id for m in messages], timeout=240), \
+            assert readers[reader].wait_acked([m.id for m in messages], timeout=180), \
                 f"{reader}: {readers[reader].queued} scans and events never acknowledged"
         wait_for(lambda: outbox_size(side_door.outbox) == 0, timeout=120, what="the gateway's outbox to drain")
         print(f"\n{SCANS} planned scans, {len(side_door.tapped)} fob taps: all acknowledged after "
