@@ -97,8 +97,9 @@ class SimulatedReader:
         self._send(scan.id, self._topic("scan"), protocol.encode(scan))
         return scan.id
 
-    def event(self, type_: str, scan: str | None = None, at: datetime | None = None) -> str:
-        ev = protocol.Event(v=1, id=new_id(), type=type_, at=at or self.clock(), scan=scan)
+    def event(self, type_: str, scan: str | None = None, at: datetime | None = None,
+              event_id: str | None = None) -> str:
+        ev = protocol.Event(v=1, id=event_id or new_id(), type=type_, at=at or self.clock(), scan=scan)
         self._send(ev.id, self._topic("event"), protocol.encode(ev))
         return ev.id
 

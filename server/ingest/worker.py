@@ -241,7 +241,8 @@ class IngestWorker:
                                   [p.body.id for p in timed if isinstance(p.body, protocol.Event)])
         new = [(p.reader, p.body) for p in timed if p.body.id not in known[isinstance(p.body, protocol.Event)]]
         rewind = rewind_plan(db.connection(), new)
-        batch_ids = {p.body.id for p in timed}
+        # A repeat of a stored message in the batch changes nothing itself: its replay must still run.
+        batch_ids = {body.id for _reader, body in new}
         replays = [r for r in rewind.steps if r.body.id not in batch_ids]
         scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in (*timed, *replays)
                  if isinstance(p.body, protocol.Scan)]

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from gateway import protocol
 from server.alerts.models import Alert, AlertOccurrence
@@ -32,6 +32,7 @@ from server.people.service import add_badge, add_person
 from server.readers.service import register_reader
 from server.visits.models import PresenceEvent, Visit
 from server.visits.service import register
+from tests.support.ledger import NoWire, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +49,14 @@ STRANGER = "DEADBEEF"
 BADGES = ["E0040150AB000001", "E0040150AB000002", "E0040150AB000003"]  # visitor badges, lent for the day
 
 
-class _Wire:
-    connected = True
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        pass
-
-    def ack(self, mid: int, qos: int, connection: int) -> None:
-        pass
-
-
 def _stock(database_url: str) -> None:
     upgrade(database_url)
     now = datetime.now(UTC)
     trained = date(2026, 6, 1)
     with unit_of_work(make_session_factory(make_engine(database_url))) as db:
-        register_reader(db, now, id="entrance", site=SITE, role="entrance", name="入口")
+        register_reader(db, now, Settings(), id="entrance", site=SITE, role="entrance", name="入口")
         for cabinet in ITEMS:
-            register_reader(db, now, id=cabinet, site=SITE, role="cabinet", name=cabinet)
+            register_reader(db, now, Settings(), id=cabinet, site=SITE, role="cabinet", name=cabinet)
         for n, uid in enumerate(KEY_HOLDERS):
             add_person(db, now, name=f"職員 {n}", card_uid=uid, key_holder=True, training_on=trained)
         add_person(db, now, name="研修切れ", card_uid=UNTRAINED, key_holder=True, training_on=date(2024, 1, 1))
@@ -129,33 +120,6 @@ def _deliver(worker: IngestWorker, batches: list[list[Incoming]]) -> None:
         worker.process(batch)
 
 
-def _ledger(factory) -> dict:
-    """Everything the day's taps imply, in a form that does not depend on row ids."""
-    with factory() as db:
-        opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
-        sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
-                                            CabinetSession.opened_at, CabinetSession.last_scan_at,
-                                            CabinetSession.closed_at, CabinetSession.closed_reason,
-                                            CabinetSession.scan_id)).all())
-        checkouts = sorted((row.item_id, row.person_id, opening.get(row.session_id), row.out_at, row.due_at,
-                            row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
-                            row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
-        presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
-                                            PresenceEvent.visit_id, PresenceEvent.reader_id,
-                                            PresenceEvent.scan_id)).all(), key=repr)
-        denials = sorted(db.execute(select(AlertOccurrence.scan_id, AlertOccurrence.reason, AlertOccurrence.at)
-                                    .join(Alert, Alert.id == AlertOccurrence.alert_id)
-                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
-        alerts = sorted(db.execute(select(Alert.type, Alert.fold_key, Alert.severity, Alert.count, Alert.opened_at,
-                                          Alert.last_at).where(Alert.state != "resolved")).all(), key=repr)
-        visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
-                                          Visit.badge_returned_at)).all())
-        scans = sorted(db.scalars(select(ScanRecord.id)))
-        events = sorted(db.scalars(select(ReaderEvent.id)))
-    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials, "alerts": alerts,
-            "visits": visits, "scans": scans, "events": events}
-
-
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
         for model in (AlertOccurrence, Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
@@ -192,7 +156,7 @@ def stocked(database_url):
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     settings = Settings(database_url=database_url)
-    worker = IngestWorker(factory, IngestService(settings), _Wire(), clock=lambda: RECEIVED)
+    worker = IngestWorker(factory, IngestService(settings), NoWire(), clock=lambda: RECEIVED)
     yield worker, factory
     engine.dispose()
 
@@ -207,7 +171,7 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, see
     live = sorted(day, key=lambda pair: (pair[1].at, pair[1].id))
     _forget(factory)
     _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
-    expected = _ledger(factory)
+    expected = snapshot(factory)
     assert expected["checkouts"] and expected["sessions"] and expected["presence"]
     assert any(state == "out" for _id, state, *_times in expected["visits"])
 
@@ -220,4 +184,32 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, see
     _forget(factory)
     messages = [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]
     _deliver(worker, _batches(rng, messages))
-    assert _ledger(factory) == expected
+    assert snapshot(factory) == expected
+
+
+def test_a_repeat_sent_with_a_late_scan_is_still_applied_in_its_place(stocked):
+    """A stored scan sent again (the broker's copy after a crash) in the batch that brings an older
+    one is part of the stretch applied again: it must not vanish from the ledger."""
+    worker, factory = stocked
+    folder_a, folder_b, folder_c = ITEMS["cabinet-1"]
+    serial = iter(range(1000))
+
+    def tap(reader: str, uid: str, seconds: int) -> tuple[str, protocol.Scan]:
+        return reader, protocol.Scan(v=1, id=f"repeat-{next(serial):04d}", uid=uid, at=DAY + timedelta(seconds=seconds),
+                                     tech="felica" if uid in CARDS else "iso14443a")
+
+    opened, out_a, out_b, later = (tap("cabinet-1", KEY_HOLDERS[0], 0), tap("cabinet-1", folder_a, 45),
+                                   tap("cabinet-1", folder_b, 90), tap("cabinet-1", folder_c, 1000))
+    came, went, came_again, late = (tap("entrance", NO_KEY, 0), tap("entrance", NO_KEY, 600),
+                                    tap("entrance", NO_KEY, 900), tap("entrance", NO_KEY, 300))
+    arrival = [[opened, out_a, came, went, came_again], [later], [out_a, out_b, went, late]]
+    _forget(factory)
+    _deliver(worker, [[_message(reader, body, n) for n, (reader, body) in enumerate(batch)] for batch in arrival])
+    got = snapshot(factory)
+
+    _forget(factory)
+    live = sorted({body.id: (reader, body) for batch in arrival for reader, body in batch}.values(),
+                  key=lambda pair: pair[1].at)
+    _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
+    assert got == snapshot(factory)
+    assert len(got["checkouts"]) == 2 and len(got["presence"]) == 4

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +19,8 @@ from gateway import protocol
 from gateway.config import GatewayConfig, parse_config
 from tests.support.office import SITE
 
-SHIPPED = Path(__file__).resolve().parents[2] / "firmware_config"
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "firmware_config"
 LOCK_PIN, GREEN_PIN, RED_PIN, BUZZER_PIN, DOOR_PIN, EXIT_PIN, TAMPER_PIN = 17, 22, 27, 18, 23, 24, 25
 
 
@@ -133,3 +140,36 @@ def outbox_size(path: Path) -> int:
     """Scans and events waiting in a gateway's outbox file, read from outside its process."""
     with sqlite3.connect(path) as db:
         return db.execute("SELECT count(*) FROM pending").fetchone()[0]
+
+
+class GatewayProcess:
+    """`python -m gateway --config …` in its own process, its log collected line by line."""
+
+    def __init__(self, config: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "--config", str(config), "-v"], cwd=ROOT,
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def logged(self, pattern: str) -> list[str]:
+        return [m.group(1) for line in list(self.lines) if (m := re.search(pattern, line))]
+
+    def kept(self) -> list[str]:
+        return self.logged(r"scan (\w+) kept and sent")
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._reader.join(5)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self._reader.join(5)

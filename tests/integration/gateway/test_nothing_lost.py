@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from gateway.app import Gateway
 from tests.integration.gateway.conftest import wait_for_serial
-from tests.support.gateway import config_for, derived_yaml, outbox_size, rdm6300, restart_ingest, wait_for
+from tests.support.gateway import (
+    GatewayProcess,
+    config_for,
+    derived_yaml,
+    outbox_size,
+    rdm6300,
+    restart_ingest,
+    wait_for,
+)
 from tests.support.office import SITE, Office
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def fob(n: int) -> str:
@@ -40,39 +40,6 @@ def stream(fobs, numbers, gap_s: float = 0.005) -> None:
     for n in numbers:
         fobs.tap(fob(n))
         time.sleep(gap_s)
-
-
-class GatewayProcess:
-    """`python -m gateway --config …` in its own process, its log collected line by line."""
-
-    def __init__(self, config: Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--config", str(config), "-v"], cwd=ROOT,
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
-
-    def _collect(self) -> None:
-        for line in self.proc.stderr:
-            self.lines.append(line)
-
-    def logged(self, pattern: str) -> list[str]:
-        return [m.group(1) for line in list(self.lines) if (m := re.search(pattern, line))]
-
-    def kept(self) -> list[str]:
-        return self.logged(r"scan (\w+) kept and sent")
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-        self._reader.join(5)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self._reader.join(5)
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""The ledger a set of scans and events implies, in a form that does not depend on row ids or arrival order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.alerts.models import Alert, AlertOccurrence
+from server.checkouts.models import CabinetSession, Checkout
+from server.ledger.models import ReaderEvent, ScanRecord
+from server.visits.models import PresenceEvent, Visit
+
+
+class NoWire:
+    """A broker link for an IngestWorker fed by hand: connected, and what it publishes goes nowhere."""
+
+    connected = True
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        pass
+
+    def ack(self, mid: int, qos: int, connection: int) -> None:
+        pass
+
+
+def snapshot(factory) -> dict:
+    """Sessions, checkouts and returns, presence, visits, open denial alerts and their occurrences, and which
+    scans and events are stored."""
+    with factory() as db:
+        opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
+        sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
+                                            CabinetSession.opened_at, CabinetSession.last_scan_at,
+                                            CabinetSession.closed_at, CabinetSession.closed_reason,
+                                            CabinetSession.scan_id)).all())
+        checkouts = sorted((row.item_id, row.person_id, opening.get(row.session_id), row.out_at, row.due_at,
+                            row.loan_rule, row.purpose, row.erasure, row.returned_at, row.returned_by_id,
+                            row.out_scan_id, row.return_scan_id) for row in db.scalars(select(Checkout)))
+        presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
+                                            PresenceEvent.visit_id, PresenceEvent.reader_id,
+                                            PresenceEvent.scan_id)).all(), key=repr)
+        denials = sorted(db.execute(select(AlertOccurrence.scan_id, AlertOccurrence.reason, AlertOccurrence.at)
+                                    .join(Alert, Alert.id == AlertOccurrence.alert_id)
+                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
+        # Denials fold per person (or item, or reader) and reason: how often, first and last.
+        alerts = sorted(db.execute(select(Alert.fold_key, Alert.severity, Alert.count, Alert.opened_at, Alert.last_at)
+                                   .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all(), key=repr)
+        visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
+                                          Visit.badge_returned_at)).all())
+        scans = sorted(db.scalars(select(ScanRecord.id)))
+        events = sorted(db.scalars(select(ReaderEvent.id)))
+    return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
+            "alerts": alerts, "visits": visits, "scans": scans, "events": events}
