@@ -13,6 +13,7 @@ from server.alerts import actions
 from server.alerts.models import Alert
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import In, OfficeTime, Out, RowId
+from server.api.uid_view import TextWithUids
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -23,7 +24,7 @@ class AlertOut(Out):
     severity: str
     state: str
     opened_at: OfficeTime
-    subject: str
+    subject: TextWithUids
     reason: str | None
     reader_id: str | None
     person_id: int | None

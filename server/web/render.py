@@ -8,11 +8,22 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
+from server.api.uid_view import shown
 from server.wareki import wareki
 from server.web.i18n import translator
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@pass_context
+def shown_uid(context, uid: str | None) -> str | None:
+    """A uid as the viewer may see it: whole for admins and managers, else its last four digits."""
+    return shown(uid, getattr(context.get("user"), "role", None))
+
+
+templates.env.globals["shown_uid"] = templates.env.filters["shown_uid"] = shown_uid
 EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.
