@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from server.accounts.login import count_failure, end_all_sessions
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import password_problems, verify_password
-from server.accounts.service import AccountError, add_user, change_password
+from server.accounts.service import (
+    AccountError,
+    add_user,
+    change_password,
+    revoke_all_tokens,
+    revoke_token,
+    tokens_with_users,
+)
 from server.api.deps import Db
 from server.audit.service import record
 from server.notify.recipients import email_problem
@@ -38,6 +45,7 @@ def _accounts_page(request: Request, db, *, form: dict | None = None, errors: di
     people = db.scalars(select(Person).order_by(Person.name, Person.id)).all()
     return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
                                            "notice": notice, "now": request.app.state.clock(),
+                                           "tokens": tokens_with_users(db),
                                            "people": people, "person_names": {p.id: p.name for p in people}},
                 status_code=status_code)
 
@@ -88,11 +96,23 @@ def set_active(request: Request, db: Db, admin: Annotated[User, Depends(require_
     if target.id == admin.id and not active:
         return _accounts_page(request, db, errors={"_": ["acct.self"]}, status_code=409)
     target.active = active
-    if not active:
+    if not active:  # for good: activating the account again brings neither sessions nor tokens back
         end_all_sessions(db, target.id, now)
+        revoke_all_tokens(db, target.id, now)
     record(db, now, "account_activated" if active else "account_deactivated", admin.name, target.name,
            _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
+
+
+@router.post("/admin/accounts/tokens/{token_id}/revoke")
+def revoke_api_token(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))],
+                     token_id: int) -> Response:
+    now = request.app.state.clock()
+    token = revoke_token(db, token_id, now)
+    if token is None:
+        return _accounts_page(request, db, errors={"_": ["acct.token_gone"]}, status_code=409)
+    record(db, now, "token_revoked", admin.name, f"{token.prefix}… (token {token.id})", _address(request))
+    return RedirectResponse("/admin/accounts#tokens", status_code=303)
 
 
 @router.post("/admin/accounts/{user_id}/unlock")

@@ -1,0 +1,35 @@
+"""API tokens expire: api_tokens.expires_at (tokens made before get 90 days from their creation)
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-03
+"""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0011'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+tokens = sa.table('api_tokens', sa.column('id', sa.Integer()), sa.column('created_at', sa.DateTime(timezone=True)),
+                  sa.column('expires_at', sa.DateTime(timezone=True)))
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    bind = op.get_bind()
+    for token_id, created_at in bind.execute(sa.select(tokens.c.id, tokens.c.created_at)).all():
+        bind.execute(tokens.update().where(tokens.c.id == token_id)
+                     .values(expires_at=created_at + timedelta(days=90)))
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_column('expires_at')
