@@ -16,14 +16,12 @@ def _settings():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.main import create_app
+    from server.main import create_app, serve_web
     from server.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    serve_web(create_app(settings), settings, host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
                              "(413) before it is read")
     import_max_body_kb: int = Field(2048, ge=16, le=64 * 1024, description="the same for the CSV import pages "
                                     "(the file, and its copy in the confirm form)")
+    web_max_connections: int = Field(64, ge=4, le=10_000, description="connections the web server serves at once "
+                                     "(503 past it): with the body caps, a bound on the web's memory beside the ingest")
+    trusted_proxies: str = Field("", description="comma-separated addresses or networks of reverse proxies whose "
+                                 "X-Forwarded-For / X-Forwarded-Proto are believed (empty: none, the peer's address "
+                                 "is the client's)")
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only (false for plain-HTTP demos)")
     # Reception (issue 5)
     opening_time: time = Field(time(8, 30), description="when the office opens: a visitor badge for a day with no expected "

@@ -98,6 +98,5 @@ def change_password(db: Session, user: User, password: str, now: datetime) -> No
     if problems := password_problems(password):
         raise AccountError("password needs " + "; ".join(problems))
     user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
     end_all_sessions(db, user.id, now)
     revoke_all_tokens(db, user.id, now)

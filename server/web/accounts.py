@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.login import count_failure, end_all_sessions
+from server.accounts.login import count_failure, end_all_sessions, end_session, locked_names, unlock_name
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import password_problems, verify_password
 from server.accounts.service import (
@@ -46,6 +46,7 @@ def _accounts_page(request: Request, db, *, form: dict | None = None, errors: di
     return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
                                            "notice": notice, "now": request.app.state.clock(),
                                            "tokens": tokens_with_users(db),
+                                           "locked": locked_names(db, request.app.state.clock()),
                                            "people": people, "person_names": {p.id: p.name for p in people}},
                 status_code=status_code)
 
@@ -121,7 +122,7 @@ def unlock_account(request: Request, db: Db, admin: Annotated[User, Depends(requ
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
         return Response(status_code=404)
-    target.locked_until, target.failed_logins = None, 0
+    unlock_name(db, target.name)
     record(db, now, "account_unlocked", admin.name, target.name, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
@@ -182,10 +183,11 @@ def change_own_password(request: Request, db: Db, user: Annotated[User, Depends(
     now, errors, settings = request.app.state.clock(), {}, request.app.state.settings
     if not verify_password(user.password_hash, current):
         # Guessing the owner's password at an unattended screen counts toward the lockout like a login.
-        outcome = count_failure(db, user, now, max_failures=settings.login_max_failures,
+        outcome = count_failure(db, user.name, now, max_failures=settings.login_max_failures,
                                 lockout=timedelta(minutes=settings.lockout_min), address=_address(request),
                                 where="password_change")
         if outcome.problem == "locked":
+            end_session(db, request.state.session, now)
             return RedirectResponse("/login", status_code=303)
         errors["current"] = ["acct.wrong_current"]
     elif problems := password_problems(password, request.state.lang):

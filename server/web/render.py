@@ -90,6 +90,4 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
     }
-    response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache
-    return response
+    return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
