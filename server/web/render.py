@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
-from server.api.uid_view import shown
+from server.api.uid_view import SEE_UIDS, mask_uids_in, shown
 from server.wareki import wareki
 from server.web.i18n import translator
 
@@ -23,7 +23,16 @@ def shown_uid(context, uid: str | None) -> str | None:
     return shown(uid, getattr(context.get("user"), "role", None))
 
 
+@pass_context
+def uids_masked(context, text: str | None) -> str | None:
+    """Free text (an alert's subject, an audit entry) with the uids in it as the viewer may see them."""
+    if text is None or getattr(context.get("user"), "role", None) in SEE_UIDS:
+        return text
+    return mask_uids_in(text)
+
+
 templates.env.globals["shown_uid"] = templates.env.filters["shown_uid"] = shown_uid
+templates.env.filters["uids_masked"] = uids_masked
 EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.

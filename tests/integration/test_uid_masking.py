@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from server.accounts.models import ROLES
 from server.accounts.service import create_token
 from server.alerts.models import Alert
+from server.audit.service import record
 from server.db import unit_of_work
 from server.ledger.models import DeadLetter, ScanRecord
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
@@ -85,3 +86,14 @@ def test_a_manager_sees_whole_uids_on_the_pages(office):
     client, _ = logged_in(office.app, "manager", PASSWORDS["manager"])
     assert f"<code>{TAG}</code>" in client.get("/admin/items").text
     assert f"<code>{CARD}</code>" in client.get("/admin/people").text
+
+
+def test_the_audit_log_and_the_dashboard_mask_uids_for_an_auditor(office):
+    client, _ = logged_in(office.app, "auditor", PASSWORDS["auditor"])
+    assert STRANGER not in client.get("/dashboard").text  # the unknown card's alert
+    manager, _ = logged_in(office.app, "manager", PASSWORDS["manager"])
+    with unit_of_work(office.factory) as db:
+        record(db, datetime.now(UTC), "badge_added", "manager", f"badge {BADGE} 来訪者1")
+    audit = client.get("/audit").text
+    assert "****0001" in audit and BADGE not in audit
+    assert BADGE in manager.get("/audit").text
