@@ -79,16 +79,16 @@ def revoke_token(db: Session, token_id: int, now: datetime) -> ApiToken | None:
     return token
 
 
-def revoke_all_tokens(db: Session, user_id: int, now: datetime) -> int:
+def revoke_all_tokens(db: Session, user_id: int, now: datetime) -> None:
     """End every live token of an account for good (it was deactivated, or its password reset)."""
-    return db.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-                      .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    db.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+               .values(revoked_at=now).execution_options(synchronize_session=False))
 
 
 def tokens_with_users(db: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its account's name, newest first."""
-    return [(t, name) for t, name in db.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
-                                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))]
+    return list(db.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).tuples())
 
 
 def change_password(db: Session, user: User, password: str, now: datetime) -> None:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.web.deps import choose_language
 from server.web.i18n import translator
 
 
@@ -59,10 +60,7 @@ def too_large(scope: Scope, cap: int) -> Response:
     kib = cap // 1024
     if scope["path"].startswith("/api/"):
         return JSONResponse({"detail": f"the request body is over {kib} KiB; send less at a time"}, status_code=413)
-    from server.web.deps import choose_language  # the pages' rule: cookie, then the browser's languages
-
     t = translator(choose_language(Request(scope), None))
     return Response(f"<!doctype html><meta charset=utf-8><title>{t('error.too_large.title')}</title>"
                     f"<h1>{t('error.too_large.title')}</h1><p>{t('error.too_large.explain', kib=kib)}</p>",
                     status_code=413, media_type="text/html")
-
