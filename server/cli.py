@@ -1,5 +1,5 @@
-"""`mamori` command line: serve, db upgrade, users add, tokens create, readers, visits anonymise, dead-letters prune,
-demo, gateway."""
+"""`mamori` command line: serve, db upgrade, users add, tokens create/list/revoke, readers, visits anonymise,
+dead-letters prune, demo, gateway."""
 
 from __future__ import annotations
 
@@ -17,14 +17,12 @@ def _settings():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.main import create_app
+    from server.main import create_app, serve_web
     from server.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    serve_web(create_app(settings), settings, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -71,15 +69,52 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     from server.accounts.service import AccountError, create_token
+    from server.audit.service import record
 
+    days = args.days if args.days is not None else _settings().token_days
+    now = system_clock()
     try:
         with _session() as db:
-            token = create_token(db, args.user, system_clock())
+            token = create_token(db, args.user, now, days=days)
+            record(db, now, "token_created", "mamori tokens create", f"{args.user}: {token[:12]}…, {days} days")
     except AccountError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(token)
-    print("this token is shown once; keep it somewhere safe", file=sys.stderr)
+    print(f"this token is shown once and works for {days} days; keep it somewhere safe", file=sys.stderr)
+    return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    from server.accounts.service import tokens_with_users
+
+    zone, now = _settings().zone, system_clock()
+
+    def when(value) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+    with _session() as db:
+        rows = [(t, name) for t, name in tokens_with_users(db) if args.user in (None, name)]
+        print("id\tuser\tprefix\tcreated\texpires\tlast used\tstate")
+        for token, name in rows:
+            state = ("revoked" if token.revoked_at else "expired" if token.expires_at <= now else "live")
+            print(f"{token.id}\t{name}\t{token.prefix}…\t{when(token.created_at)}\t{when(token.expires_at)}\t"
+                  f"{when(token.last_used_at)}\t{state}")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from server.accounts.service import revoke_token
+    from server.audit.service import record
+
+    now = system_clock()
+    with _session() as db:
+        token = revoke_token(db, args.id, now)
+        if token is None:
+            print(f"error: no live token {args.id}; `mamori tokens list` shows their numbers", file=sys.stderr)
+            return 1
+        record(db, now, "token_revoked", "mamori tokens revoke", f"{token.prefix}… (token {token.id})")
+    print(f"token {args.id} revoked")
     return 0
 
 
@@ -202,7 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
     create = tokens.add_parser("create", help="create a bearer token (printed once)")
     create.add_argument("--user", required=True)
+    create.add_argument("--days", type=int, help="how long it works (default MAMORI_TOKEN_DAYS, 90)")
     create.set_defaults(func=cmd_tokens_create)
+    listing = tokens.add_parser("list", help="every token: created, expires, last used, revoked")
+    listing.add_argument("--user", help="only this account's tokens")
+    listing.set_defaults(func=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="end a token for good")
+    revoke.add_argument("id", type=int, help="the token's number from `mamori tokens list`")
+    revoke.set_defaults(func=cmd_tokens_revoke)
 
     visits = sub.add_parser("visits", help="the visitor log").add_subparsers(dest="visits_command", required=True)
     anonymise = visits.add_parser("anonymise", help="blank visitor names, organisations and purposes of visits "

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     session_max_h: float = Field(12, gt=0, le=72, description="a login lasts at most this long")
     login_max_failures: int = Field(5, ge=1, le=50, description="wrong passwords in a row before the account is locked")
     lockout_min: float = Field(15, gt=0, le=24 * 60, description="how long a locked account stays locked")
+    token_days: int = Field(90, ge=1, le=3650, description="an API token made without --days lasts this many days")
+    max_body_kb: int = Field(256, ge=16, le=64 * 1024, description="a request body over this many KiB is refused "
+                             "(413) before it is read")
+    import_max_body_kb: int = Field(2048, ge=16, le=64 * 1024, description="the same for the CSV import pages "
+                                    "(the file, and its copy in the confirm form)")
+    web_max_connections: int = Field(64, ge=4, le=10_000, description="connections the web server serves at once "
+                                     "(503 past it): with the body caps, a bound on the web's memory beside the ingest")
+    trusted_proxies: str = Field("", description="comma-separated addresses or networks of reverse proxies whose "
+                                 "X-Forwarded-For / X-Forwarded-Proto are believed (empty: none, the peer's address "
+                                 "is the client's)")
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only (false for plain-HTTP demos)")
     # Reception (issue 5)
     opening_time: time = Field(time(8, 30), description="when the office opens: a visitor badge for a day with no expected "

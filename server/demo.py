@@ -13,7 +13,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import uvicorn
 from sqlalchemy import select
 
 from gateway.simulator import SimulatedReader
@@ -21,7 +20,7 @@ from server.accounts.service import add_user, create_token
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
 from server.items.models import Item
-from server.main import create_app
+from server.main import create_app, serve_web
 from server.migrate import upgrade
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
@@ -175,7 +174,7 @@ def run_demo(host: str, port: int, data_dir: str) -> int:
     print(f"\nmamori demo is up: {url}dashboard  (log in as {MANAGER[0]} / {MANAGER[1]}; API docs {url}docs)\n"
           f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it\n", flush=True)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        serve_web(create_app(settings), settings, host=host, port=port, log_level="warning")
     finally:
         stop.set()
     return 0

@@ -11,9 +11,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server import __version__
 from server.alerts.routes import router as alerts_router
+from server.api.body_limit import BodyLimit
+from server.api.early_auth import EarlyAuth
 from server.api.schemas import OfficeZone
 from server.checkouts.routes import router as checkouts_router
 from server.clock import Clock, system_clock
@@ -34,6 +37,7 @@ from server.web.auth_routes import router as auth_router
 from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
+from server.web.headers import SecurityHeaders
 from server.web.lost import router as lost_pages_router
 from server.web.reception import router as reception_router
 from server.web.register import router as register_router
@@ -41,6 +45,7 @@ from server.web.routes import router as web_router
 from server.web.stocktakes import router as stocktake_pages_router
 
 log = logging.getLogger("mamori")
+LOGIN_BODY_MAX = 16 * 1024  # a name, a password and two tokens: anyone may send it, so it stays small
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: bool = True) -> FastAPI:
@@ -62,6 +67,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app = FastAPI(title="mamori", version=__version__, lifespan=lifespan,
                   description="Visitor log, cabinet checkout ledger and alerts from NFC/RFID taps.")
     app.add_middleware(OfficeZone, zone=settings.zone)
+    app.add_middleware(EarlyAuth)
+    app.add_middleware(BodyLimit, default=settings.max_body_kb * 1024,
+                       caps=(("/login", LOGIN_BODY_MAX), ("/admin/import/", settings.import_max_body_kb * 1024)))
+    if settings.trusted_proxies.strip():  # otherwise X-Forwarded-For is a header like any other, never an address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders)  # outermost: the refusals above carry the headers too
     app.state.settings = settings
     app.state.clock = clock
     app.state.session_factory = factory
@@ -92,18 +103,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 
-    @app.middleware("http")
-    async def _no_framing(request: Request, call_next):
-        # The pages are never shown inside another site's frame (clickjacking a remote unlock).
-        response = await call_next(request)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("conflict: %s", exc.orig)
         return JSONResponse({"detail": "this conflicts with a record that already exists"}, status_code=409)
 
     return app
+
+
+def serve_web(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str) -> None:
+    """uvicorn, with its own proxy-header handling off (create_app trusts only MAMORI_TRUSTED_PROXIES)."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False,
+                limit_concurrency=settings.web_max_connections)

@@ -1,4 +1,4 @@
-"""Logging in: the password check, the throttle and the temporary lockout, each step audited."""
+"""Logging in: the password check and the temporary lockout per (name, address), each step audited."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User, WebSession
+from server.accounts.models import LoginLock, User, WebSession
 from server.accounts.passwords import hash_password, verify_password
 from server.audit.service import record
 
 # Compared against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = hash_password("not-a-real-password-1A!")
+UNKNOWN_ADDRESS = "unknown"
+FORGET_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -31,42 +35,76 @@ def _digest(token: str) -> str:
 
 def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures: int, lockout: timedelta,
            address: str | None) -> LoginOutcome:
-    """Check a name and password; after `max_failures` wrong ones in a row the account locks for `lockout`."""
-    user = db.scalars(select(User).where(User.name == name.strip())).first()
+    """Check a name and password. An unknown name takes the same path, work and answers as a wrong password,
+    and after `max_failures` of either from one address, that name is locked for `lockout` from that address."""
+    name = name.strip()[:100]
+    lock = db.get(LoginLock, (name, _address_key(address)))
+    if lock is not None and lock.locked_until is not None and lock.locked_until > now:
+        record(db, now, "login_refused_locked", name, f"locked from this address until {lock.locked_until.isoformat()}",
+               address)
+        return LoginOutcome(None, "locked", lock.locked_until)
+    user = db.scalars(select(User).where(User.name == name)).first()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
-        record(db, now, "login_failed", name.strip()[:100], "unknown or inactive account", address)
-        return LoginOutcome(None, "wrong")
-    if user.locked_until is not None and user.locked_until > now:
-        record(db, now, "login_refused_locked", user.name, f"locked until {user.locked_until.isoformat()}", address)
-        return LoginOutcome(None, "locked", user.locked_until)
+        return count_failure(db, name, now, max_failures=max_failures, lockout=lockout, address=address,
+                             where="login", why="unknown or inactive account")
     if not verify_password(user.password_hash, password):
-        return count_failure(db, user, now, max_failures=max_failures, lockout=lockout, address=address,
+        return count_failure(db, name, now, max_failures=max_failures, lockout=lockout, address=address,
                              where="login")
-    user.failed_logins = 0
-    user.locked_until = None
+    forget_failures(db, name, address)
     user.last_login_at = now
     record(db, now, "login", user.name, "", address)
     return LoginOutcome(user, None)
 
 
-def count_failure(db: Session, user: User, now: datetime, *, max_failures: int, lockout: timedelta,
-                  address: str | None, where: str) -> LoginOutcome:
-    """One more wrong password, counted in the database itself: guesses sent in parallel each count."""
-    failures = db.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-                          .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
+def count_failure(db: Session, name: str, now: datetime, *, max_failures: int, lockout: timedelta,
+                  address: str | None, where: str, why: str = "wrong password") -> LoginOutcome:
+    """One more wrong password for (name, address), counted in the database itself: parallel guesses each count."""
+    failures = _one_more_failure(db, name, _address_key(address), now)
     if failures >= max_failures:
         locked_until = now + lockout
-        db.execute(update(User).where(User.id == user.id).values(locked_until=locked_until, failed_logins=0)
-                   .execution_options(synchronize_session=False))
-        end_all_sessions(db, user.id, now)
-        record(db, now, "lockout", user.name, f"{max_failures} wrong passwords ({where}); locked until "
+        db.execute(update(LoginLock).where(LoginLock.name == name, LoginLock.address == _address_key(address))
+                   .values(locked_until=locked_until, failures=0).execution_options(synchronize_session=False))
+        record(db, now, "lockout", name, f"{max_failures} wrong passwords ({where}); locked from this address until "
                f"{locked_until.isoformat()}", address)
-        db.refresh(user)
         return LoginOutcome(None, "locked", locked_until)
-    record(db, now, f"{where}_failed", user.name, f"wrong password ({failures} in a row)", address)
-    db.refresh(user)
+    record(db, now, f"{where}_failed", name, f"{why} ({failures} in a row)", address)
     return LoginOutcome(None, "wrong")
+
+
+def _address_key(address: str | None) -> str:
+    return address or UNKNOWN_ADDRESS
+
+
+def _one_more_failure(db: Session, name: str, address: str, now: datetime) -> int:
+    table = LoginLock.__table__
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    # Old pairs nobody failed with for a day go, so guessed names do not pile up.
+    db.execute(delete(LoginLock).where(LoginLock.last_failed_at < now - FORGET_AFTER,
+                                       or_(LoginLock.locked_until.is_(None), LoginLock.locked_until < now))
+               .execution_options(synchronize_session=False))
+    upsert = insert(table).values(name=name, address=address, failures=1, last_failed_at=now)
+    return db.execute(upsert.on_conflict_do_update(
+        index_elements=[table.c.name, table.c.address],
+        set_={"failures": table.c.failures + 1, "last_failed_at": now}).returning(table.c.failures)).scalar_one()
+
+
+def forget_failures(db: Session, name: str, address: str | None) -> None:
+    """The right password from this address: its count starts again (other addresses keep theirs)."""
+    db.execute(delete(LoginLock).where(LoginLock.name == name, LoginLock.address == _address_key(address))
+               .execution_options(synchronize_session=False))
+
+
+def unlock_name(db: Session, name: str) -> None:
+    """An admin lifts every lock on a name, from every address."""
+    db.execute(delete(LoginLock).where(LoginLock.name == name).execution_options(synchronize_session=False))
+
+
+def locked_names(db: Session, now: datetime) -> dict[str, datetime]:
+    """Names locked from at least one address now, each with the latest end of its locks."""
+    rows = db.execute(select(LoginLock.name, func.max(LoginLock.locked_until)).where(LoginLock.locked_until > now)
+                      .group_by(LoginLock.name))
+    return {name: until for name, until in rows}
 
 
 def start_session(db: Session, user: User, now: datetime) -> str:

@@ -25,8 +25,6 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     language: Mapped[str] = mapped_column(String(2), default="ja")
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # Notices (server/notify): where they go, the kinds this person turned off, and which staff
     # member (card holder) this login is, to find a visit's host or an item's holder.
@@ -36,7 +34,7 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once. Revoked is for good."""
 
     __tablename__ = "api_tokens"
 
@@ -45,8 +43,25 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class LoginLock(Base):
+    """Wrong passwords for one user name from one address, and how long that pair is locked.
+
+    Keyed on the name as typed, known or not, so an unknown name fails and locks exactly like a real one;
+    keyed on the address too, so a guesser elsewhere cannot keep the real person out.
+    """
+
+    __tablename__ = "login_locks"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class WebSession(Base):

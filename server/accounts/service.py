@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import ROLES, ApiToken, User
@@ -14,6 +14,8 @@ from server.accounts.passwords import hash_password, password_problems
 from server.single_line import has_control
 
 TOKEN_PREFIX = "mamori_"
+TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 3650  # MAMORI_TOKEN_DAYS overrides the first for `mamori tokens create`
+LAST_USE_GRAIN = timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -42,13 +44,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db: Session, user_name: str, now: datetime) -> str:
-    """Make a token for a user and return it; only its hash is kept."""
+def create_token(db: Session, user_name: str, now: datetime, *, days: int = TOKEN_DAYS) -> str:
+    """Make a token for a user, valid for `days`, and return it; only its hash is kept."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError(f"a token lasts 1 to {MAX_TOKEN_DAYS} days; make a new one when it ends")
     user = db.scalars(select(User).where(User.name == user_name, User.active.is_(True))).first()
     if user is None:
         raise AccountError(f"no active user named {user_name!r}; add one with `mamori users add`")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiToken(user_id=user.id, token_hash=_digest(token), prefix=token[:12], created_at=now))
+    db.add(ApiToken(user_id=user.id, token_hash=_digest(token), prefix=token[:12], created_at=now,
+                    expires_at=now + timedelta(days=days)))
     db.flush()
     return token
 
@@ -56,23 +61,45 @@ def create_token(db: Session, user_name: str, now: datetime) -> str:
 def user_for_token(db: Session, token: str, now: datetime) -> User | None:
     row = db.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now,
+               User.active.is_(True))
     ).first()
     if row is None:
         return None
     api_token, user = row
     # Coarse on purpose: a write per request would compete with the ingest for SQLite's lock.
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
+    if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USE_GRAIN:
         api_token.last_used_at = now
     return user
 
 
+def revoke_token(db: Session, token_id: int, now: datetime) -> ApiToken | None:
+    """End one token for good; None if there is no such live token."""
+    token = db.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None:
+        return None
+    token.revoked_at = now
+    return token
+
+
+def revoke_all_tokens(db: Session, user_id: int, now: datetime) -> None:
+    """End every live token of an account for good (it was deactivated, or its password reset)."""
+    db.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+               .values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+def tokens_with_users(db: Session) -> list[tuple[ApiToken, str]]:
+    """Every token with its account's name, newest first."""
+    return list(db.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).tuples())
+
+
 def change_password(db: Session, user: User, password: str, now: datetime) -> None:
-    """A new password under the rule; every open browser session of the person ends."""
+    """A new password under the rule; every open browser session and API token of the person ends."""
     from server.accounts.login import end_all_sessions
 
     if problems := password_problems(password):
         raise AccountError("password needs " + "; ".join(problems))
     user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
     end_all_sessions(db, user.id, now)
+    revoke_all_tokens(db, user.id, now)

@@ -13,6 +13,7 @@ from server.alerts import actions
 from server.alerts.models import Alert, AlertOccurrence
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import In, OfficeTime, Out, RowId
+from server.api.uid_view import TextWithUids
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -26,7 +27,7 @@ class AlertOut(Out):
     count: int = Field(description="how many times it happened (repeats of one problem fold into one alert)")
     first_at: OfficeTime = Field(description="the first time (= opened_at)")
     last_at: OfficeTime | None = Field(description="the newest time")
-    subject: str
+    subject: TextWithUids
     reason: str | None
     reader_id: str | None
     person_id: int | None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.accounts.login import SESSION_COOKIE, is_idle, live_session
 from server.accounts.models import User
 from server.accounts.service import user_for_token
+from server.api.uid_view import show_uids_to
 from server.config import Settings
 from server.db import unit_of_work
 
@@ -70,10 +71,12 @@ def _cookie_user(request: Request, db: Session) -> User:
 def require(*roles: str) -> Callable[..., User]:
     """A dependency that lets only the given roles through (403 for the others)."""
 
-    def guard(user: Annotated[User, Depends(current_user)]) -> User:
+    async def guard(user: Annotated[User, Depends(current_user)]) -> User:
+        # async: it runs in the request's own context, so the uid masking it sets holds for the response
         if user.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"the {user.role} role may not do this; ask a manager")
+        show_uids_to(user.role)
         return user
 
     guard.roles = roles  # type: ignore[attr-defined]  # read by the role x route matrix test

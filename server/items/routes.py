@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import CardUid, Change, In, Name, OfficeTime, Out, RowId, line
+from server.api.uid_view import ShownUid
 from server.api.uids import ensure_uid_free
 from server.items import service
 from server.items.models import Item
@@ -44,7 +45,7 @@ class ItemOut(Out):
     id: int
     label: str
     kind: str
-    tag_uid: str
+    tag_uid: ShownUid
     cabinet: str
     encrypted: bool
     screen_locked: bool

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import OfficeTime, Out
+from server.api.uid_view import ShownUid, TextWithUids
 from server.ledger.models import DeadLetter, ReaderEvent, ScanRecord
 
 router = APIRouter(tags=["ledger"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["ledger"])
 class ScanOut(Out):
     id: str
     reader_id: str
-    uid: str
+    uid: ShownUid
     tech: str
     at: OfficeTime
     received_at: OfficeTime
@@ -60,7 +61,7 @@ def list_reader_events(db: Db, page: Paging, reader: str | None = None, type: st
 class DeadLetterOut(Out):
     id: int
     topic: str
-    payload: str
+    payload: TextWithUids
     reason: str
     detail: str
     received_at: OfficeTime = Field(description="the first refusal of this row")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from server.api.deps import MANAGE, READ, RECEPTION, Db, Paging, require
 from server.api.schemas import CardUid, Change, In, Line, Name, OfficeTime, Out, RowId
+from server.api.uid_view import ShownUid
 from server.api.uids import ensure_uid_free
 from server.people import service
 from server.people.models import Card, Person, VisitorBadge
@@ -30,7 +31,7 @@ class PersonIn(In):
 class PersonOut(Out):
     id: int
     name: str
-    card_uids: list[str]
+    card_uids: list[ShownUid]
     key_holder: bool
     training_on: date | None
     roles: list[str]
@@ -97,7 +98,7 @@ class BadgeIn(In):
 
 
 class BadgeOut(Out):
-    uid: str
+    uid: ShownUid
     label: str
     active: bool
     created_at: OfficeTime

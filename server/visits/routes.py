@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.api.deps import HOSTS, READ, Db, Paging, require
 from server.api.schemas import CardUid, In, Line, Name, OfficeTime, Out, RowId
+from server.api.uid_view import ShownUid
 from server.people.models import Person
 from server.visits import service
 from server.visits.models import Visit
@@ -46,7 +47,7 @@ class VisitOut(Out):
     purpose: str
     host: str
     host_person_id: int | None
-    badge_uid: str | None
+    badge_uid: ShownUid | None
     state: str
     registered_at: OfficeTime
     expected_at: OfficeTime | None

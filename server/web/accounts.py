@@ -10,10 +10,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.login import count_failure, end_all_sessions
+from server.accounts.login import count_failure, end_all_sessions, end_session, locked_names, unlock_name
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import password_problems, verify_password
-from server.accounts.service import AccountError, add_user, change_password
+from server.accounts.service import (
+    AccountError,
+    add_user,
+    change_password,
+    revoke_all_tokens,
+    revoke_token,
+    tokens_with_users,
+)
 from server.api.deps import Db
 from server.audit.service import record
 from server.notify.recipients import email_problem
@@ -39,6 +46,8 @@ def _accounts_page(request: Request, db, *, form: dict | None = None, errors: di
     people = db.scalars(select(Person).order_by(Person.name, Person.id)).all()
     return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
                                            "notice": notice, "now": request.app.state.clock(),
+                                           "tokens": tokens_with_users(db),
+                                           "locked": locked_names(db, request.app.state.clock()),
                                            "people": people, "person_names": {p.id: p.name for p in people}},
                 status_code=status_code)
 
@@ -91,11 +100,23 @@ def set_active(request: Request, db: Db, admin: Annotated[User, Depends(require_
     if target.id == admin.id and not active:
         return _accounts_page(request, db, errors={"_": ["acct.self"]}, status_code=409)
     target.active = active
-    if not active:
+    if not active:  # for good: activating the account again brings neither sessions nor tokens back
         end_all_sessions(db, target.id, now)
+        revoke_all_tokens(db, target.id, now)
     record(db, now, "account_activated" if active else "account_deactivated", admin.name, target.name,
            _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
+
+
+@router.post("/admin/accounts/tokens/{token_id}/revoke")
+def revoke_api_token(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))],
+                     token_id: int) -> Response:
+    now = request.app.state.clock()
+    token = revoke_token(db, token_id, now)
+    if token is None:
+        return _accounts_page(request, db, errors={"_": ["acct.token_gone"]}, status_code=409)
+    record(db, now, "token_revoked", admin.name, f"{token.prefix}… (token {token.id})", _address(request))
+    return RedirectResponse("/admin/accounts#tokens", status_code=303)
 
 
 @router.post("/admin/accounts/{user_id}/unlock")
@@ -104,7 +125,7 @@ def unlock_account(request: Request, db: Db, admin: Annotated[User, Depends(requ
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
         return Response(status_code=404)
-    target.locked_until, target.failed_logins = None, 0
+    unlock_name(db, target.name)
     record(db, now, "account_unlocked", admin.name, target.name, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
@@ -165,10 +186,11 @@ def change_own_password(request: Request, db: Db, user: Annotated[User, Depends(
     now, errors, settings = request.app.state.clock(), {}, request.app.state.settings
     if not verify_password(user.password_hash, current):
         # Guessing the owner's password at an unattended screen counts toward the lockout like a login.
-        outcome = count_failure(db, user, now, max_failures=settings.login_max_failures,
+        outcome = count_failure(db, user.name, now, max_failures=settings.login_max_failures,
                                 lockout=timedelta(minutes=settings.lockout_min), address=_address(request),
                                 where="password_change")
         if outcome.problem == "locked":
+            end_session(db, request.state.session, now)
             return RedirectResponse("/login", status_code=303)
         errors["current"] = ["acct.wrong_current"]
     elif problems := password_problems(password, request.state.lang):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -12,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from server.accounts.login import SESSION_COOKIE, count_failure, log_in, start_session
+from server.accounts.login import SESSION_COOKIE, count_failure, end_session, forget_failures, log_in, start_session
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import verify_password
 from server.api.deps import Db
@@ -23,8 +21,6 @@ from server.web.render import office_time, page
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "mamori_login_csrf"
-# Per address, on top of the per-account lockout: a guesser cycling through names is slowed too.
-ADDRESS_FAILURES, ADDRESS_WINDOW_S = 20, 600
 
 
 def safe_next(url: str | None, default: str = "/dashboard") -> str:
@@ -39,15 +35,6 @@ def safe_next(url: str | None, default: str = "/dashboard") -> str:
 
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _failures(request: Request, address: str) -> deque[float]:
-    """Recent failed logins from one address (kept in memory: a restart forgives, the lockout does not)."""
-    book = request.app.state.__dict__.setdefault("login_failures", defaultdict(deque))
-    seen, now = book[address], time.monotonic()
-    while seen and now - seen[0] > ADDRESS_WINDOW_S:
-        seen.popleft()
-    return seen
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
@@ -73,16 +60,9 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
         return login_error(request, "login.expired", next, status_code=400)
-    failures = _failures(request, address)
-    if len(failures) >= ADDRESS_FAILURES:
-        record(db, now, "login_throttled", name[:100], "too many failed logins from this address", address)
-        return login_error(request, "login.throttled", next, status_code=429)
-    attempt = time.monotonic()
-    failures.append(attempt)  # before the check: guesses sent in parallel are all counted
     outcome = log_in(db, name, password, now, max_failures=settings.login_max_failures,
                      lockout=timedelta(minutes=settings.lockout_min), address=address)
     if outcome.user is not None:
-        failures.remove(attempt)
         if (previous := session_of(request, db)) is not None:  # someone else's session on this browser ends
             previous[0].ended_at = now
             record(db, now, "logout", previous[1].name, "another person logged in on this browser", address)
@@ -146,12 +126,13 @@ async def unlock(request: Request, db: Db) -> Response:
     fetch = request.headers.get("x-requested-with") == "fetch"
     if verify_password(user.password_hash, str(form.get("password", ""))):
         session.locked, session.last_active_at = False, now
-        user.failed_logins = 0
+        forget_failures(db, user.name, address)
         record(db, now, "unlock", user.name, "", address)
         return Response(status_code=204) if fetch else RedirectResponse(next_url, status_code=303)
-    outcome = count_failure(db, user, now, max_failures=settings.login_max_failures,
+    outcome = count_failure(db, user.name, now, max_failures=settings.login_max_failures,
                             lockout=timedelta(minutes=settings.lockout_min), address=address, where="unlock")
-    if outcome.problem == "locked":
+    if outcome.problem == "locked":  # whoever is guessing at this screen loses it
+        end_session(db, session, now)
         return Response(status_code=401) if fetch else RedirectResponse("/login", status_code=303)
     if fetch:
         return Response(status_code=401)

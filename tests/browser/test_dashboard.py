@@ -93,7 +93,7 @@ def test_an_auditor_reads_but_is_refused_an_edit(live_office, page):
     expect(page.locator("form[method=post][action^='/admin/people']")).to_have_count(0)  # no forms to edit with
     # Sent anyway (with the page's own token), the edit is refused.
     status = page.evaluate("""async () => {
-        const body = new URLSearchParams({csrf: window.mamori.csrf, name: "x", card_uid: "0A0B0C0D"});
+        const body = new URLSearchParams({csrf: document.querySelector('meta[name="csrf-token"]').content, name: "x", card_uid: "0A0B0C0D"});
         const r = await fetch("/admin/people", {method: "POST", body});
         return r.status; }""")
     assert status == 403

@@ -36,4 +36,23 @@ MESSAGES = {
     "acct.person_taken": ("この職員は既に別のアカウントに紐付いています。1人1アカウントです。",
                           "This staff member already has another account; each person has one."),
     "audit.action.account_contact_changed": ("アカウントのメール・職員の変更", "account e-mail or staff member changed"),
+    "audit.action.token_created": ("APIトークンの発行", "API token created"),
+    "audit.action.token_revoked": ("APIトークンの失効", "API token revoked"),
+    "acct.tokens": ("APIトークン", "API tokens"),
+    "acct.tokens_explain": ("連携用のトークンは `mamori tokens create --user 名前 --days 日数` で発行します。アカウントの無効化と"
+                            "パスワード再設定で、そのアカウントのトークンはすべて失効します（再び有効にしても戻りません）。",
+                            "Tokens for other systems are made with `mamori tokens create --user NAME --days N`. "
+                            "Deactivating an account or resetting its password ends all its tokens for good "
+                            "(activating it again does not bring them back)."),
+    "acct.tokens_none": ("APIトークンはありません。", "There are no API tokens."),
+    "acct.token": ("トークン（先頭）", "Token (start)"),
+    "acct.token_created": ("発行日時", "Created"),
+    "acct.token_expires": ("有効期限", "Expires"),
+    "acct.token_last_used": ("最終利用", "Last used"),
+    "acct.token_state": ("状態", "State"),
+    "acct.token_state.live": ("有効", "Live"),
+    "acct.token_state.expired": ("期限切れ", "Expired"),
+    "acct.token_state.revoked": ("失効済み", "Revoked"),
+    "acct.token_revoke": ("失効させる", "Revoke"),
+    "acct.token_gone": ("このトークンは既に失効しているか、存在しません。", "This token is already revoked or does not exist."),
 }

@@ -2,7 +2,7 @@
 // second (for up to 60 s) for the first unregistered card that reader has read, and fills the
 // field with it. Without this script the box stays hidden and the ID can be typed.
 (function () {
-  const csrf = (window.mamori && window.mamori.csrf) || document.querySelector('meta[name="csrf-token"]').content;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   document.querySelectorAll("[data-enrol]").forEach((box) => {
     const target = document.getElementById(box.dataset.target);
     const select = box.querySelector("[data-enrol-reader]");

@@ -1,7 +1,9 @@
-// The idle screen lock: after mamori.idleMs without a key, click or touch, the page is covered and
+// The idle screen lock: after the lock's data-idle-ms without a key, click or touch, the page is covered and
 // asks for the password again; what was on the page (and any half-filled form) stays under the cover.
 (function () {
-  const cfg = window.mamori, lock = document.getElementById("lock"), main = document.getElementById("main");
+  const lock = document.getElementById("lock"), main = document.getElementById("main");
+  const cfg = {idleMs: Number(lock.dataset.idleMs),
+               csrf: document.querySelector('meta[name="csrf-token"]').content};
   let last = Date.now(), reported = Date.now(), locked = false;
   const heartbeatMs = Math.min(60000, cfg.idleMs / 4);
 
