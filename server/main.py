@@ -35,6 +35,7 @@ from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
 from server.web.lost import router as lost_pages_router
+from server.web.my import router as my_router
 from server.web.reception import router as reception_router
 from server.web.register import router as register_router
 from server.web.routes import router as web_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
                    register_router):
         app.include_router(router)
     app.include_router(devices_router)
+    app.include_router(my_router)
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
