@@ -20,11 +20,13 @@ from gateway.simulator import SimulatedReader
 from server.accounts.service import add_user, create_token
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
+from server.domain.visits import walk_in_window
 from server.items.models import Item
 from server.main import create_app
 from server.migrate import upgrade
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
+from server.visits import service as visits
 from server.visits.models import Visit
 
 log = logging.getLogger("mamori.demo")
@@ -146,8 +148,13 @@ class DemoDay:
         with unit_of_work(factory) as db:
             if db.scalars(select(Visit).where(Visit.badge_uid == VISITOR_BADGE, Visit.state != "out")).first():
                 return
-            db.add(Visit(visitor_name="山田 太郎", organisation="練馬区 介護保険課", purpose="立入検査",
-                         host="管理責任者", badge_uid=VISITOR_BADGE, registered_at=datetime.now(UTC)))
+            # As the reception desk registers a walk-in: the badge works in office hours only, so a demo
+            # running at night shows the refusal.
+            now, settings = datetime.now(UTC), self.settings
+            start, end = walk_in_window(now, opening=settings.opening_time, closing=settings.closing_time,
+                                        zone=settings.zone)
+            visits.register(db, now, visitor_name="山田 太郎", organisation="練馬区 介護保険課", purpose="立入検査",
+                            host="管理責任者", badge_uid=VISITOR_BADGE, valid_from=start, valid_until=end, by="demo")
         self._say("来訪者 受付・入室", self.entrance, VISITOR_BADGE, "iso14443a")
 
     @staticmethod

@@ -86,7 +86,8 @@ def register_walk_in(request: Request, db: Db, user: Desk, form: Posted) -> Resp
     now = request.app.state.clock()
     settings = request.app.state.settings
     if body is not None:
-        start, end = walk_in_window(now, closing=settings.closing_time, zone=settings.zone)
+        start, end = walk_in_window(now, opening=settings.opening_time, closing=settings.closing_time,
+                                    zone=settings.zone)
         try:
             visit = service.register(db, now, visitor_name=body.visitor_name, organisation=body.organisation,
                                      purpose=body.purpose, host_person=_host(db, body), badge_uid=body.badge_uid,
