@@ -33,6 +33,8 @@ log = logging.getLogger("mamori.demo")
 
 SITE = "nerima"
 MANAGER = ("kanri", "Kanri-Demo-2026")
+RECEPTIONIST = ("uketsuke", "Uketsuke-Demo-2026")
+SURVEYOR = ("sato", "Sato-Chosa-2026")  # 佐藤 花子's own account: her page is /my
 SURVEYOR_CARD = "012E4CD8F1A2B3C4"  # FeliCa IDm
 TRAINEE_CARD = "012E4CD8F1A2B3C5"  # training lapsed: the cabinet says no
 FOLDER_TAG = "04A1B2C3D4E5F6"  # NTAG sticker on a case folder
@@ -94,6 +96,8 @@ def seed(settings: Settings) -> None:
             VisitorBadge(uid=VISITOR_BADGE, label="来訪者 1", created_at=now),
         ])
         add_user(db, MANAGER[0], "manager", MANAGER[1], now)
+        add_user(db, RECEPTIONIST[0], "receptionist", RECEPTIONIST[1], now)
+        add_user(db, SURVEYOR[0], "surveyor", SURVEYOR[1], now).person_id = surveyor.id
         token = create_token(db, MANAGER[0], now)
     log.info("demo API token for %s: %s", MANAGER[0], token)
 
@@ -179,8 +183,13 @@ def run_demo(host: str, port: int, data_dir: str) -> int:
     day = DemoDay(settings, settings.mqtt_url)
     threading.Thread(target=lambda: (time.sleep(2), day.run(stop)), name="demo-day", daemon=True).start()
     url = f"http://{host}:{port}/"
-    print(f"\nmamori demo is up: {url}dashboard  (log in as {MANAGER[0]} / {MANAGER[1]}; API docs {url}docs)\n"
-          f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it\n", flush=True)
+    print(f"\nmamori demo is up: {url}login  (API docs {url}docs)\n"
+          f"  manager {MANAGER[0]} / {MANAGER[1]} · reception {RECEPTIONIST[0]} / {RECEPTIONIST[1]}"
+          f" · surveyor {SURVEYOR[0]} / {SURVEYOR[1]}\n"
+          f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it, the same command starts it "
+          f"again with its data (delete {data} to start afresh)\n"
+          f"the command line on this demo's database: export MAMORI_DATABASE_URL={settings.database_url}\n",
+          flush=True)
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
