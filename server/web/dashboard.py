@@ -28,6 +28,7 @@ from server.checkouts.models import Checkout
 from server.items.models import Item
 from server.people.models import Person
 from server.readers import unlock
+from server.readers.heard import last_heard
 from server.readers.models import Reader
 from server.visits.models import Visit
 from server.visits.presence import roll_call
@@ -113,7 +114,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "overdue": overdue, "overdue_total": overdue_total, "alerts": alerts, "alerts_total": alerts_total,
         "present": present, "staff_count": sum(1 for p in present if p.kind == "staff"),
         "visitor_count": sum(1 for p in present if p.kind == "visitor"),
-        "readers": reader_list, "online_count": sum(1 for r in reader_list if r.online),
+        "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
     }
