@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from pathlib import Path
 
 from server.clock import system_clock
 
@@ -16,11 +18,32 @@ def _settings():
     return Settings()
 
 
+def describe_database(url: str) -> str:
+    """The database as a person checks it: the URL without its password, and a SQLite file's full path
+    (a relative `sqlite:///mamori.db` is a different file in each folder the command runs in)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    text = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database).resolve()
+        text += f" ({path}{'' if path.exists() else ', a new file'})"
+    if "MAMORI_DATABASE_URL" not in os.environ:
+        text += "; MAMORI_DATABASE_URL is not set, so this is the default"
+    return text
+
+
+def _say_database(settings) -> None:
+    """Every command that writes says where, on stderr (stdout stays the answer, e.g. a token)."""
+    print(f"database: {describe_database(settings.database_url)}", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from server.main import create_app, serve_web
     from server.migrate import upgrade
 
     settings = _settings()
+    _say_database(settings)
     upgrade(settings.database_url)
     serve_web(create_app(settings), settings, host=args.host, port=args.port, log_level="info")
     return 0
@@ -30,8 +53,9 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from server.migrate import upgrade
 
     settings = _settings()
+    _say_database(settings)
     upgrade(settings.database_url)
-    print(f"database is at the newest schema: {settings.database_url}")
+    print("database is at the newest schema")
     return 0
 
 
@@ -40,6 +64,7 @@ def _session():
     from server.migrate import upgrade
 
     settings = _settings()
+    _say_database(settings)
     upgrade(settings.database_url)
     return unit_of_work(make_session_factory(make_engine(settings.database_url)))
 

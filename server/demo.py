@@ -19,17 +19,21 @@ from gateway.simulator import SimulatedReader
 from server.accounts.service import add_user, create_token
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
+from server.domain.visits import walk_in_window
 from server.items.models import Item
 from server.main import create_app, serve_web
 from server.migrate import upgrade
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
+from server.visits import service as visits
 from server.visits.models import Visit
 
 log = logging.getLogger("mamori.demo")
 
 SITE = "nerima"
 MANAGER = ("kanri", "Kanri-Demo-2026")
+RECEPTIONIST = ("uketsuke", "Uketsuke-Demo-2026")
+SURVEYOR = ("sato", "Sato-Chosa-2026")  # 佐藤 花子's own account: her page is /my
 SURVEYOR_CARD = "012E4CD8F1A2B3C4"  # FeliCa IDm
 TRAINEE_CARD = "012E4CD8F1A2B3C5"  # training lapsed: the cabinet says no
 FOLDER_TAG = "04A1B2C3D4E5F6"  # NTAG sticker on a case folder
@@ -91,6 +95,8 @@ def seed(settings: Settings) -> None:
             VisitorBadge(uid=VISITOR_BADGE, label="来訪者 1", created_at=now),
         ])
         add_user(db, MANAGER[0], "manager", MANAGER[1], now)
+        add_user(db, RECEPTIONIST[0], "receptionist", RECEPTIONIST[1], now)
+        add_user(db, SURVEYOR[0], "surveyor", SURVEYOR[1], now).person_id = surveyor.id
         token = create_token(db, MANAGER[0], now)
     log.info("demo API token for %s: %s", MANAGER[0], token)
 
@@ -145,8 +151,13 @@ class DemoDay:
         with unit_of_work(factory) as db:
             if db.scalars(select(Visit).where(Visit.badge_uid == VISITOR_BADGE, Visit.state != "out")).first():
                 return
-            db.add(Visit(visitor_name="山田 太郎", organisation="練馬区 介護保険課", purpose="立入検査",
-                         host="管理責任者", badge_uid=VISITOR_BADGE, registered_at=datetime.now(UTC)))
+            # As the reception desk registers a walk-in: the badge works in office hours only, so a demo
+            # running at night shows the refusal.
+            now, settings = datetime.now(UTC), self.settings
+            start, end = walk_in_window(now, opening=settings.opening_time, closing=settings.closing_time,
+                                        zone=settings.zone)
+            visits.register(db, now, visitor_name="山田 太郎", organisation="練馬区 介護保険課", purpose="立入検査",
+                            host="管理責任者", badge_uid=VISITOR_BADGE, valid_from=start, valid_until=end, by="demo")
         self._say("来訪者 受付・入室", self.entrance, VISITOR_BADGE, "iso14443a")
 
     @staticmethod
@@ -171,8 +182,13 @@ def run_demo(host: str, port: int, data_dir: str) -> int:
     day = DemoDay(settings, settings.mqtt_url)
     threading.Thread(target=lambda: (time.sleep(2), day.run(stop)), name="demo-day", daemon=True).start()
     url = f"http://{host}:{port}/"
-    print(f"\nmamori demo is up: {url}dashboard  (log in as {MANAGER[0]} / {MANAGER[1]}; API docs {url}docs)\n"
-          f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it\n", flush=True)
+    print(f"\nmamori demo is up: {url}login  (API docs {url}docs)\n"
+          f"  manager {MANAGER[0]} / {MANAGER[1]} · reception {RECEPTIONIST[0]} / {RECEPTIONIST[1]}"
+          f" · surveyor {SURVEYOR[0]} / {SURVEYOR[1]}\n"
+          f"data in {data}; broker on mqtt://127.0.0.1:{mqtt_port}; Ctrl-C stops it, the same command starts it "
+          f"again with its data (delete {data} to start afresh)\n"
+          f"the command line on this demo's database: export MAMORI_DATABASE_URL={settings.database_url}\n",
+          flush=True)
     try:
         serve_web(create_app(settings), settings, host=host, port=port, log_level="warning")
     finally:

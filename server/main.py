@@ -39,6 +39,7 @@ from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
 from server.web.headers import SecurityHeaders
 from server.web.lost import router as lost_pages_router
+from server.web.my import router as my_router
 from server.web.reception import router as reception_router
 from server.web.register import router as register_router
 from server.web.routes import router as web_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
                    register_router):
         app.include_router(router)
     app.include_router(devices_router)
+    app.include_router(my_router)
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")

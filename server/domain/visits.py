@@ -16,18 +16,21 @@ def office_moment(day: date, at: time, zone: ZoneInfo) -> datetime:
 def visit_window(day: date, expected: time | None, *, opening: time, closing: time,
                  zone: ZoneInfo) -> tuple[datetime, datetime]:
     """When a badge lent for a visit on `day` opens the entrance: from an hour before the expected
-    time (or opening time) until closing time, or two hours after a visitor expected late."""
-    start = office_moment(day, expected, zone) - EARLY if expected else office_moment(day, opening, zone)
+    time, but never before opening time, until closing time (or two hours after a visitor expected late)."""
+    opens = office_moment(day, opening, zone)
+    start = max(office_moment(day, expected, zone) - EARLY, opens) if expected else opens
     end = office_moment(day, closing, zone)
     if expected is not None and office_moment(day, expected, zone) + LATE > end:
         end = office_moment(day, expected, zone) + LATE
     return start, end
 
 
-def walk_in_window(now: datetime, *, closing: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """A walk-in's badge works from now until today's closing time (or for two hours, after closing)."""
-    start = now - timedelta(minutes=5)  # the reader's clock may be a little behind the server's
-    end = office_moment(now.astimezone(zone).date(), closing, zone)
+def walk_in_window(now: datetime, *, opening: time, closing: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """A walk-in's badge works from now (from opening time, if registered before it) until today's
+    closing time (or for two hours, after closing)."""
+    today = now.astimezone(zone).date()
+    start = max(now - timedelta(minutes=5), office_moment(today, opening, zone))  # 5 min: a reader's clock lags
+    end = office_moment(today, closing, zone)
     return start, max(end, now + LATE)
 
 

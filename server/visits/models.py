@@ -65,6 +65,7 @@ class Visit(Base):
     valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    entered_by: Mapped[str | None] = mapped_column(String(100), default=None)  # marked in at the desk, not tapped
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)  # not signed out / cancelled
     closed_by: Mapped[str | None] = mapped_column(String(100), default=None)

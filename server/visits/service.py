@@ -103,3 +103,25 @@ def cancel(db: Session, visit: Visit, now: datetime, by: str) -> None:
     if visit.badge_uid is not None and visit.badge_returned_at is None:
         visit.badge_uid = None
     db.flush()
+
+
+def mark_in(db: Session, visit: Visit, now: datetime, by: str) -> None:
+    """A visitor without a badge comes in: the receptionist marks it, so the roll call counts them."""
+    if visit.state != "expected":
+        raise VisitProblem("", "visit.err.not_expected", f"visit {visit.id} is {visit.state}", conflict=True)
+    if visit.badge_uid is not None:
+        raise VisitProblem("", "visit.err.has_badge", f"visit {visit.id} has a badge: the visitor taps in with it",
+                           conflict=True)
+    visit.state, visit.entered_at, visit.entered_by = "in", now, by
+    db.flush()
+
+
+def mark_out(db: Session, visit: Visit, now: datetime, by: str) -> None:
+    """A visitor without a badge leaves, seen at the desk (one with a badge gives it back instead)."""
+    if visit.state != "in":
+        raise VisitProblem("", "visit.err.not_in", f"visit {visit.id} is {visit.state}, not in", conflict=True)
+    if visit.badge_uid is not None and visit.badge_returned_at is None:
+        raise VisitProblem("", "visit.err.has_badge_out", f"visit {visit.id} has a badge out: record it returned",
+                           conflict=True)
+    visit.state, visit.left_at, visit.closed_by = "out", now, by
+    db.flush()

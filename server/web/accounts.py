@@ -1,4 +1,5 @@
-"""Accounts: one per person (seed rule 8). Admins add, deactivate, unlock and reset; everyone changes their own password."""
+"""Accounts: one per person (seed rule 8). Admins and managers add (an admin account only an admin);
+admins deactivate, unlock and reset; everyone changes their own password."""
 
 from __future__ import annotations
 
@@ -33,7 +34,13 @@ from server.web.render import EVERYONE, page
 router = APIRouter(include_in_schema=False)
 router.include_router(notices_router)
 ADMINS = ("admin",)
+ADDERS = ("admin", "manager")  # a manager adds the office's accounts; an admin account only an admin
 VIEWERS = ("admin", "manager", "auditor")
+
+
+def roles_for(user: User) -> tuple[str, ...]:
+    """The roles `user` may give a new account."""
+    return ROLES if user.role == "admin" else tuple(r for r in ROLES if r != "admin")
 
 
 def _address(request: Request) -> str | None:
@@ -44,7 +51,8 @@ def _accounts_page(request: Request, db, *, form: dict | None = None, errors: di
                    notice: str | None = None, status_code: int = 200) -> HTMLResponse:
     users = db.scalars(select(User).order_by(User.name)).all()
     people = db.scalars(select(Person).order_by(Person.name, Person.id)).all()
-    return page(request, "accounts.html", {"users": users, "roles": ROLES, "form": form or {}, "errors": errors or {},
+    return page(request, "accounts.html", {"users": users, "roles": roles_for(request.state.user), "form": form or {},
+                                           "errors": errors or {}, "can_add": request.state.user.role in ADDERS,
                                            "notice": notice, "now": request.app.state.clock(),
                                            "tokens": tokens_with_users(db),
                                            "locked": locked_names(db, request.app.state.clock()),
@@ -58,7 +66,7 @@ def accounts(request: Request, db: Db, _user: Annotated[User, Depends(require_pa
 
 
 @router.post("/admin/accounts", response_class=HTMLResponse)
-def add_account(request: Request, db: Db, admin: Annotated[User, Depends(require_page(*ADMINS))],
+def add_account(request: Request, db: Db, adder: Annotated[User, Depends(require_page(*ADDERS))],
                 name: Annotated[str, Form(max_length=200)], role: Annotated[str, Form()],
                 password: Annotated[str, Form(max_length=1000)],
                 password_again: Annotated[str, Form(max_length=1000)]) -> Response:
@@ -71,8 +79,10 @@ def add_account(request: Request, db: Db, admin: Annotated[User, Depends(require
         errors["name"] = ["admin.err.single_line"]
     elif db.scalars(select(User.id).where(User.name == name.strip())).first():
         errors["name"] = ["acct.name_taken"]
+    if role in ROLES and role not in roles_for(adder):
+        return _accounts_page(request, db, form=form, errors={"role": ["acct.admin_only"]}, status_code=403)
     if role not in ROLES:
-        errors["role"] = [f"role {role!r}?"]
+        errors["role"] = ["acct.role_unknown"]
     if problems := password_problems(password, lang):
         errors["password"] = problems
     elif password != password_again:
@@ -83,7 +93,7 @@ def add_account(request: Request, db: Db, admin: Annotated[User, Depends(require
         add_user(db, name, role, password, now)
     except AccountError as exc:  # a race with another admin: shown like the checks above
         return _accounts_page(request, db, form=form, errors={"name": [str(exc)]}, status_code=422)
-    record(db, now, "account_added", admin.name, f"{name.strip()} ({role})", _address(request))
+    record(db, now, "account_added", adder.name, f"{name.strip()} ({role})", _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 

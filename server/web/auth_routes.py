@@ -21,6 +21,8 @@ from server.web.render import office_time, page
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "mamori_login_csrf"
+# Where each role starts its day after logging in (unless the login was for a page they asked for).
+LANDING = {"receptionist": "/reception", "surveyor": "/my"}
 
 
 def safe_next(url: str | None, default: str = "/dashboard") -> str:
@@ -46,7 +48,8 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, *, 
 def login_form(request: Request, db: Db, next: str | None = None) -> HTMLResponse:
     request.state.lang = choose_language(request, None)
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", {"next": safe_next(next), "login_csrf": token, "error": None})
+    response = page(request, "login.html", {"next": safe_next(next, ""), "login_csrf": token, "error": None,
+                                            "name": ""})
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
@@ -54,12 +57,12 @@ def login_form(request: Request, db: Db, next: str | None = None) -> HTMLRespons
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
           password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/dashboard") -> Response:
+          next: Annotated[str, Form()] = "") -> Response:
     request.state.lang = choose_language(request, None)
     settings, now, address = request.app.state.settings, request.app.state.clock(), _address(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
-        return login_error(request, "login.expired", next, status_code=400)
+        return login_error(request, "login.expired", next, name, status_code=400)
     outcome = log_in(db, name, password, now, max_failures=settings.login_max_failures,
                      lockout=timedelta(minutes=settings.lockout_min), address=address)
     if outcome.user is not None:
@@ -67,19 +70,21 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
             previous[0].ended_at = now
             record(db, now, "logout", previous[1].name, "another person logged in on this browser", address)
     if outcome.problem == "locked":
-        return login_error(request, "login.locked", next, status_code=403,
+        return login_error(request, "login.locked", next, name, status_code=403,
                            until=office_time(outcome.locked_until, settings.zone, request.state.lang))
     if outcome.user is None:
-        return login_error(request, "login.wrong", next, status_code=401)
-    response = RedirectResponse(safe_next(next), status_code=303)
+        return login_error(request, "login.wrong", next, name, status_code=401)
+    response = RedirectResponse(safe_next(next, LANDING.get(outcome.user.role, "/dashboard")), status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, start_session(db, outcome.user, now))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
 
 
-def login_error(request: Request, key: str, next: str, *, status_code: int, **values) -> HTMLResponse:
+def login_error(request: Request, key: str, next: str, name: str = "", *, status_code: int,
+                **values) -> HTMLResponse:
+    """The form again with what went wrong; the name stays typed in, only the password is asked again."""
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", {"next": safe_next(next), "login_csrf": token,
+    response = page(request, "login.html", {"next": safe_next(next, ""), "login_csrf": token, "name": name,
                                             "error": (key, values)}, status_code=status_code)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response

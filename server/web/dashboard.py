@@ -29,6 +29,7 @@ from server.domain.alerts import CHASE_LEVELS
 from server.items.models import Item
 from server.people.models import Person
 from server.readers import unlock
+from server.readers.heard import last_heard
 from server.readers.models import Reader
 from server.visits.presence import roll_call
 from server.web import alert_list
@@ -83,7 +84,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "overdue": overdue, "overdue_total": overdue_total, "alerts": alerts, "alerts_total": alerts_total,
         "present": present, "staff_count": sum(1 for p in present if p.kind == "staff"),
         "visitor_count": sum(1 for p in present if p.kind == "visitor"),
-        "readers": reader_list, "online_count": sum(1 for r in reader_list if r.online),
+        "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
         "chase_levels": CHASE_LEVELS, "note_lines": alert_list.note_lines,

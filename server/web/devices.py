@@ -34,7 +34,8 @@ ACT = ("admin", "manager", "receptionist", "surveyor")  # the holder's own; mana
 VIEW = (*ACT, "auditor")
 SEE_ALL = ("admin", "manager", "auditor")
 SHOWN = 500  # rows per list; more than that waiting is a problem the alerts already show
-DONE = {"erased": "dev.done.erased", "purpose": "dev.done.purpose"}
+DONE = {"erased": "dev.done.erased", "purpose": "dev.done.purpose", "erased_many": "dev.done.erased_many"}
+BACK = {"devices": "/devices", "my": "/my"}  # the pages the "confirm these" form is on
 CONFLICTS = {"already": "dev.err.already", "not_returned": "dev.err.not_returned", "not_device": "dev.err.not_device"}
 PURPOSE_ERRORS = {"empty": "admin.err.required", "too_long": "admin.err.too_long", "control": "dev.err.control"}
 
@@ -107,6 +108,31 @@ def confirm_erased(request: Request, db: Db, checkout_id: int,
     except (erasure.CheckoutMissing, erasure.NotAllowed, erasure.CheckoutConflict) as exc:
         return _refused(request, db, user, exc)
     return RedirectResponse("/devices?done=erased", status_code=303)
+
+
+@router.post("/devices/erased", response_class=HTMLResponse)
+def confirm_many(request: Request, db: Db, user: Annotated[User, Depends(require_page(*ACT))],
+                 form: Posted) -> Response:
+    """Several devices confirmed at once (ten returns of one phone need not be ten clicks).
+
+    All or nothing: one that cannot be confirmed (not the holder's, confirmed meanwhile) stops the
+    lot and says which, so nobody believes a device was confirmed that was not."""
+    back = BACK.get(text(form, "back"), "/devices")
+    ids = [int(v) for v in form.getlist("checkout") if isinstance(v, str) and v.isdigit() and len(v) <= 9]
+    if not ids:
+        t = translator(getattr(request.state, "lang", "ja"))
+        if back == "/my":
+            return RedirectResponse("/my?problem=none_chosen#waiting", status_code=303)
+        return page(request, "devices/devices.html", _context(request, db, user, problem=t("dev.err.none_chosen")),
+                    status_code=422)
+    settings, now = request.app.state.settings, request.app.state.clock()
+    for checkout_id in dict.fromkeys(ids):
+        try:
+            erasure.confirm_erased(db, checkout_id, by=user, at=now, zone=settings.zone, address=address(request))
+        except (erasure.CheckoutMissing, erasure.NotAllowed, erasure.CheckoutConflict) as exc:
+            db.rollback()
+            return _refused(request, db, user, exc)
+    return RedirectResponse(f"{back}?done=erased_many", status_code=303)
 
 
 @router.post("/devices/{checkout_id}/purpose", response_class=HTMLResponse)

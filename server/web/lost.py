@@ -18,6 +18,7 @@ from server.api.schemas import RowId
 from server.checkouts.models import Checkout
 from server.items.models import Item
 from server.lost import service
+from server.lost.finding import find_items
 from server.lost.models import LostItem
 from server.people.models import Person
 from server.readers.models import Reader
@@ -32,14 +33,6 @@ Viewer = Annotated[User, Depends(require_page(*VIEW))]
 Manager = Annotated[User, Depends(require_page(*EDIT))]
 NOTICES = {"marked": "lost.marked", "found": "lost.found.done"}
 SHOWN = 200
-
-
-def _find_item(db: Session, typed: str) -> Item | None:
-    """By item number or by tag UID (as printed on the tag)."""
-    typed = typed.strip()
-    if typed.isdigit() and len(typed) <= 9 and (item := db.get(Item, int(typed))) is not None:
-        return item
-    return db.scalar(select(Item).where(Item.tag_uid == typed.upper())) if typed else None
 
 
 def _holders(db: Session, ids: set[int]) -> dict[int, str]:
@@ -57,6 +50,17 @@ def lost_list(request: Request, db: Db, user: Viewer) -> HTMLResponse:
     return page(request, "lost/list.html", {**_list_context(request, db), "values": {}, "errors": {}})
 
 
+def _one_item(request: Request, db: Session, typed: str) -> Item | HTMLResponse:
+    """The one item meant, or the list page again: "not found" next to the field, or the matches to choose from."""
+    found = find_items(db, typed)
+    if len(found) == 1:
+        return found[0]
+    context = {**_list_context(request, db), "values": {"item": typed}, "errors": {}, "choices": found}
+    if not found:
+        context["errors"] = {"item": translator(request.state.lang)("lost.err.no_item")}
+    return page(request, "lost/list.html", context, status_code=422 if not found else 200)
+
+
 def _mark_context(db: Session, item: Item) -> dict[str, Any]:
     loan = db.execute(select(Checkout, Person).join(Person, Person.id == Checkout.person_id)
                       .where(Checkout.item_id == item.id, Checkout.returned_at.is_(None))).first()
@@ -69,11 +73,9 @@ def mark_form(request: Request, db: Db, user: Manager, item: str = "") -> HTMLRe
     """The form for one item: what is known of it now, and a note."""
     if not item.strip():
         return page(request, "lost/list.html", {**_list_context(request, db), "values": {}, "errors": {}})
-    found = _find_item(db, item)
-    if found is None:
-        t = translator(request.state.lang)
-        return page(request, "lost/list.html", {**_list_context(request, db), "values": {"item": item},
-                                                "errors": {"item": t("lost.err.no_item")}}, status_code=422)
+    found = _one_item(request, db, item)
+    if not isinstance(found, Item):
+        return found
     return page(request, "lost/mark.html", {**_mark_context(db, found), "values": {}, "errors": {}})
 
 
@@ -81,10 +83,9 @@ def mark_form(request: Request, db: Db, user: Manager, item: str = "") -> HTMLRe
 def mark(request: Request, db: Db, user: Manager, item: Annotated[str, Form()] = "",
          note: Annotated[str, Form(max_length=service.NOTE_MAX)] = "") -> Response:
     t = translator(request.state.lang)
-    found = _find_item(db, item)
-    if found is None:
-        return page(request, "lost/list.html", {**_list_context(request, db), "values": {"item": item},
-                                                "errors": {"item": t("lost.err.no_item")}}, status_code=422)
+    found = _one_item(request, db, item)
+    if not isinstance(found, Item):
+        return found
     if not note.strip():
         return page(request, "lost/mark.html", {**_mark_context(db, found), "values": {"note": note},
                                                 "errors": {"note": t("admin.err.required")}}, status_code=422)

@@ -39,6 +39,7 @@ EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
 OVERSIGHT = ("admin", "manager", "auditor")
 # The menu: (path, message key, roles that see it). Each page's own guard decides access.
 NAV = [
+    ("/my", "nav.my", ("surveyor",)),
     ("/reception", "nav.reception", ("admin", "manager", "receptionist")),
     ("/visits/new", "nav.preregister", ("surveyor",)),
     ("/rollcall", "nav.rollcall", EVERYONE),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -42,6 +42,8 @@ def tap(reader: SimulatedReader, uid: str, after_s: float = 0) -> str:
     return decision.action or decision.reason
 
 
+# Opening at midnight: the walk-in taps in at whatever hour the suite runs (the rule: tests/unit/test_visit_times.py).
+@pytest.mark.parametrize("live_office", [{"opening_time": time(0)}], indirect=True)
 def test_a_visitor_registered_at_reception_taps_in_and_out_of_the_roll_call(live_office, entrance, page):
     live_office.login(page, "receptionist", next="/reception")
     expect(page.get_by_role("heading", name="受付", exact=True)).to_be_visible()

@@ -178,3 +178,34 @@ def test_a_token_for_an_unknown_user_is_refused(database_url):
     assert run.stdout == ""
     assert "nobody" in run.stderr and "Traceback" not in run.stderr
     assert query(database_url, "SELECT count(*) FROM api_tokens") == [(0,)]
+
+
+# ----------------------------------------------------------------------------- which database
+
+
+def test_every_write_says_which_database_it_writes_and_hides_the_password(tmp_path):
+    """`mamori users add` beside the demo once wrote a different SQLite file without a word."""
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    run = add_user(url)
+    assert run.returncode == 0, run.stderr
+    assert f"database: {url} ({tmp_path / 'office.db'}, a new file)" in run.stderr
+    token = mamori(url, "tokens", "create", "--user", "kanri")
+    assert token.stdout.count("\n") == 1 and "database" not in token.stdout  # stdout stays the token alone
+    assert f"database: {url} ({tmp_path / 'office.db'})\n" in token.stderr
+
+
+def test_the_default_database_is_named_as_the_default_with_its_full_path(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    run = subprocess.run([sys.executable, "-m", "server.cli", "users", "add", "kanri", "--role", "manager",
+                          "--password-stdin"], input=GOOD_PASSWORD + "\n", capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert (f"database: sqlite:///mamori.db ({tmp_path / 'mamori.db'}, a new file); "
+            "MAMORI_DATABASE_URL is not set, so this is the default") in run.stderr
+
+
+def test_a_postgresql_password_never_reaches_the_terminal():
+    from server.cli import describe_database
+
+    assert describe_database("postgresql+psycopg://mamori:s3cret@db.example/mamori").startswith(
+        "postgresql+psycopg://mamori:***@db.example/mamori")

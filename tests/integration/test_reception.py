@@ -13,6 +13,7 @@ import io
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,7 +53,9 @@ class Clock:
 
 @pytest.fixture
 def office(database_url, broker):
-    with Office(database_url, broker.url, closing_check_s=3600) as office:
+    # Opening at midnight: a walk-in taps in at whatever hour the suite runs (the opening-time rule
+    # itself is unit-tested in tests/unit/test_visit_times.py).
+    with Office(database_url, broker.url, closing_check_s=3600, opening_time=dt_time(0)) as office:
         office.wait_connected()
         office.clock = Clock()
         office.app.state.clock = office.clock

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from server.accounts.models import User
+from server.audit.models import AuditEvent
 from tests.support.web import PASSWORDS, Site, hidden, log_in, logged_in, page_client
 
 pytestmark = pytest.mark.integration
@@ -157,13 +158,25 @@ def test_one_person_one_account(site):
     assert again.status_code == 422 and "1人1アカウント" in again.text
 
 
-def test_a_manager_sees_accounts_but_may_not_add_one(site):
+def _add_account(client, csrf: str, name: str, role: str):
+    return client.post("/admin/accounts", data={"csrf": csrf, "name": name, "role": role,
+                                                "password": "Shinjin-2026-pass", "password_again": "Shinjin-2026-pass"})
+
+
+def test_a_manager_adds_accounts_below_admin_and_it_is_audited(site):
     client, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
-    page = client.get("/admin/accounts")
-    assert page.status_code == 200 and 'action="/admin/accounts"' not in page.text
-    refused = client.post("/admin/accounts", data={"csrf": csrf, "name": "x", "role": "manager",
-                                                   "password": "Another-2026", "password_again": "Another-2026"})
-    assert refused.status_code == 403 and "権限がありません" in refused.text
+    page = client.get("/admin/accounts").text
+    assert 'action="/admin/accounts"' in page and '<option value="admin"' not in page
+    assert _add_account(client, csrf, "新人 受付", "receptionist").status_code == 303
+    refused = _add_account(client, csrf, "新しい 管理者", "admin")
+    assert refused.status_code == 403 and "システム管理者" in refused.text
+    with site.factory() as db:
+        assert db.scalars(select(User.role).where(User.name == "新人 受付")).one() == "receptionist"
+        assert db.scalars(select(User).where(User.name == "新しい 管理者")).first() is None
+        added = db.scalars(select(AuditEvent).where(AuditEvent.action == "account_added")).one()
+        assert (added.actor, added.detail) == ("manager", "新人 受付 (receptionist)")
+    auditor, auditor_csrf = logged_in(site.app, "auditor", PASSWORDS["auditor"])
+    assert _add_account(auditor, auditor_csrf, "誰か", "surveyor").status_code == 403
 
 
 def test_a_deactivated_account_is_logged_out_everywhere(site):
@@ -193,7 +206,7 @@ def test_everyone_changes_their_own_password_under_the_rule(site):
 def test_the_login_page_keeps_next_on_this_site(site):
     client = page_client(site.app)
     form = client.get("/login?next=//evil.example/x")
-    assert hidden(form.text, "next") == "/dashboard"
+    assert hidden(form.text, "next") == ""  # dropped: after login, the person's own landing page
     assert '<meta name="csrf-token" content="">' in form.text  # no session yet, no session token on the page
 
 

@@ -32,10 +32,21 @@ def test_a_visitor_expected_late_keeps_two_hours():
     assert visit_window(DAY, time(17, 30), opening=OPEN, closing=CLOSE, zone=TOKYO) == (at(16, 30), at(19, 30))
 
 
+def test_an_early_expected_visitor_still_waits_for_opening_time():
+    assert visit_window(DAY, time(9, 0), opening=OPEN, closing=CLOSE, zone=TOKYO) == (at(8, 30), at(18))
+
+
 def test_walk_in_until_closing_or_two_hours_after_it():
-    start, end = walk_in_window(at(10), closing=CLOSE, zone=TOKYO)
+    start, end = walk_in_window(at(10), opening=OPEN, closing=CLOSE, zone=TOKYO)
     assert (start, end) == (at(9, 55), at(18))
-    assert walk_in_window(at(19), closing=CLOSE, zone=TOKYO)[1] == at(21)
+    assert walk_in_window(at(19), opening=OPEN, closing=CLOSE, zone=TOKYO) == (at(18, 55), at(21))
+
+
+def test_a_walk_in_registered_before_opening_gets_in_only_from_opening_time():
+    """The 06:18 tap: registered at 06:13, the badge worked from 06:08, before the office opened."""
+    start, end = walk_in_window(at(6, 13), opening=OPEN, closing=CLOSE, zone=TOKYO)
+    assert (start, end) == (at(8, 30), at(18))
+    assert not in_window(at(6, 18), start, end)
 
 
 @pytest.mark.parametrize(("moment", "inside"), [(at(8, 59), False), (at(9), True), (at(18), True),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.api.deps import Db
 from server.readers import service
+from server.readers.heard import last_heard
 from server.readers.models import Reader
 from server.readers.routes import ReaderIn
 from server.web.admin.common import EDIT, VIEW, Posted, audit, describe, messages, notice, readers, text
@@ -23,7 +24,8 @@ ROLES = ("entrance", "cabinet")
 
 
 def _listing(request: Request, db: Session) -> dict[str, Any]:
-    return {"readers": readers(db), "can_edit": request.state.user.role in EDIT, "roles": ROLES}
+    return {"readers": readers(db), "heard": last_heard(db), "can_edit": request.state.user.role in EDIT,
+            "roles": ROLES}
 
 
 @router.get("/admin/readers", response_class=HTMLResponse)

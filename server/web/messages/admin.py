@@ -139,7 +139,7 @@ MESSAGES = {
     "admin.readers.state.online": ("オンライン", "online"),
     "admin.readers.state.offline": ("オフライン", "offline"),
     "admin.readers.state.unknown": ("未接続", "never seen"),
-    "admin.readers.last_seen": ("最終受信", "Last seen"),
+    "admin.readers.last_seen": ("最終受信", "Last heard"),
     "admin.readers.version": ("バージョン", "Version"),
     "admin.readers.queued": ("未送信", "Queued"),
     "admin.readers.fixed": ("読取機ID・拠点・設置場所は変更できません。", "The ID, site and role cannot change."),

@@ -36,6 +36,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dev.late": ("期限超過", "overdue"),
     "dev.confirm": ("調査データ消去済み", "Survey data erased"),
     "dev.confirm_label": ("{label} の調査データ消去を確認", "Confirm the survey data of {label} erased"),
+    "dev.choose": ("選択", "Choose"),
+    "dev.choose_label": ("{label}（{at} 返却）を選ぶ", "Choose {label} (returned {at})"),
+    "dev.confirm_chosen": ("選んだ端末の調査データ消去を確認", "Confirm the chosen devices erased"),
+    "dev.confirm_chosen_hint": ("消去を済ませた端末に印を付けて、まとめて確認できます。",
+                                "Tick the devices you have erased to confirm them together."),
+    "dev.done.erased_many": ("選んだ端末の調査データ消去を確認しました。", "The chosen devices are confirmed erased."),
+    "dev.err.none_chosen": ("確認する端末に印を付けてください。", "Tick the devices to confirm first."),
     "dev.not_yours_short": ("本人または管理責任者のみ", "holder or a manager only"),
     # outcomes
     "dev.done.erased": ("調査データの消去を確認しました。", "The survey data is confirmed erased."),

@@ -8,10 +8,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "An item marked lost cannot be taken out (if it was out, tapping it at its cabinet still records the "
                    "return). Its take-out and tap history up to that moment is kept on the record, for an incident report."),
     "lost.find": ("紛失として登録する物品", "Item to mark lost"),
-    "lost.find.item": ("物品番号またはタグのUID", "Item number or tag UID"),
+    "lost.find.item": ("物品名・ケース番号", "Item name or case number"),
+    "lost.find.hint": ("ラベルの名前の一部、ケース番号（例 R8-00123）、物品番号、タグのUID のどれでも探せます。",
+                       "Part of the name on its label, its case number (e.g. R8-00123), item number or tag UID."),
+    "lost.find.several": ("{n} 件見つかりました。紛失した物品を選んでください。",
+                          "{n} items match; choose the one that is lost."),
     "lost.find.submit": ("物品を確認する", "Look up the item"),
-    "lost.err.no_item": ("この番号・UIDの物品は登録されていません。物品一覧で確認してください。",
-                         "No item has this number or tag UID; check the item list."),
+    "lost.err.no_item": ("この名前・番号の物品は見つかりません。ラベルの名前の一部かケース番号で探すか、物品一覧で確認してください。",
+                         "No item matches; try part of the name on its label or its case number, or check the item "
+                         "list."),
     "lost.none": ("紛失として登録された物品はありません。", "No item is marked lost."),
     "lost.col.no": ("記録番号", "Record"),
     "lost.col.item": ("物品", "Item"),

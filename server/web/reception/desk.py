@@ -30,7 +30,8 @@ router = APIRouter(include_in_schema=False)
 DESK = ("admin", "manager", "receptionist")
 HOSTS = ("admin", "manager", "receptionist", "surveyor")
 DONE = {"registered": "rcp.registered", "preregistered": "rcp.preregistered", "lent": "rcp.badge_lent",
-        "returned": "rcp.badge_back.returned", "signed_out": "rcp.badge_back.signed_out", "cancelled": "rcp.cancelled"}
+        "returned": "rcp.badge_back.returned", "signed_out": "rcp.badge_back.signed_out", "cancelled": "rcp.cancelled",
+        "marked_in": "rcp.marked_in", "marked_out": "rcp.marked_out"}
 Desk = Annotated[User, Depends(require_page(*DESK))]
 Host = Annotated[User, Depends(require_page(*HOSTS))]
 
@@ -53,14 +54,17 @@ def _badges(db: Session) -> dict[str, Any]:
 
 def _desk(request: Request, db: Session, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     day, start = _today(request)
-    today = list(db.scalars(select(Visit).where(for_day(start), Visit.state.in_(("expected", "in", "out")))
-                            .order_by(Visit.expected_at, Visit.valid_from, Visit.id)))
+    day_visits = list(db.scalars(select(Visit).where(for_day(start), Visit.state.in_(("expected", "in", "out")))
+                                 .order_by(Visit.expected_at, Visit.valid_from, Visit.id)))
+    # Who left is no longer expected: a list of its own, latest first, so the day's list stays short.
+    today = [v for v in day_visits if v.state != "out"]
+    left = sorted((v for v in day_visits if v.state == "out"), key=lambda v: (v.left_at, v.id), reverse=True)
     inside = list(db.scalars(select(Visit).where(Visit.state == "in").order_by(Visit.entered_at)))
     not_back = list(db.scalars(select(Visit).where(Visit.badge_uid.is_not(None), Visit.badge_returned_at.is_(None),
                                                    Visit.state.in_(("not_signed_out", "expected")))
                                .order_by(Visit.id)))
     not_back = [v for v in not_back if v.state == "not_signed_out" or v not in today]
-    return {"day": day, "today": today, "inside": inside, "not_back": not_back, "labels": _badge_labels(db),
+    return {"day": day, "today": today, "left": left, "inside": inside, "not_back": not_back, "labels": _badge_labels(db),
             **_badges(db), "hosts": forms.hosts(db), "values": values, "errors": errors,
             "readers": readers(db), "zone": request.app.state.settings.zone}
 
@@ -82,7 +86,8 @@ def register_walk_in(request: Request, db: Db, user: Desk, form: Posted) -> Resp
     now = request.app.state.clock()
     settings = request.app.state.settings
     if body is not None:
-        start, end = walk_in_window(now, closing=settings.closing_time, zone=settings.zone)
+        start, end = walk_in_window(now, opening=settings.opening_time, closing=settings.closing_time,
+                                    zone=settings.zone)
         try:
             visit = service.register(db, now, visitor_name=body.visitor_name, organisation=body.organisation,
                                      purpose=body.purpose, host_person=_host(db, body), badge_uid=body.badge_uid,
@@ -189,6 +194,19 @@ def badge_back(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
 def cancel(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
     return _act(request, db, visit_id, lambda v, now, by: (service.cancel(db, v, now, by) or "cancelled",
                                                             "visit_cancelled"))
+
+
+@router.post("/reception/visits/{visit_id}/in", response_class=HTMLResponse)
+def mark_in(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
+    """A visitor without a badge comes in, marked at the desk by the receptionist."""
+    return _act(request, db, visit_id, lambda v, now, by: (service.mark_in(db, v, now, by) or "marked_in",
+                                                            "visit_marked_in"))
+
+
+@router.post("/reception/visits/{visit_id}/out", response_class=HTMLResponse)
+def mark_out(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
+    return _act(request, db, visit_id, lambda v, now, by: (service.mark_out(db, v, now, by) or "marked_out",
+                                                            "visit_marked_out"))
 
 
 @router.get("/reception/visits/{visit_id}/tag", response_class=HTMLResponse)

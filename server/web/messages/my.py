@@ -1,0 +1,25 @@
+"""Words of 「わたしの持ち出し」 (/my), the surveyor's own page."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "nav.my": ("わたしの持ち出し", "My take-outs"),
+    "my.title": ("わたしの持ち出し", "My take-outs"),
+    "my.as_of": ("{name} さん・{time} 現在", "{name}, as of {time}"),
+    "my.unlinked": ("このアカウントは職員（カード）に紐付いていません。システム管理者に紐付けを依頼してください。",
+                    "This account is not linked to a staff member (card). Ask an administrator to link it."),
+    "my.held": ("持ち出し中", "Out with me"),
+    "my.held_none": ("持ち出し中のものはありません。", "You hold nothing now."),
+    "my.due": ("返却期限 {due}", "Due {due}"),
+    "my.overdue": ("返却期限 {due}（期限超過）", "Due {due} (overdue)"),
+    "my.out_at": ("持出 {at}", "Out since {at}"),
+    "my.returned_at": ("返却 {at}", "Returned {at}"),
+    "my.erase_hint": ("調査データを消去した端末に印を付けて確認してください。",
+                      "Tick the devices whose survey data you have erased, then confirm."),
+    "my.training": ("情報セキュリティ教育", "Information security training"),
+    "my.training_on": ("受講日 {day}", "Trained on {day}"),
+    "my.training_until": ("{day} まで有効", "Valid until {day}"),
+    "my.training_lapsed": ("有効期限 {day}（期限切れ）：キャビネットを開けられません",
+                           "Valid until {day} (lapsed): the cabinet stays shut"),
+    "my.training_none": ("受講の記録がありません：キャビネットを開けられません",
+                         "No training recorded: the cabinet stays shut"),
+    "my.training_renew": ("管理責任者に受講の予定を相談してください。", "Ask a manager to book the training."),
+}
