@@ -76,7 +76,7 @@ def door_opened(db: Session, settings: Settings, *, reader_id: str, reader_name:
         return False
     log.warning("door forced: %s", subject)
     tell_managers(db, now, settings, kind="door_forced", key=f"door_forced:{event_id}",
-                  ja=("【mamori】解錠なしで保管庫の扉が開きました", f"{reader_name}：{when} に解錠の記録なしで扉が開きました。"),
+                  ja=("【mamori】解錠なしでキャビネットの扉が開きました", f"{reader_name}：{when} に解錠の記録なしで扉が開きました。"),
                   en=("[mamori] A cabinet door opened with no unlock",
                       f"{reader_name}: the door opened at {when} with no unlock on record."),
                   payload={"reader": reader_id, "event_id": event_id, "opened_at": opened_at.isoformat()})
@@ -101,7 +101,7 @@ def _held_open_alert(db: Session, settings: Settings, now: datetime, *, reader_i
         return False
     log.warning("door held open: %s", subject)
     tell_managers(db, now, settings, kind="door_held_open", key=f"door_held_open:{event_id}",
-                  ja=("【mamori】保管庫の扉が開いたままです", f"{reader_name}：{since} から扉が開いています（上限 {limit} 秒）。"),
+                  ja=("【mamori】キャビネットの扉が開いたままです", f"{reader_name}：{since} から扉が開いています（上限 {limit} 秒）。"),
                   en=("[mamori] A cabinet door is held open",
                       f"{reader_name}: the door has been open since {since} (limit {limit} s)."),
                   payload={"reader": reader_id, "event_id": event_id, "opened_at": opened_at.isoformat()})

@@ -13,7 +13,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.title": ("mamori 入退室・持ち出し管理", "mamori visitor log and take-out ledger"),
     "nav.dashboard": ("ダッシュボード", "Dashboard"),
     "nav.people": ("職員", "Staff"),
-    "nav.badges": ("来訪者カード", "Visitor badges"),
+    "nav.badges": ("来所者カード", "Visitor badges"),
     "nav.items": ("持ち出し物品", "Items"),
     "nav.readers": ("読取機", "Readers"),
     "nav.import": ("一括登録 (CSV)", "CSV import"),

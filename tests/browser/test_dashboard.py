@@ -34,7 +34,7 @@ def api(office, method: str, path: str, body: dict) -> dict:
 
 def folder_out_since_yesterday(office) -> None:
     """A key holder opened the cabinet yesterday morning and took a case folder, as the reader saw it."""
-    api(office, "POST", "/readers", {"id": "cabinet-1", "site": "nerima", "role": "cabinet", "name": "書類保管庫"})
+    api(office, "POST", "/readers", {"id": "cabinet-1", "site": "nerima", "role": "cabinet", "name": "書類キャビネット"})
     api(office, "POST", "/people", {"name": "鈴木 一郎", "card_uid": STAFF_CARD, "key_holder": True,
                                     "training_on": (date.today() - timedelta(days=30)).isoformat(),
                                     "roles": ["surveyor"]})

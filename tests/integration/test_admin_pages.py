@@ -179,7 +179,7 @@ def test_adding_a_person_lists_them_and_audits_it(office, admin):
 
 def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin):
     badge_uid = fresh_uid()
-    office.post("/visitor-badges", {"uid": badge_uid, "label": fresh("来訪者")})
+    office.post("/visitor-badges", {"uid": badge_uid, "label": fresh("来所者")})
     name, old_uid, new_uid = fresh("鈴木 次郎"), fresh_uid(), fresh_uid()
     person = office.add_person(name, old_uid)
     form = admin.get(f"/admin/people/{person['id']}")
@@ -188,7 +188,7 @@ def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin
     taken = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": badge_uid,
                                                          "training_on": "2026-04-01", "active": "1"})
     assert taken.status_code == 422
-    assert field_error(taken.text, "card_uid") == "このIDは既に来訪者カードとして登録されています。"
+    assert field_error(taken.text, "card_uid") == "このIDは既に来所者カードとして登録されています。"
     assert value_of(taken.text, "training_on") == "2026-04-01"
 
     saved = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": new_uid, "key_holder": "1",
@@ -235,7 +235,7 @@ def test_reception_keeps_the_badge_pool_but_not_the_staff_list(office, browsers)
     reception = as_role(office, browsers, "receptionist")
     assert reception.get("/admin/people").status_code == 403
     assert reception.get("/audit").status_code == 403
-    uid, label = fresh_uid(), fresh("来訪者")
+    uid, label = fresh_uid(), fresh("来所者")
     added = reception.post("/admin/badges", {"uid": uid, "label": label, "active": "1"})
     assert added.status_code == 303, added.text
     assert label in reception.get("/admin/badges").text
@@ -271,7 +271,7 @@ def test_items_need_a_cabinet_and_a_free_tag(office, admin):
     wrong = admin.post("/admin/items", {"label": label, "kind": "folder", "tag_uid": card, "cabinet": entrance,
                                         "case": "R8-00123"})
     assert wrong.status_code == 422
-    assert field_error(wrong.text, "cabinet").startswith("保管庫の読取機として登録されていません")
+    assert field_error(wrong.text, "cabinet").startswith("キャビネットの読取機として登録されていません")
     assert field_error(wrong.text, "tag_uid") == "このIDは既に職員カードとして登録されています。"
     assert value_of(wrong.text, "case") == "R8-00123"
     bad_kind = admin.post("/admin/items", {"label": label, "kind": "resident", "tag_uid": fresh_uid(),
@@ -371,7 +371,7 @@ def test_enrolment_takes_the_next_unknown_card_tapped_on_the_reader(office, brow
     assert entrance.wait_decision(entrance.tap(new.lower(), tech="iso14443a")).reason == "unknown_card"
     assert poll_enrol(reception, reader_id, wait["since"], want=new) == new
 
-    added = reception.post("/admin/badges", {"uid": new, "label": fresh("来訪者"), "active": "1"})
+    added = reception.post("/admin/badges", {"uid": new, "label": fresh("来所者"), "active": "1"})
     assert added.status_code == 303, added.text
     # Registered now: the same wait finds nothing more until another unknown card is tapped.
     assert poll_enrol(reception, reader_id, wait["since"], want=None, timeout=0) is None
@@ -418,7 +418,7 @@ def test_an_import_with_bad_rows_shows_each_problem_and_imports_nothing(office, 
     taken = fresh_uid()
     office.add_person(fresh("登録済み"), taken)
     same = fresh_uid()
-    text = ("氏名,カードID,鍵管理者,研修受講日\r\n"
+    text = ("氏名,カードID,鍵を持つ職員,教育受講日\r\n"
             f"{good},{fresh_uid()},はい,2026/04/01\r\n"
             f"{dup},{same},いいえ,R8.4.1\r\n"
             f"{bad},{same},たぶん,2026/02/30\r\n"
@@ -432,7 +432,7 @@ def test_an_import_with_bad_rows_shows_each_problem_and_imports_nothing(office, 
     assert "問題" not in row_problems(preview.text, 2) and "field-error" not in row_problems(preview.text, 2)
     row4 = row_problems(preview.text, 4)
     assert "カードID: このファイルの 3 行目と重複しています。" in row4
-    assert "鍵管理者: 「はい」か「いいえ」" in row4 and "研修受講日: 日付は" in row4
+    assert "鍵を持つ職員: 「はい」か「いいえ」" in row4 and "教育受講日: 日付は" in row4
     assert "カードID: このIDは既に職員カードとして登録されています。" in row_problems(preview.text, 5)
     assert count(office, Person, Person.name.in_([good, dup, bad])) == 0
 
@@ -448,7 +448,7 @@ def test_a_good_utf8_bom_staff_list_imports_completely(office, admin):
     names = [fresh("佐藤 花子"), fresh("田中 一郎"), fresh("鈴木 次郎")]
     uids = [fresh_uid(), fresh_uid(), ""]
     text = ("職員名簿 2026年度\r\n"  # a title row above the header, as Excel lists often have
-            "氏名,カードID,鍵管理者,研修受講日,備考\r\n"
+            "氏名,カードID,鍵を持つ職員,教育受講日,備考\r\n"
             f"{names[0]},{uids[0]},○,令和8年4月1日,\r\n"
             f"{names[1]},{uids[1].lower()},×,2025-10-01,異動予定\r\n"
             ",,,,\r\n"
@@ -483,7 +483,7 @@ def test_a_good_shift_jis_item_list_imports_completely(office, admin):
     office.post("/readers", {"id": cabinet, "site": SITE, "role": "cabinet", "name": cabinet_name})
     labels = [fresh("調査ファイル"), fresh("調査用携帯"), fresh("USBメモリ")]
     tags = [fresh_uid() for _ in labels]
-    text = ("品名,種別,タグID,保管庫,暗号化,ケース番号\r\n"
+    text = ("品名,種別,タグID,キャビネット,暗号化,ケース番号\r\n"
             f"{labels[0]},ファイル,{tags[0]},{cabinet},,R8-00123\r\n"
             f"{labels[1]},携帯電話,{tags[1]},{cabinet_name},済,\r\n"
             f"{labels[2]},ＵＳＢメモリ,{tags[2]},{cabinet},○,R8-00124\r\n")
@@ -511,10 +511,10 @@ def test_an_import_that_became_wrong_after_the_preview_is_refused_whole(office, 
     preview = upload(admin, "items", text.encode())
     data = confirm_data(preview.text)
     assert data
-    office.post("/visitor-badges", {"uid": second, "label": fresh("来訪者")})  # meanwhile, at reception
+    office.post("/visitor-badges", {"uid": second, "label": fresh("来所者")})  # meanwhile, at reception
     late = admin.post("/admin/import/confirm", {"kind": "items", "data": data})
     assert late.status_code == 409
-    assert "このIDは既に来訪者カードとして登録されています" in row_problems(late.text, 3)
+    assert "このIDは既に来所者カードとして登録されています" in row_problems(late.text, 3)
     assert count(office, Item, Item.tag_uid.in_([first, second])) == 0
 
 

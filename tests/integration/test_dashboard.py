@@ -32,7 +32,7 @@ STAFF_CARD = "0123456789ABCDEF"
 OTHER_CARD = "0A0B0C0D"
 FOLDER_TAG = "04A1B2C3D4E5F6"
 VISITOR_BADGE = "11223344"
-FOLDER = "ケースファイル R8-00123"
+FOLDER = "調査書類 R8-00123"
 KEY_HOLDER = "佐藤 花子"
 PASSWORDS = {"manager": "Manager-Pass-2026", "auditor": "Auditor-Pass-2026",
              "receptionist": "Reception-Pass-2026", "admin": "Admin-Pass-2026x"}
@@ -166,7 +166,7 @@ def test_an_overdue_folder_from_real_scans_shows_what_who_since_when_and_how_lat
     overdue = panel(html, "dash-overdue-h")
     zone = office.settings.zone
     late = duration((office.clock() - yesterday_at(office, 18)).total_seconds(), "ja")
-    for text in (FOLDER, "ケースファイル", "R8-00123", KEY_HOLDER, office_time(yesterday_at(office, 9), zone),
+    for text in (FOLDER, "調査書類", "R8-00123", KEY_HOLDER, office_time(yesterday_at(office, 9), zone),
                  office_time(yesterday_at(office, 18), zone), late, "1件"):
         assert text in overdue, text
     assert checkout["item"]["label"] == FOLDER
@@ -245,7 +245,7 @@ def test_a_manager_acknowledges_and_resolves_with_a_note_on_the_page_and_csrf_is
     client = browser(office, "manager")
     html = client.get("/dashboard").text
     alerts_panel = panel(html, "dash-alerts-h")
-    assert "返却期限切れ" in alerts_panel and "中" in alerts_panel
+    assert "返却期限超過" in alerts_panel and "中" in alerts_panel
     assert f'action="/alerts/{alert["id"]}/acknowledge"' in alerts_panel
     assert ">確認</button>" in alerts_panel and ">解決</button>" in alerts_panel
     assert f'<label for="note-{alert["id"]}">' in alerts_panel
@@ -317,8 +317,8 @@ def test_an_auditor_sees_everything_without_a_button_and_is_refused_every_action
     [alert] = alerts(office)
     client = browser(office, "auditor")
     html = client.get("/dashboard").text
-    assert FOLDER in panel(html, "dash-overdue-h") and "返却期限切れ" in panel(html, "dash-alerts-h")
-    assert "保管庫" in panel(html, "dash-readers-h")
+    assert FOLDER in panel(html, "dash-overdue-h") and "返却期限超過" in panel(html, "dash-alerts-h")
+    assert "キャビネット" in panel(html, "dash-readers-h")
     assert "/acknowledge" not in html and "/resolve" not in html and "遠隔解錠" not in html
     assert "<button" not in panel(html, "dash-alerts-h")
     csrf = csrf_of(html)
@@ -340,7 +340,7 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     office.post("/readers", {"id": "cabinet-2", "site": SITE, "role": "cabinet", "name": "書庫 2"})  # never connected
     office.add_person(KEY_HOLDER, STAFF_CARD)
     office.add_person("鈴木 次郎", OTHER_CARD)  # not a key holder: refused at the cabinet, an alert
-    office.post("/visitor-badges", {"uid": VISITOR_BADGE, "label": "来訪者 1"})
+    office.post("/visitor-badges", {"uid": VISITOR_BADGE, "label": "来所者 1"})
     office.post("/visits", {"visitor_name": "山田 太郎", "organisation": "練馬区 介護保険課", "purpose": "立入検査",
                             "host": "管理責任者", "badge_uid": VISITOR_BADGE})
     taps = [entrance.tap(STAFF_CARD), entrance.tap(VISITOR_BADGE)]
@@ -355,9 +355,9 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     assert fragment.status_code == 200 and "<html" not in fragment.text
     present = panel(fragment.text, "dash-present-h")
     assert KEY_HOLDER in present and "山田 太郎" in present and "練馬区 介護保険課" in present
-    assert "職員 1 名・来訪者 1 名" in present
+    assert "職員 1 名・来所者 1 名" in present
     alerts_panel = panel(fragment.text, "dash-alerts-h")
-    assert "保管庫で拒否" in alerts_panel and "鍵管理者ではない" in alerts_panel
+    assert "キャビネットで拒否" in alerts_panel and "鍵を持つ職員ではない" in alerts_panel
     assert "mystery_kind" in alerts_panel  # an unknown type is shown as it is
     readers = panel(fragment.text, "dash-readers-h")
     assert readers.count("オンライン") >= 2 and "未接続" in readers and "sim-0.1.0" in readers
@@ -483,7 +483,7 @@ def test_remote_unlock_is_refused_to_others_for_non_cabinets_and_without_a_broke
         not_cabinet = office.client.post("/api/v1/readers/entrance/unlock", json={"confirm": True}, headers=headers)
         assert not_cabinet.status_code == 409 and "cabinet" in not_cabinet.json()["detail"]
         page = manager.post("/readers/entrance/unlock", data={"csrf": csrf})
-        assert page.status_code == 409 and "保管庫の読取機ではない" in page.text
+        assert page.status_code == 409 and "キャビネットの読取機ではない" in page.text
         assert manager.get("/readers/entrance/unlock").status_code == 409
         assert office.client.post("/api/v1/readers/nowhere/unlock", json={"confirm": True},
                                   headers=headers).status_code == 404

@@ -70,7 +70,7 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
         holder = office.add_person("佐藤 花子", CARD, key_holder=True, training_on=trained)
         other = office.add_person("鈴木 次郎", OTHER_CARD, key_holder=True, training_on=trained)
         office.add_item("調査用携帯電話 1", "phone", PHONE, "cabinet-1", encrypted=True)
-        office.add_item("ケースファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
+        office.add_item("調査書類 R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
         now = datetime.now(UTC)
         with unit_of_work(office.factory) as db:
             sato = add_user(db, "sato", "surveyor", PASSWORDS["surveyor"], now)
@@ -241,7 +241,7 @@ def test_a_phone_without_a_screen_lock_stays_in_the_cabinet_until_the_item_form_
         assert decide(cabinet, BARE_PHONE, now + timedelta(seconds=4), "iso14443a").action == "checkout"
 
         # The item list from Excel: 画面ロック in its own column, blank meaning "as 暗号化".
-        csv = ("品名,種別,タグID,保管庫,暗号化,画面ロック\r\n"
+        csv = ("品名,種別,タグID,キャビネット,暗号化,画面ロック\r\n"
                "携帯 3,携帯電話,04A1B2C3D4E5F1,cabinet-1,はい,いいえ\r\n"
                "携帯 4,携帯電話,04A1B2C3D4E5F2,cabinet-1,はい,\r\n").encode("cp932")
         preview = admin.post("/admin/import/preview", data={"csrf": csrf, "kind": "items"},

@@ -76,7 +76,7 @@ def test_a_door_opened_with_no_unlock_is_one_door_forced_alert_however_often_it_
         [shown] = [a for a in office.get("/alerts", state="open") if a["type"] == "door_forced"]
         assert shown["severity"] == "high"
         sender = NoticeSender(office.factory, office.settings, office.ingest.clock)
-        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】解錠なしで保管庫の扉が開きました")]
+        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】解錠なしでキャビネットの扉が開きました")]
         assert mails(smtp, sender, 1) == []  # once
 
 
@@ -162,7 +162,7 @@ def test_a_door_left_open_past_the_limit_is_one_alert_noted_with_how_long_when_i
         assert (alert.severity, alert.event_id, alert.reader_id, alert.note) == ("medium", opened, "cabinet-1", None)
         assert "door open since" in alert.subject and "limit 120 s" in alert.subject
         assert abs(alert.opened_at - (t + timedelta(seconds=120))) < timedelta(seconds=1)  # when it became too long
-        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】保管庫の扉が開いたままです")]
+        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】キャビネットの扉が開いたままです")]
 
         closed = cabinet.event("door_closed", at=t + timedelta(seconds=185))
         assert cabinet.wait_acked(closed)

@@ -21,7 +21,7 @@ from tests.support.web import PASSWORDS, logged_in
 pytestmark = pytest.mark.integration
 
 CARD, FOLDER = "0123456789ABCDEF", "04A1B2C3D4E5F6"
-LABEL = "ケースファイル R8-00123"
+LABEL = "調査書類 R8-00123"
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_a_manager_sets_folders_to_17_and_the_next_real_checkout_is_due_then(sta
     assert before.status_code == 200
     assert 'href="/admin/loan-rules"' in before.text  # in the menu
     assert "18:00 までに返却" in row(before.text, "folder") and "初期設定のまま" in row(before.text, "folder")
-    assert "ケースファイル" in row(before.text, "folder") and "鍵" in row(before.text, "key")
+    assert "調査書類" in row(before.text, "folder") and "鍵" in row(before.text, "key")
     assert "30 秒" in before.text  # says when the change reaches the readers
     chase = dict(re.findall(r'<dd data-setting="(\w+)">([^<]*)', before.text))
     assert f"{office.settings.remind_before_min} 分前" in chase["remind_before_min"]

@@ -37,10 +37,10 @@ def office(database_url, broker):
         office.other = office.add_reader("cabinet-2", "cabinet")
         office.add_person("佐藤 花子", CARD, key_holder=True, training_on=datetime.now(UTC).date() - timedelta(days=9))
         office.items = {
-            "folder": office.add_item("ケースファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123"),
-            "missing": office.add_item("ケースファイル R8-00124", "folder", FOLDER_MISSING, "cabinet-1",
+            "folder": office.add_item("調査書類 R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123"),
+            "missing": office.add_item("調査書類 R8-00124", "folder", FOLDER_MISSING, "cabinet-1",
                                        case="R8-00124"),
-            "out": office.add_item("ケースファイル R8-00125", "folder", FOLDER_OUT, "cabinet-1", case="R8-00125"),
+            "out": office.add_item("調査書類 R8-00125", "folder", FOLDER_OUT, "cabinet-1", case="R8-00125"),
             "phone": office.add_item("調査用スマートフォン 1", "phone", PHONE_HERE, "cabinet-1", encrypted=True),
             "elsewhere": office.add_item("調査用スマートフォン 2", "phone", PHONE_ELSEWHERE, "cabinet-2",
                                          encrypted=True),

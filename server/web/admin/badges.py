@@ -1,4 +1,4 @@
-"""/admin/badges: the reception's pool of visitor badges (来訪者カード)."""
+"""/admin/badges: the reception's pool of visitor badges (来所者カード)."""
 
 from __future__ import annotations
 

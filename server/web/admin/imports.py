@@ -30,10 +30,10 @@ from server.web.render import page
 router = APIRouter(include_in_schema=False)
 
 SAMPLES = {
-    "people": "氏名,カードID,鍵管理者,研修受講日\r\n"
+    "people": "氏名,カードID,鍵を持つ職員,教育受講日\r\n"
               "佐藤 花子,0123456789ABCDEF,はい,2026/04/01\r\n"
               "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日\r\n",
-    "items": "品名,種別,タグID,保管庫,暗号化,画面ロック,ケース番号\r\n"
+    "items": "品名,種別,タグID,キャビネット,暗号化,画面ロック,ケース番号\r\n"
              "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
              "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
 }

@@ -193,7 +193,7 @@ def cancel(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
 
 @router.get("/reception/visits/{visit_id}/tag", response_class=HTMLResponse)
 def name_tag(request: Request, db: Db, visit_id: int, user: Desk) -> HTMLResponse:
-    """A name tag for a label printer (62 × 100 mm) or an A4 sheet: 来訪者, name, organisation, host, date."""
+    """A name tag for a label printer (62 × 100 mm) or an A4 sheet: 来所者, name, organisation, host, date."""
     visit = _visit(db, visit_id)
     day = (visit.valid_from or visit.registered_at).astimezone(request.app.state.settings.zone).date()
     return page(request, "reception/tag.html", {"visit": visit, "day": day,

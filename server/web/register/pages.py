@@ -32,7 +32,7 @@ ROLES = ("admin", "manager", "auditor", "surveyor")
 Reader = Annotated[User, Depends(require_page(*ROLES))]
 PER_PAGE = 200
 PRINT_MAX = 5000  # more than this on paper is a box file nobody reads: the CSV has them all
-FILE_WORDS = {"transactions": "取引記録", "out": "持出中", "overdue": "期限超過", "access": "利用権限"}
+FILE_WORDS = {"transactions": "取引記録", "out": "持ち出し中", "overdue": "期限超過", "access": "利用権限"}
 
 
 def _fetch(request: Request, db: Session, q: Query, limit: int | None, offset: int = 0) -> list:
