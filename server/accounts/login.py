@@ -35,10 +35,10 @@ def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures
     user = db.scalars(select(User).where(User.name == name.strip())).first()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
-        record(db, now, "login_failed", name.strip()[:100], "unknown or inactive account", address)
+        record(db, now, "login_failed", name.strip()[:100], {"reason": "unknown_account"}, address)
         return LoginOutcome(None, "wrong")
     if user.locked_until is not None and user.locked_until > now:
-        record(db, now, "login_refused_locked", user.name, f"locked until {user.locked_until.isoformat()}", address)
+        record(db, now, "login_refused_locked", user.name, {"until": user.locked_until}, address)
         return LoginOutcome(None, "locked", user.locked_until)
     if not verify_password(user.password_hash, password):
         return count_failure(db, user, now, max_failures=max_failures, lockout=lockout, address=address,
@@ -46,7 +46,7 @@ def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    record(db, now, "login", user.name, "", address)
+    record(db, now, "login", user.name, {}, address)
     return LoginOutcome(user, None)
 
 
@@ -60,11 +60,12 @@ def count_failure(db: Session, user: User, now: datetime, *, max_failures: int, 
         db.execute(update(User).where(User.id == user.id).values(locked_until=locked_until, failed_logins=0)
                    .execution_options(synchronize_session=False))
         end_all_sessions(db, user.id, now)
-        record(db, now, "lockout", user.name, f"{max_failures} wrong passwords ({where}); locked until "
-               f"{locked_until.isoformat()}", address)
+        record(db, now, "lockout", user.name, {"failures": max_failures, "where": where, "until": locked_until},
+               address)
         db.refresh(user)
         return LoginOutcome(None, "locked", locked_until)
-    record(db, now, f"{where}_failed", user.name, f"wrong password ({failures} in a row)", address)
+    record(db, now, "login_failed" if where == "login" else "unlock_failed", user.name,
+           {"reason": "wrong_password", "failures": failures}, address)
     db.refresh(user)
     return LoginOutcome(None, "wrong")
 

@@ -24,11 +24,12 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from server.alerts import notes
 from server.alerts.models import Alert
 from server.alerts.to_managers import tell_managers
 from server.clock import Clock
 from server.config import Settings
-from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, open_for_words, unlock_window
+from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, unlock_window
 from server.ledger.models import ReaderEvent
 from server.periodic import Periodic
 from server.readers.models import Reader
@@ -126,8 +127,8 @@ def door_closed(db: Session, settings: Settings, *, reader_id: str, reader_name:
     if opening is None or opening[1] != "door_open":
         return
     event_id, _type, opened_at = opening
-    line = (f"{closed_at.astimezone(settings.zone):%Y-%m-%d %H:%M} mamori (door closed): "
-            f"扉が閉まりました（開いていた時間 {open_for_words(opened_at, closed_at)}）")
+    line = notes.line(closed_at, "mamori", "door_closed", why="door_closed",
+                      open_s=max(0, round((closed_at - opened_at).total_seconds())))
     if held_open_too_long("door_open", opened_at, closed_at, timedelta(seconds=settings.door_open_max_s)) and \
             _held_open_alert(db, settings, now, reader_id=reader_id, reader_name=reader_name, event_id=event_id,
                              opened_at=opened_at, note=line):

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from server.alerts import notes
 from server.wareki import wareki
 from server.web.i18n import translator
 
@@ -78,6 +79,7 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
+        "alert_notes": lambda stored: notes.worded(stored, translator(lang), zone, lang),
     }
     response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache

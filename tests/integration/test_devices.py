@@ -29,6 +29,7 @@ from server.notify.sender import NoticeSender
 from tests.support.notify import SmtpServer
 from tests.support.office import ADMIN_PASSWORD, Office
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
+from tests.support.words import facts, notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +107,7 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
             ["訪問調査 R8-00123"]
         assert f'id="out-{phone_id}"' not in client.get("/devices").text
         [purpose_audit] = audit_actions(office, "checkout_purpose")
-        assert purpose_audit.actor == "sato" and "— → 訪問調査 R8-00123" in purpose_audit.detail
+        assert purpose_audit.actor == "sato" and facts(purpose_audit.detail)["changes"]["purpose"] == [None, "訪問調査 R8-00123"]
         # Somebody else's device: not theirs to describe (the API says so too).
         refused = office.client.put(f"/api/v1/checkouts/{phone_id}/purpose", json={"purpose": "x"},
                                     headers={"Authorization": f"Bearer {suzuki_token}"})
@@ -168,7 +169,8 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
         assert datetime.fromisoformat(row["erased_at"]) == clock["now"]
         with office.factory() as db:
             [alert] = db.scalars(select(Alert).where(Alert.type == "not_erased"))
-            assert (alert.state, alert.resolved_by) == ("resolved", "sato") and "消去確認済み" in alert.note
+            assert (alert.state, alert.resolved_by) == ("resolved", "sato")
+            assert "（解決）：調査データの消去が確認されました" in notes_ja(alert.note)
         [erased_audit] = audit_actions(office, "checkout_erased")
         assert erased_audit.actor == "sato" and "調査用携帯電話 1" in erased_audit.detail
         assert waiting_row(holder_page.get("/devices").text, phone_id) is None
@@ -236,7 +238,7 @@ def test_a_phone_without_a_screen_lock_stays_in_the_cabinet_until_the_item_form_
         assert edited.status_code == 303, edited.text
         with office.factory() as db:
             [changed] = db.scalars(select(AuditEvent).where(AuditEvent.action == "item_changed"))
-        assert "screen_locked: False → True" in changed.detail
+        assert facts(changed.detail)["changes"]["screen_locked"] == [False, True]
         decide(cabinet, CARD, now + timedelta(seconds=3))
         assert decide(cabinet, BARE_PHONE, now + timedelta(seconds=4), "iso14443a").action == "checkout"
 

@@ -21,6 +21,7 @@ from server.db import unit_of_work
 from server.ledger.models import ScanRecord
 from tests.support.office import Office
 from tests.support.web import PASSWORDS, logged_in
+from tests.support.words import notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -209,7 +210,7 @@ def test_an_item_lost_while_out_is_marked_from_the_lost_prompt_and_still_taken_b
     assert office.get("/alerts", state="open") == []
     with office.factory() as db:
         notes = db.scalars(select(Alert.note).where(Alert.checkout_id == checkout["id"])).all()
-    assert len(notes) == 3 and all(f"紛失記録 No.{record['id']}" in note for note in notes)
+    assert len(notes) == 3 and all(f"紛失記録 No.{record['id']}" in notes_ja(note) for note in notes)
 
     decide(cabinet, CARD, "felica")
     assert decide(cabinet, FOLDER).action == "return"  # a lost item that turns up is always taken back

@@ -259,10 +259,10 @@ MESSAGES = {
                             "Fill in either the return time or the loan minutes, and leave the other empty. A return "
                             "time means back by that time on the day of take-out (the next day's, if taken out after "
                             "it); loan minutes count from the take-out. An item's own rule, where set, comes first."),
-    "admin.rules.takes_effect": ("変更は次の持ち出しから適用されます（読取機側の処理が {s} 秒ごとに読み直すため、最大 {s} 秒"
-                                 "かかります）。既に持ち出し中の物品の返却期限は変わりません。",
-                                 "A change applies to the next take-out (the reader side reads the rules again every "
-                                 "{s} seconds, so allow up to {s} seconds). Items already out keep their due time."),
+    "admin.rules.takes_effect": ("変更は次の持ち出しから適用されます（反映まで最大 {s} 秒かかります）。既に持ち出し中の物品の"
+                                 "返却期限は変わりません。",
+                                 "A change applies to the next take-out (it takes up to {s} seconds to reach the "
+                                 "readers). Items already out keep their due time."),
     "admin.rules.current": ("現在のルール", "Current rule"),
     "admin.rules.by_time": ("{time} までに返却", "back by {time}"),
     "admin.rules.after": ("持ち出しから {length}（{minutes}分）", "{length} after take-out ({minutes} min)"),
@@ -282,20 +282,20 @@ MESSAGES = {
     "admin.rules.err.neither": ("返却時刻か貸出時間のどちらかを入力してください。",
                                 "Fill in the return time or the loan minutes."),
     "admin.rules.chase": ("督促のタイミング（事業所共通）", "Chasing (the same for every kind)"),
-    "admin.rules.chase_explain": ("サーバーの設定値です（この画面では変更できません。変更はシステム管理者がサーバーの環境変数で"
-                                  "行います）。", "Server settings: they cannot be changed here; an administrator sets "
-                                  "them in the server's environment."),
+    "admin.rules.chase_explain": ("事業所共通の設定です。この画面では変更できません。変更が必要なときはシステム管理者に"
+                                  "依頼してください。", "The same for the whole office. They cannot be changed here: ask "
+                                  "the administrator if they should be."),
     "admin.rules.chase.remind_before_min": ("返却前の通知", "Reminder before due"),
-    "admin.rules.chase.remind_before_min.value": ("返却期限の {n} 分前に本人へ通知（0 は通知なし）",
-                                                  "{n} min before due, to the holder (0: none)"),
+    "admin.rules.chase.remind_before_min.value": ("返却期限の{length}前に本人へお知らせ", "{length} before due, to the holder"),
+    "admin.rules.chase.remind_before_min.off": ("返却前のお知らせはしません", "no reminder before due"),
     "admin.rules.chase.escalate_after_min": ("管理責任者への報告", "Escalation to the managers"),
-    "admin.rules.chase.escalate_after_min.value": ("返却期限を {n} 分過ぎても戻らないとき",
-                                                   "when still out {n} min after due"),
+    "admin.rules.chase.escalate_after_min.value": ("返却期限を{length}過ぎても戻らないとき、管理責任者へお知らせ",
+                                                   "to the managers when still out {length} after due"),
     "admin.rules.chase.lost_prompt_after_h": ("紛失の確認", "Asking whether it is lost"),
-    "admin.rules.chase.lost_prompt_after_h.value": ("返却期限から {n} 時間後にダッシュボードで確認",
-                                                    "on the dashboard, {n} h after due"),
+    "admin.rules.chase.lost_prompt_after_h.value": ("返却期限の{length}後に、紛失していないかをダッシュボードで確認",
+                                                    "the dashboard asks whether it is lost, {length} after due"),
     "admin.rules.chase.erase_confirm_within_h": ("データ消去の確認", "Data erasure confirmation"),
-    "admin.rules.chase.erase_confirm_within_h.value": ("携帯電話・記録媒体・ノートPCの返却後 {n} 時間以内に確認がなければアラート",
+    "admin.rules.chase.erase_confirm_within_h.value": ("携帯電話・記録媒体・ノートPCの返却後{length}以内に消去の確認がなければアラート",
                                                        "an alert if a returned phone, medium or laptop is not "
-                                                       "confirmed erased within {n} h"),
+                                                       "confirmed erased within {length}"),
 }
