@@ -47,10 +47,10 @@ TERMS: dict[str, Term] = {
 }
 
 
-def term(key: str) -> tuple[str, str]:
-    """(日本語, English) of a glossary term as a heading, for the catalog's entries that name it."""
+def term(key: str, *, heading: bool = True) -> tuple[str, str]:
+    """(日本語, English) of a glossary term for the catalog's entries that name it; a heading starts with a capital."""
     word = TERMS[key]
-    return word.ja, word.en[:1].upper() + word.en[1:]
+    return word.ja, word.en[:1].upper() + word.en[1:] if heading else word.en
 
 
 def variants_in(text: str) -> list[tuple[str, str]]:
