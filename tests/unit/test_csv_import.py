@@ -155,9 +155,9 @@ def test_file_problems():
     assert parse("people", "氏名\r\n,\r\n".encode()).problems == [("import.err.no_rows", {})]
     missing = parse("items", "品名,種別\r\nファイル,ファイル\r\n".encode())
     assert [key for key, _ in missing.problems] == ["import.err.missing_column"] * 2
-    assert {v["column"] for _, v in missing.problems} == {"タグID (tag_uid)", "キャビネット (cabinet)"}
+    assert {v["column"] for _, v in missing.problems} == {"タグID (tag)", "キャビネット (cabinet)"}
     twice = parse("people", "氏名,カードID,card_uid\r\n佐藤,0A0B0C0D,0A0B0C0E\r\n".encode())
-    assert twice.problems == [("import.err.twice", {"column": "カードID (card_uid)"})]
+    assert twice.problems == [("import.err.twice", {"column": "カードID (card)"})]
     too_big = parse("people", b"name\r\n" + b"x" * csv_import.MAX_BYTES)
     assert too_big.problems == [("import.err.too_big", {"max": csv_import.MAX_BYTES})]
     assert parse("people", "氏名\r\n佐藤\x00\r\n".encode()).problems == [("import.err.nul", {})]

@@ -62,8 +62,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 
 
 def heading(column: Column) -> str:
-    """How the page names a column: 氏名 (name)."""
-    return f"{column.names[0]} ({column.names[1]})"
+    """How the page names a column: 氏名 (name) — the English heading a person would write, not the field's code."""
+    english = next(n for n in column.names if n.isascii() and "_" not in n)
+    return f"{column.names[0]} ({english})"
 
 
 @dataclass
