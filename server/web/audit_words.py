@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from server.audit.service import facts_of
 from server.notify.kinds import KINDS as NOTICE_KINDS
 from server.wareki import wareki
+from server.web.render import uid_tail
 
 # fact -> the catalog prefix that words its code
 CODES = {"role": "role.", "reader_role": "admin.readers.role.", "kind": "admin.items.kind.",
@@ -62,7 +63,7 @@ class Words:
         if key in CODES:
             return self.t(CODES[key] + text)
         if key in UIDS:
-            return ", ".join(f"…{uid.strip()[-4:]}" for uid in text.split(","))
+            return ", ".join(uid_tail(uid) for uid in text.split(","))
         if key in TIMES:
             return self._time(text)
         if key in DATES:

@@ -22,6 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.password": ("パスワード変更", "Password"),
     "nav.notices": ("通知の設定", "Notices"),
     "nav.language": ("English", "日本語"),
+    "nav.skip": ("本文へ移動", "Skip to content"),
+    "nav.menu": ("メニュー", "Menu"),
     "login.title": ("ログイン", "Log in"),
     "login.name": ("ユーザー名", "User name"),
     "login.password": ("パスワード", "Password"),

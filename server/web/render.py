@@ -68,6 +68,11 @@ def duration(seconds: float, lang: str = "ja") -> str:
     return (" " if lang == "en" else "").join(p for p in parts if p) or ("0分" if lang == "ja" else "0 min")
 
 
+def uid_tail(uid: str | None) -> str:
+    """A card or tag as a page shows it outside the registers: its last four characters (…E5F6)."""
+    return f"…{uid.strip()[-4:]}" if uid else "—"
+
+
 def page(request: Request, name: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render `name` with what every page needs: `t`, `lang`, `user`, `csrf`, time formatting."""
     state = request.state
@@ -79,7 +84,7 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
-        "alert_notes": lambda stored: notes.worded(stored, translator(lang), zone, lang),
+        "uid_tail": uid_tail, "alert_notes": lambda stored: notes.worded(stored, translator(lang), zone, lang),
     }
     response = templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"  # a locked screen must not come back from the cache

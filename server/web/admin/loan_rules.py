@@ -64,7 +64,6 @@ def _context(request: Request, db: Session, kind: str | None = None, typed: dict
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     """The rows, with `kind`'s row showing what was typed and its problems."""
     rules = rule_service.all_rules(db)
-    settings = request.app.state.settings
     return {"rules": rules, "values": {r.kind: typed if r.kind == kind and typed else _shown(r.rule) for r in rules},
             "error_kind": kind if errors else None, "errors": errors or {}, "reload_s": int(RULES_TTL_S),
             "max_minutes": MAX_MINUTES, "can_edit": request.state.user.role in EDIT,
