@@ -77,8 +77,12 @@ def _chase(request: Request) -> list[tuple[str, str]]:
     minutes = {"remind_before_min": settings.remind_before_min, "escalate_after_min": settings.escalate_after_min,
                "lost_prompt_after_h": settings.lost_prompt_after_h * 60,
                "erase_confirm_within_h": settings.erase_confirm_within_h * 60}
+    def length(n: float) -> str:  # 2時間, not 2時間0分
+        whole_hours = n % 60 == 0 and 0 < n < 24 * 60
+        return t("admin.rules.hours", n=int(n // 60)) if whole_hours else duration(n * 60, lang)
+
     return [(name, t(f"admin.rules.chase.{name}.off") if name == "remind_before_min" and not n
-             else t(f"admin.rules.chase.{name}.value", length=duration(n * 60, lang)))
+             else t(f"admin.rules.chase.{name}.value", length=length(n)))
             for name, n in minutes.items()]
 
 

@@ -287,6 +287,7 @@ MESSAGES = {
                                   "the administrator if they should be."),
     "admin.rules.chase.remind_before_min": ("返却前の通知", "Reminder before due"),
     "admin.rules.chase.remind_before_min.value": ("返却期限の{length}前に本人へお知らせ", "{length} before due, to the holder"),
+    "admin.rules.hours": ("{n}時間", "{n} h"),
     "admin.rules.chase.remind_before_min.off": ("返却前のお知らせはしません", "no reminder before due"),
     "admin.rules.chase.escalate_after_min": ("管理責任者への報告", "Escalation to the managers"),
     "admin.rules.chase.escalate_after_min.value": ("返却期限を{length}過ぎても戻らないとき、管理責任者へお知らせ",
