@@ -20,6 +20,7 @@ from server.items import service
 from server.items.models import Item
 from server.items.routes import ItemChange, ItemIn
 from server.lost import service as lost_service
+from server.readers.models import Reader
 from server.web.admin.common import (
     EDIT,
     VIEW,
@@ -80,7 +81,7 @@ def add_item(request: Request, db: Db, user: Annotated[User, Depends(require_pag
     assert body is not None
     item = service.add_item(db, request.app.state.clock(), **body.model_dump())
     audit(db, request, "item_added", {
-        "item": item.label, "kind": item.kind, "tag": item.tag_uid, "cabinet": item.cabinet_id,
+        "item": item.label, "kind": item.kind, "tag": item.tag_uid, "cabinet": db.get(Reader, item.cabinet_id).name,
         "encrypted": item.encrypted, "screen_locked": item.screen_locked, "case": item.case_number})
     return RedirectResponse(f"/admin/items?saved=added#item-{item.id}", status_code=303)
 
