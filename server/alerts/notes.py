@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from server.domain.door import open_for_words
@@ -47,8 +47,8 @@ def _one(raw: str, t: Callable[..., str], zone: ZoneInfo, lang: str) -> str:
 
 def _why_values(kept: dict, lang: str) -> dict[str, object]:
     if "open_s" in kept:
-        start = datetime.fromtimestamp(0)
-        return {"open_for": open_for_words(start, datetime.fromtimestamp(int(kept["open_s"])), lang)}
+        opened = datetime.fromisoformat(kept["at"])
+        return {"open_for": open_for_words(opened, opened + timedelta(seconds=int(kept["open_s"])), lang)}
     return {k: v for k, v in kept.items() if k == "lost"}
 
 
