@@ -502,8 +502,8 @@ def test_remote_unlock_is_refused_to_others_for_non_cabinets_and_without_a_broke
         away = office.client.post("/api/v1/readers/cabinet-1/unlock", json={"confirm": True}, headers=headers)
         assert away.status_code == 503 and "broker" in away.json()["detail"]
         page = manager.post("/readers/cabinet-1/unlock", data={"csrf": csrf})
-        assert page.status_code == 503 and "MQTT ブローカーに接続していない" in page.text
-        assert "MQTT ブローカーに接続していません" in panel(manager.get("/dashboard").text, "dash-readers-h")
+        assert page.status_code == 503 and "読取機との通信の中継に接続していない" in page.text
+        assert "読取機との通信の中継に接続していません" in panel(manager.get("/dashboard").text, "dash-readers-h")
         assert audit(office, "remote_unlock") == []
     finally:
         watcher.stop()

@@ -104,9 +104,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.readers.online": ("オンライン", "Online"),
     "dash.readers.offline": ("オフライン", "Offline"),
     "dash.readers.unknown": ("未接続", "Never connected"),
-    "dash.readers.broker_up": ("サーバーは MQTT ブローカーに接続しています。", "The server is connected to the MQTT broker."),
-    "dash.readers.broker_down": ("サーバーが MQTT ブローカーに接続していません。読取機の状態は古い可能性があります。",
-                                 "The server is not connected to the MQTT broker: reader states may be out of date."),
+    "dash.readers.broker_up": ("サーバーは読取機との通信の中継に接続しています。", "The server is connected to the readers' message relay."),
+    "dash.readers.broker_down": ("サーバーが読取機との通信の中継に接続していません。読取機の状態は古い可能性があります。",
+                                 "The server is not connected to the readers' message relay: reader states may be out of date."),
     "dash.readers.summary": ("オンライン {online} / {total} 台", "{online} of {total} online"),
     # remote unlock
     "dash.unlock.button": ("遠隔解錠", "Remote unlock"),
@@ -125,8 +125,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "The unlock command was sent to cabinet “{name}” ({seconds} s)."),
     "dash.unlock.not_cabinet": ("「{name}」はキャビネットの読取機ではないため、遠隔解錠できません。",
                                 "“{name}” is not a cabinet reader: it cannot be unlocked remotely."),
-    "dash.unlock.broker_down": ("サーバーが MQTT ブローカーに接続していないため、解錠の指示を送れません。接続が戻ってから、もう一度お試しください。",
-                                "The server is not connected to the MQTT broker, so the command cannot be sent. Try "
+    "dash.unlock.broker_down": ("サーバーが読取機との通信の中継に接続していないため、解錠の指示を送れません。接続が戻ってから、もう一度お試しください。",
+                                "The server is not connected to the readers' message relay, so the command cannot be sent. Try "
                                 "again when the connection is back."),
     "dash.unlock.missing": ("この読取機は登録されていません。", "There is no such reader."),
     "dash.back": ("ダッシュボードに戻る", "Back to the dashboard"),
