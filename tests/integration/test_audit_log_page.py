@@ -98,3 +98,14 @@ def test_a_receptionist_may_not_export_the_audit_log(site):
     assert client.get("/audit.csv").status_code == 403
     assert client.get("/audit/print").status_code == 403
     assert ("audit_log_exported", "receptionist") not in site.audit()
+
+
+def test_an_export_too_large_says_to_filter_first_and_exports_nothing(site, monkeypatch):
+    from server.web.admin import audit_log
+
+    monkeypatch.setattr(audit_log, "EXPORT_MAX", 2)
+    client, _ = logged_in(site.app, "manager", PASSWORDS["manager"])
+    refused = client.get("/audit.csv")
+    assert refused.status_code == 422 and "絞り込んでください" in refused.text
+    assert ("audit_log_exported", "manager") not in site.audit()
+    assert client.get("/audit.csv", params={"action": "stocktake_started"}).status_code == 200

@@ -88,8 +88,8 @@ def audit_log(request: Request, db: Db, user: Viewer, f: Filtered,
 
 @router.get("/audit.csv")
 def audit_csv(request: Request, db: Db, user: Viewer, f: Filtered) -> Response:
-    if (total := _count(db, f)) > EXPORT_MAX:
-        return _too_many(request, total)
+    if _count(db, f) > EXPORT_MAX:
+        return _too_many(request)
     events = list(db.scalars(f.query()))
     audit(db, request, "audit_log_exported", {"lines": len(events), **_facts(f)})
     today = request.app.state.clock().astimezone(request.app.state.settings.zone)
@@ -99,8 +99,8 @@ def audit_csv(request: Request, db: Db, user: Viewer, f: Filtered) -> Response:
 
 @router.get("/audit/print", response_class=HTMLResponse)
 def audit_print(request: Request, db: Db, user: Viewer, f: Filtered) -> HTMLResponse:
-    if (total := _count(db, f)) > EXPORT_MAX:
-        return _too_many(request, total)
+    if _count(db, f) > EXPORT_MAX:
+        return _too_many(request)
     events = list(db.scalars(f.query()))
     audit(db, request, "audit_log_printed", {"lines": len(events), **_facts(f)})
     words = _words(request)
@@ -115,7 +115,7 @@ def _facts(f: Filter) -> dict[str, str | None]:
     return {"shown_action": f.action or None, "shown_actor": f.actor or None}
 
 
-def _too_many(request: Request, total: int) -> HTMLResponse:
+def _too_many(request: Request) -> HTMLResponse:
     t = translator(request.state.lang)
     return page(request, "error.html", {"title": t("audit.title"), "message": t("audit.too_many", n=EXPORT_MAX),
                                         "back": "/audit"}, status_code=422)
