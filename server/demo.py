@@ -92,7 +92,7 @@ def seed(settings: Settings) -> None:
                  encrypted=True, screen_locked=True, created_at=now),
             Item(label="調査ファイル R8-00098", kind="folder", tag_uid=OLD_FOLDER_TAG, cabinet_id="cabinet-1",
                  case_number="R8-00098", created_at=now),
-            VisitorBadge(uid=VISITOR_BADGE, label="来訪者 1", created_at=now),
+            VisitorBadge(uid=VISITOR_BADGE, label="来所者 1", created_at=now),
         ])
         add_user(db, MANAGER[0], "manager", MANAGER[1], now)
         add_user(db, RECEPTIONIST[0], "receptionist", RECEPTIONIST[1], now)
@@ -135,9 +135,9 @@ class DemoDay:
             lambda: self._say("調査ファイル 持ち出し", self.cabinet, FOLDER_TAG, "iso14443a"),
             lambda: self._say("スマートフォン 持ち出し", self.cabinet, PHONE_TAG, "iso14443a"),
             lambda: self.cabinet.event("door_closed"),
-            lambda: self._say("田中さん (研修期限切れ) キャビネット", self.cabinet, TRAINEE_CARD),
+            lambda: self._say("田中さん (教育期限切れ) キャビネット", self.cabinet, TRAINEE_CARD),
             lambda: self._say("佐藤さん 外出", self.entrance, SURVEYOR_CARD),
-            lambda: self._say("来訪者 退室", self.entrance, VISITOR_BADGE, "iso14443a"),
+            lambda: self._say("来所者 退室", self.entrance, VISITOR_BADGE, "iso14443a"),
             lambda: self._say("佐藤さん 帰所", self.entrance, SURVEYOR_CARD),
             lambda: self._say("佐藤さん キャビネットを開ける", self.cabinet, SURVEYOR_CARD),
             lambda: self._say("調査ファイル 返却", self.cabinet, FOLDER_TAG, "iso14443a"),
@@ -158,7 +158,7 @@ class DemoDay:
                                         zone=settings.zone)
             visits.register(db, now, visitor_name="山田 太郎", organisation="練馬区 介護保険課", purpose="立入検査",
                             host="管理責任者", badge_uid=VISITOR_BADGE, valid_from=start, valid_until=end, by="demo")
-        self._say("来訪者 受付・入室", self.entrance, VISITOR_BADGE, "iso14443a")
+        self._say("来所者 受付・入室", self.entrance, VISITOR_BADGE, "iso14443a")
 
     @staticmethod
     def _say(what: str, reader: SimulatedReader, uid: str, tech: str = "felica") -> None:

@@ -40,35 +40,34 @@ def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures
     name = name.strip()[:100]
     lock = db.get(LoginLock, (name, _address_key(address)))
     if lock is not None and lock.locked_until is not None and lock.locked_until > now:
-        record(db, now, "login_refused_locked", name, f"locked from this address until {lock.locked_until.isoformat()}",
-               address)
+        record(db, now, "login_refused_locked", name, {"until": lock.locked_until}, address)
         return LoginOutcome(None, "locked", lock.locked_until)
     user = db.scalars(select(User).where(User.name == name)).first()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         return count_failure(db, name, now, max_failures=max_failures, lockout=lockout, address=address,
-                             where="login", why="unknown or inactive account")
+                             where="login", why="unknown_account")
     if not verify_password(user.password_hash, password):
         return count_failure(db, name, now, max_failures=max_failures, lockout=lockout, address=address,
                              where="login")
     forget_failures(db, name, address)
     user.last_login_at = now
-    record(db, now, "login", user.name, "", address)
+    record(db, now, "login", user.name, {}, address)
     return LoginOutcome(user, None)
 
 
 def count_failure(db: Session, name: str, now: datetime, *, max_failures: int, lockout: timedelta,
-                  address: str | None, where: str, why: str = "wrong password") -> LoginOutcome:
+                  address: str | None, where: str, why: str = "wrong_password") -> LoginOutcome:
     """One more wrong password for (name, address), counted in the database itself: parallel guesses each count."""
     failures = _one_more_failure(db, name, _address_key(address), now)
     if failures >= max_failures:
         locked_until = now + lockout
         db.execute(update(LoginLock).where(LoginLock.name == name, LoginLock.address == _address_key(address))
                    .values(locked_until=locked_until, failures=0).execution_options(synchronize_session=False))
-        record(db, now, "lockout", name, f"{max_failures} wrong passwords ({where}); locked from this address until "
-               f"{locked_until.isoformat()}", address)
+        record(db, now, "lockout", name, {"failures": max_failures, "where": where, "until": locked_until}, address)
         return LoginOutcome(None, "locked", locked_until)
-    record(db, now, f"{where}_failed", name, f"{why} ({failures} in a row)", address)
+    record(db, now, "login_failed" if where == "login" else "unlock_failed", name,
+           {"reason": why, "failures": failures}, address)
     return LoginOutcome(None, "wrong")
 
 

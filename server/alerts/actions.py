@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
+from server.alerts import notes
 from server.alerts.models import Alert
 from server.audit.service import record
 from server.domain.alerts import CHASE_LEVELS
@@ -31,9 +32,10 @@ class AlertResolved(Exception):
         self.alert = alert
 
 
-def _note_line(what: str, by: str, at: datetime, zone: ZoneInfo, note: str | None) -> str | None:
+def _note_line(what: str, by: str, at: datetime, note: str | None, why: str | None, facts: dict) -> str | None:
+    """A line for the alert's notes when there is something to say: the person's words or the system's reason."""
     note = (note or "").strip()[:NOTE_MAX]
-    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} {by} ({what}): {note}" if note else None
+    return notes.line(at, by, what, note, why, **facts) if note or why else None
 
 
 def _change(db: Session, alert_id: int, values: dict, line: str | None) -> Alert:
@@ -54,29 +56,30 @@ def _change(db: Session, alert_id: int, values: dict, line: str | None) -> Alert
 
 def acknowledge(db: Session, alert_id: int, *, by: str, at: datetime, zone: ZoneInfo, note: str | None = None,
                 address: str | None = None) -> Alert:
-    line = _note_line("acknowledged", by, at, zone, note)
+    line = _note_line("acknowledged", by, at, note, None, {})
     # The first acknowledgement keeps its person and time; a later one only adds its note.
     db.execute(update(Alert).where(Alert.id == alert_id, Alert.state == "open")
                .values(state="acknowledged", acknowledged_at=at, acknowledged_by=by)
                .execution_options(synchronize_session=False))
     alert = _change(db, alert_id, {}, line)
     _earlier_levels(db, alert, ("open",), state="acknowledged", acknowledged_at=at, acknowledged_by=by)
-    record(db, at, "alert_acknowledged", by, _detail(alert, note), address)
+    record(db, at, "alert_acknowledged", by, _facts(alert, note), address)
     return alert
 
 
 def resolve(db: Session, alert_id: int, *, by: str, at: datetime, zone: ZoneInfo, note: str | None = None,
-            address: str | None = None) -> Alert:
+            why: str | None = None, address: str | None = None, **why_facts: object) -> Alert:
+    """Resolve; `why` names the system's reason (alert.why.<why> in the catalog) when no person writes one."""
     alert = _change(db, alert_id, {"state": "resolved", "resolved_at": at, "resolved_by": by},
-                    _note_line("resolved", by, at, zone, note))
+                    _note_line("resolved", by, at, note, why, why_facts))
     _earlier_levels(db, alert, ("open", "acknowledged"), state="resolved", resolved_at=at, resolved_by=by)
-    record(db, at, "alert_resolved", by, _detail(alert, note), address)
+    record(db, at, "alert_resolved", by, {**_facts(alert, note), "reason": why and f"alert_{why}"}, address)
     return alert
 
 
 def _earlier_levels(db: Session, alert: Alert, states: tuple[str, ...], **values) -> None:
     """An overdue checkout is one problem shown at its highest level: acting on that level acts on
-    the levels before it too (返却期限切れ before 督促 before 紛失の疑い)."""
+    the levels before it too (返却期限超過 before 督促 before 紛失の疑い)."""
     if alert.checkout_id is None or alert.type not in CHASE_LEVELS:
         return
     earlier = CHASE_LEVELS[:CHASE_LEVELS.index(alert.type)]
@@ -86,7 +89,6 @@ def _earlier_levels(db: Session, alert: Alert, states: tuple[str, ...], **values
                    .execution_options(synchronize_session=False))
 
 
-def _detail(alert: Alert, note: str | None) -> str:
-    text = f"alert {alert.id} ({alert.type}, {alert.severity}): {alert.subject}"
-    note = (note or "").strip()
-    return f"{text} — note: {note[:NOTE_MAX]}" if note else text
+def _facts(alert: Alert, note: str | None) -> dict[str, object]:
+    return {"alert": alert.id, "alert_type": alert.type, "subject": alert.subject,
+            "note": (note or "").strip()[:NOTE_MAX] or None}

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from server.accounts.models import User
-from server.alerts import actions
+from server.alerts import actions, notes
 from server.alerts.models import Alert, AlertOccurrence
 from server.api.deps import MANAGE, READ, Db, Paging, require
-from server.api.schemas import In, OfficeTime, Out, RowId
+from server.api.schemas import In, OfficeTime, Out, RowId, office_zone
 from server.api.uid_view import TextWithUids
+from server.web.i18n import translator
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -35,11 +36,16 @@ class AlertOut(Out):
     checkout_id: int | None
     scan_id: str | None
     event_id: str | None
-    note: str | None
+    note: str | None = Field(description="the notes, one line each, in English")
     acknowledged_at: OfficeTime | None
     acknowledged_by: str | None
     resolved_at: OfficeTime | None
     resolved_by: str | None
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _worded(cls, stored: str | None) -> str | None:
+        return "\n".join(notes.worded(stored, translator("en"), office_zone.get(), "en")) or None
 
 
 class OccurrenceOut(Out):

@@ -22,8 +22,6 @@ from server.checkouts.models import Checkout
 from server.domain.erasure import clean_purpose, confirm_problem, may_act
 from server.items.models import Item
 
-RESOLVED_NOTE = "消去確認済み"
-
 
 class CheckoutMissing(LookupError):
     pass
@@ -67,9 +65,9 @@ def _checkout(db: Session, checkout_id: int, by: User, *, fresh: bool = False) -
     return checkout
 
 
-def _named(db: Session, checkout: Checkout) -> str:
+def _label(db: Session, checkout: Checkout) -> str | None:
     item = db.get(Item, checkout.item_id)
-    return f"checkout {checkout.id}: {item.label} ({item.kind})" if item else f"checkout {checkout.id}"
+    return item.label if item else None
 
 
 def confirm_erased(db: Session, checkout_id: int, *, by: User, at: datetime, zone: ZoneInfo,
@@ -87,14 +85,13 @@ def confirm_erased(db: Session, checkout_id: int, *, by: User, at: datetime, zon
     checkout = _checkout(db, checkout_id, by, fresh=True)
     if not changed:
         raise CheckoutConflict(confirm_problem(checkout.erasure, checkout.returned_at) or "already", checkout)
-    returned = checkout.returned_at.astimezone(zone)
-    record(db, at, "checkout_erased", by.name,
-           f"{_named(db, checkout)} returned {returned:%Y-%m-%d %H:%M}: survey data erased", address)
+    record(db, at, "checkout_erased", by.name, {"item": _label(db, checkout), "returned": checkout.returned_at},
+           address)
     open_alerts = db.scalars(select(Alert.id).where(Alert.type == "not_erased", Alert.checkout_id == checkout_id,
                                                     Alert.state != "resolved"))
     for alert_id in list(open_alerts):
         try:
-            actions.resolve(db, alert_id, by=by.name, at=at, zone=zone, note=RESOLVED_NOTE, address=address)
+            actions.resolve(db, alert_id, by=by.name, at=at, zone=zone, why="erased", address=address)
         except actions.AlertResolved:
             pass  # a manager resolved it by hand meanwhile
     return checkout
@@ -114,6 +111,6 @@ def set_purpose(db: Session, checkout_id: int, purpose: str, *, by: User, at: da
     if before != value:
         checkout.purpose = value
         db.flush()
-        record(db, at, "checkout_purpose", by.name, f"{_named(db, checkout)}: purpose {before or '—'} → {value}",
-               address)
+        record(db, at, "checkout_purpose", by.name,
+               {"item": _label(db, checkout), "changes": {"purpose": (before, value)}}, address)
     return checkout

@@ -30,8 +30,14 @@ def set_rule(db: Session, now: datetime, kind: str, new: LoanRule, actor: str,
     """Applies to checkouts from now on (the ingest's RuleBook reads it within its ttl); a checkout
     keeps the rule it was made under. Audited in the caller's unit of work."""
     rule = rule_of(db, kind)
-    before = rule.rule.describe()
+    before = _facts(rule.rule)
     rule.due_time, rule.loan_minutes, rule.changed_at, rule.changed_by = new.due_time, new.minutes, now, actor
     db.flush()
-    record(db, now, "loan_rule_changed", actor, f"{kind}: {before} → {rule.rule.describe()}", address)
+    record(db, now, "loan_rule_changed", actor, {"kind": kind, "changes": {"rule": (before, _facts(rule.rule))}},
+           address)
     return rule
+
+
+def _facts(rule: LoanRule) -> dict[str, object]:
+    """{"due_time": "18:00"} or {"minutes": 90}: the rule for the audit log, which words it."""
+    return {"due_time": f"{rule.due_time:%H:%M}"} if rule.due_time is not None else {"minutes": rule.minutes}

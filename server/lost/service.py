@@ -85,13 +85,11 @@ def mark_lost(db: Session, item: Item, *, by: str, at: datetime, zone: ZoneInfo,
     chased = db.scalars(select(Alert.id).where(Alert.item_id == item.id, Alert.type.in_(CHASE_ALERTS),
                                                Alert.state != "resolved").order_by(Alert.id)).all()
     for alert_id in chased:
-        actions.resolve(db, alert_id, by=by, at=at, zone=zone, note=f"紛失として登録（紛失記録 No.{lost.id}）",
+        actions.resolve(db, alert_id, by=by, at=at, zone=zone, why="marked_lost", lost=lost.id,
                         address=address)
     holder = db.get(Person, loan.person_id) if loan else None
-    record(db, at, "item_marked_lost", by,
-           f"item {item.id} {item.label} ({before} → lost), record {lost.id}"
-           + (f", out with {holder.name} since checkout {loan.id}" if loan and holder else "")
-           + (f" — note: {note}" if note else ""), address)
+    record(db, at, "item_marked_lost", by, {"item": item.label, "lost": lost.id, "status": before,
+                                            "holder": holder.name if holder else None, "note": note}, address)
     return lost
 
 
@@ -108,8 +106,7 @@ def mark_found(db: Session, lost_id: int, *, by: str, at: datetime, address: str
     if item.status == "lost":
         item.status = "active"
     db.flush()
-    record(db, at, "item_found", by, f"item {item.id} {item.label} found (lost item record {lost.id}); "
-           f"status {item.status}", address)
+    record(db, at, "item_found", by, {"item": item.label, "lost": lost.id, "status": item.status}, address)
     return lost
 
 
@@ -123,7 +120,7 @@ def set_status(db: Session, item: Item, status: str, *, by: str, at: datetime, z
     elif item.status == "lost" and status == "active" and (lost := open_record(db, item.id)) is not None:
         mark_found(db, lost.id, by=by, at=at, address=address)
     else:
-        record(db, at, "item_changed", by, f"item {item.id} {item.label}: status {item.status} → {status}", address)
+        record(db, at, "item_changed", by, {"item": item.label, "changes": {"status": (item.status, status)}}, address)
         item.status = status
         db.flush()
 

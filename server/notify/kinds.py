@@ -22,7 +22,7 @@ class NoticeKind:
 
 KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     # To the host of the visit.
-    NoticeKind("visitor_arrived", "来訪者の到着", "Visitor arrived", EVERYONE),
+    NoticeKind("visitor_arrived", "来所者の到着", "Visitor arrived", EVERYONE),
     # To the person holding the item.
     NoticeKind("due_soon", "返却期限前のお知らせ", "Due back soon", EVERYONE),
     NoticeKind("overdue", "返却期限超過", "Overdue", EVERYONE),
@@ -31,7 +31,7 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     # A device came back without its data erasure confirmed: the holder and managers.
     NoticeKind("not_erased", "データ消去未確認", "Data erasure not confirmed", (*MANAGERS, "surveyor")),
     # At closing time: reception and managers.
-    NoticeKind("visitor_not_signed_out", "退室未確認の来訪者", "Visitor not signed out", (*MANAGERS, "receptionist")),
+    NoticeKind("visitor_not_signed_out", "退室未確認の来所者", "Visitor not signed out", (*MANAGERS, "receptionist")),
     # Cabinet doors and readers: managers.
     NoticeKind("door_forced", "扉のこじ開け（解錠なしの開扉）", "Door forced (opened without an unlock)", MANAGERS),
     NoticeKind("door_held_open", "扉の開放時間超過", "Door held open too long", MANAGERS),

@@ -27,13 +27,13 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from server.alerts import fold
+from server.alerts import fold, notes
 from server.alerts.models import Alert
 from server.alerts.to_managers import tell_managers
 from server.clock import Clock
 from server.config import Settings
 from server.domain.alerts import fold_key
-from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, open_for_words, unlock_window
+from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, unlock_window
 from server.ledger.models import ReaderEvent
 from server.periodic import Periodic
 from server.readers.models import Reader
@@ -82,7 +82,7 @@ def door_opened(db: Session, settings: Settings, *, reader_id: str, reader_name:
                      "scan_id": None, "event_id": event_id, "fold_key": fold_key("door_forced", reader_id=reader_id)}])
     log.warning("door forced: %s", subject)
     tell_managers(db, now, settings, kind="door_forced", key=f"door_forced:{event_id}",
-                  ja=("【mamori】解錠なしで保管庫の扉が開きました", f"{reader_name}：{when} に解錠の記録なしで扉が開きました。"),
+                  ja=("【mamori】解錠なしでキャビネットの扉が開きました", f"{reader_name}：{when} に解錠の記録なしで扉が開きました。"),
                   en=("[mamori] A cabinet door opened with no unlock",
                       f"{reader_name}: the door opened at {when} with no unlock on record."),
                   payload={"reader": reader_id, "event_id": event_id, "opened_at": opened_at.isoformat()})
@@ -107,7 +107,7 @@ def _held_open_alert(db: Session, settings: Settings, now: datetime, *, reader_i
         return False
     log.warning("door held open: %s", subject)
     tell_managers(db, now, settings, kind="door_held_open", key=f"door_held_open:{event_id}",
-                  ja=("【mamori】保管庫の扉が開いたままです", f"{reader_name}：{since} から扉が開いています（上限 {limit} 秒）。"),
+                  ja=("【mamori】キャビネットの扉が開いたままです", f"{reader_name}：{since} から扉が開いています（上限 {limit} 秒）。"),
                   en=("[mamori] A cabinet door is held open",
                       f"{reader_name}: the door has been open since {since} (limit {limit} s)."),
                   payload={"reader": reader_id, "event_id": event_id, "opened_at": opened_at.isoformat()})
@@ -132,8 +132,8 @@ def door_closed(db: Session, settings: Settings, *, reader_id: str, reader_name:
     if opening is None or opening[1] != "door_open":
         return
     event_id, _type, opened_at = opening
-    line = (f"{closed_at.astimezone(settings.zone):%Y-%m-%d %H:%M} mamori (door closed): "
-            f"扉が閉まりました（開いていた時間 {open_for_words(opened_at, closed_at)}）")
+    line = notes.line(closed_at, "mamori", "door_closed", why="door_closed",
+                      open_s=max(0, round((closed_at - opened_at).total_seconds())))
     if held_open_too_long("door_open", opened_at, closed_at, timedelta(seconds=settings.door_open_max_s)) and \
             _held_open_alert(db, settings, now, reader_id=reader_id, reader_name=reader_name, event_id=event_id,
                              opened_at=opened_at, note=line):

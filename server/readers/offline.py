@@ -23,7 +23,6 @@ from server.config import Settings
 log = logging.getLogger("mamori.readers")
 
 BY = "mamori"
-BACK_NOTE = "再接続"
 
 
 def _office_time(at: datetime | None, settings: Settings) -> str:
@@ -66,7 +65,7 @@ def came_back(db: Session, settings: Settings, *, reader_id: str, name: str, was
     resolved = None
     if newest.state != "resolved":
         try:
-            resolved = actions.resolve(db, newest.id, by=BY, at=now, zone=settings.zone, note=BACK_NOTE)
+            resolved = actions.resolve(db, newest.id, by=BY, at=now, zone=settings.zone, why="reconnected")
         except actions.AlertResolved:
             pass  # a manager resolved it at this very moment
     if resolved is None and was_online is not False:

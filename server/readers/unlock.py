@@ -67,15 +67,16 @@ def remote_unlock(db: Session, link, reader_id: str, *, by: str, at: datetime, z
             return previous[1]  # the same person twice at once (a double click): one unlock, one audit entry
     command = protocol.Command(v=1, id=str(ULID()), type="unlock", unlock_s=unlock_s, by=by, at=at.astimezone(zone))
     note = (note or "").strip()[:500]
-    detail = f"{reader.id} ({reader.name}) for {unlock_s} s, command {command.id}" + (f" — reason: {note}" if note else "")
-    record(db, at, "remote_unlock", by, detail, address)
+    record(db, at, "remote_unlock", by,
+           {"reader": reader.name, "seconds": unlock_s, "command": command.id, "note": note or None}, address)
     # Kept before the command leaves, so the door opening it causes is never judged as forced.
     previous_unlock_at, reader.remote_unlock_at = reader.remote_unlock_at, at
     db.commit()
     try:
         link.publish(protocol.topic(reader.site, reader.id, "command"), protocol.encode(command), retain=False)
     except Exception as exc:
-        record(db, at, "remote_unlock_failed", by, f"command {command.id} to {reader.id} not sent: {exc}", address)
+        record(db, at, "remote_unlock_failed", by,
+               {"reader": reader.name, "command": command.id, "reason": "broker_away"}, address)
         reader.remote_unlock_at = previous_unlock_at
         db.commit()
         raise BrokerAway() from exc

@@ -78,7 +78,7 @@ def start(db: Session, cabinet_id: str, *, by: str, at: datetime, address: str |
             db.add(stocktake)
     except IntegrityError:
         raise AlreadyOpen(open_stocktake(db, cabinet_id) or stocktake) from None
-    record(db, at, "stocktake_started", by, f"stock-take {stocktake.id} of {cabinet.name} ({cabinet_id})", address)
+    record(db, at, "stocktake_started", by, {"stocktake": stocktake.id, "cabinet": cabinet.name}, address)
     return stocktake
 
 
@@ -151,8 +151,7 @@ def finish(db: Session, stocktake_id: int, *, by: str, at: datetime, address: st
                for line, item in result if line.outcome == "missing")
     counts = {outcome: sum(1 for line in lines if line.outcome == outcome)
               for outcome in OUTCOMES}
-    record(db, at, "stocktake_finished", by, f"stock-take {stocktake.id} of {name}: " +
-           ", ".join(f"{outcome} {n}" for outcome, n in counts.items()), address)
+    record(db, at, "stocktake_finished", by, {"stocktake": stocktake.id, "cabinet": name, **counts}, address)
     db.flush()
     return stocktake
 
@@ -160,7 +159,9 @@ def finish(db: Session, stocktake_id: int, *, by: str, at: datetime, address: st
 def cancel(db: Session, stocktake_id: int, *, by: str, at: datetime, address: str | None = None) -> Stocktake:
     """Stop counting without a result; the cabinet's taps lend and return again."""
     stocktake = _close(db, stocktake_id, "cancelled", by, at)
-    record(db, at, "stocktake_cancelled", by, f"stock-take {stocktake.id} of {stocktake.cabinet_id}", address)
+    cabinet = db.get(Reader, stocktake.cabinet_id)
+    record(db, at, "stocktake_cancelled", by,
+           {"stocktake": stocktake.id, "cabinet": cabinet.name if cabinet else stocktake.cabinet_id}, address)
     return stocktake
 
 

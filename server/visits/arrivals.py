@@ -37,9 +37,9 @@ def tell_hosts(db: Session, now: datetime, settings: Settings, arrivals: list[tu
                 return (f"[mamori] Your visitor {visit.visitor_name}{f' ({org})' if org else ''} has arrived",
                         f"{visit.visitor_name}{f' of {org}' if org else ''} tapped in at reception at {at:%H:%M}.\n"
                         f"Purpose: {visit.purpose or '-'}\nBadge: {badge or '-'}\n{link}\n")
-            return (f"【mamori】来訪者 {visit.visitor_name} 様{f'（{org}）' if org else ''}が到着しました",
+            return (f"【mamori】来所者 {visit.visitor_name} 様{f'（{org}）' if org else ''}が到着しました",
                     f"{visit.visitor_name} 様{f'（{org}）' if org else ''}が {at:%H:%M} に入室しました。\n"
-                    f"用件: {visit.purpose or '—'}\n来訪者カード: {badge or '—'}\n{link}\n")
+                    f"用件: {visit.purpose or '—'}\n来所者カード: {badge or '—'}\n{link}\n")
 
         made += notify(db, now, settings=settings, kind="visitor_arrived", key=f"visitor_arrived:{visit.id}",
                        users=hosts, message=message,

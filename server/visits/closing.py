@@ -80,7 +80,7 @@ def tell_the_desk(db: Session, now: datetime, settings: Settings, alerts: list[A
         def message(lang: str, subject: str = subject) -> tuple[str, str]:
             if lang == "en":
                 return "[mamori] A visitor has not signed out", f"{subject}\n{settings.public_url}/dashboard\n"
-            return "【mamori】退室未確認の来訪者がいます", f"{subject}\n{settings.public_url}/dashboard\n"
+            return "【mamori】退室未確認の来所者がいます", f"{subject}\n{settings.public_url}/dashboard\n"
 
         notify(db, now, settings=settings, kind="visitor_not_signed_out", key=f"visitor_not_signed_out:{alert.visit_id}",
                users=desk, message=message, payload={"visit_id": alert.visit_id, "subject": subject})

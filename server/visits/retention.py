@@ -56,8 +56,6 @@ def anonymise_visits(db: Session, now: datetime, *, days: int, actor: str, dry_r
         notices = db.execute(update(Notice).where(Notice.kind == "visitor_arrived", Notice.created_at < cutoff,
                                                   Notice.subject != ANONYMOUS)
                              .values(subject=ANONYMOUS, body="", payload={})).rowcount or 0
-        record(db, now, "visits_anonymised", actor,
-               f"{len(ids)} visits that ended before {cutoff.isoformat(timespec='seconds')} "
-               f"(retention {days} days); {alerts} alert subjects and {notices} notices blanked"
-               + (f"; visit ids {ids[0]}–{ids[-1]}" if ids else ""))
+        record(db, now, "visits_anonymised", actor, {"visits": len(ids), "cutoff": cutoff, "days": days,
+                                                     "alerts": alerts, "notices": notices})
     return Anonymised(cutoff, len(ids), alerts, notices)

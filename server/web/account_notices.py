@@ -45,7 +45,6 @@ def choose_notices(request: Request, db: Db, user: Annotated[User, Depends(requi
         return _form(request, user, email=address, off=off, errors={"email": [problem]}, status_code=422)
     if (address, off) != (user.email, sorted(user.notices_off or [])):
         user.email, user.notices_off = address, off
-        record(db, request.app.state.clock(), "notices_changed", user.name,
-               f"e-mail {address or '(none)'}; off: {', '.join(off) or '(none)'}",
+        record(db, request.app.state.clock(), "notices_changed", user.name, {"email": address, "off": off},
                request.client.host if request.client else None)
     return RedirectResponse("/account/notices?saved=true", status_code=303)

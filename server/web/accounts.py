@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,7 +93,7 @@ def add_account(request: Request, db: Db, adder: Annotated[User, Depends(require
         add_user(db, name, role, password, now)
     except AccountError as exc:  # a race with another admin: shown like the checks above
         return _accounts_page(request, db, form=form, errors={"name": [str(exc)]}, status_code=422)
-    record(db, now, "account_added", adder.name, f"{name.strip()} ({role})", _address(request))
+    record(db, now, "account_added", adder.name, {"account": name.strip(), "role": role}, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -106,15 +106,15 @@ def set_active(request: Request, db: Db, admin: Annotated[User, Depends(require_
                active: Annotated[bool, Form()]) -> Response:
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
-        return Response(status_code=404)
+        raise HTTPException(404, "no such record")
     if target.id == admin.id and not active:
         return _accounts_page(request, db, errors={"_": ["acct.self"]}, status_code=409)
     target.active = active
     if not active:  # for good: activating the account again brings neither sessions nor tokens back
         end_all_sessions(db, target.id, now)
         revoke_all_tokens(db, target.id, now)
-    record(db, now, "account_activated" if active else "account_deactivated", admin.name, target.name,
-           _address(request))
+    record(db, now, "account_activated" if active else "account_deactivated", admin.name,
+           {"account": target.name}, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -134,9 +134,9 @@ def unlock_account(request: Request, db: Db, admin: Annotated[User, Depends(requ
                    user_id: int) -> Response:
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
-        return Response(status_code=404)
+        raise HTTPException(404, "no such record")
     unlock_name(db, target.name)
-    record(db, now, "account_unlocked", admin.name, target.name, _address(request))
+    record(db, now, "account_unlocked", admin.name, {"account": target.name}, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -145,11 +145,11 @@ def reset_password(request: Request, db: Db, admin: Annotated[User, Depends(requ
                    password: Annotated[str, Form(max_length=1000)]) -> Response:
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
-        return Response(status_code=404)
+        raise HTTPException(404, "no such record")
     if problems := password_problems(password, request.state.lang):
         return _accounts_page(request, db, errors={f"password-{user_id}": problems}, status_code=422)
     change_password(db, target, password, now)
-    record(db, now, "password_reset", admin.name, target.name, _address(request))
+    record(db, now, "password_reset", admin.name, {"account": target.name}, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -172,15 +172,16 @@ def set_contact(request: Request, db: Db, admin: Annotated[User, Depends(require
     """An account's e-mail address for notices, and the staff member (card holder) the login belongs to."""
     target, now = _target(db, user_id), request.app.state.clock()
     if target is None:
-        return Response(status_code=404)
+        raise HTTPException(404, "no such record")
     address = email.strip() or None
     person = int(person_id) if person_id.strip().isdigit() else None
     if errors := _contact_problems(db, target, address, person):
         return _accounts_page(request, db, errors=errors, status_code=422)
     if (address, person) != (target.email, target.person_id):
         target.email, target.person_id = address, person
+        staff = db.get(Person, person) if person is not None else None
         record(db, now, "account_contact_changed", admin.name,
-               f"{target.name}: e-mail {address or '(none)'}, staff member {person or '(none)'}", _address(request))
+               {"account": target.name, "email": address, "staff": staff.name if staff else None}, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
@@ -210,6 +211,6 @@ def change_own_password(request: Request, db: Db, user: Annotated[User, Depends(
     if errors:
         return page(request, "account_password.html", {"errors": errors, "done": False}, status_code=422)
     change_password(db, user, password, now)
-    record(db, now, "password_changed", user.name, "", _address(request))
+    record(db, now, "password_changed", user.name, {}, _address(request))
     # Every session of the person ended, this one too: log in again with the new password.
     return RedirectResponse("/login?next=/dashboard", status_code=303)

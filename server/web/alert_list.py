@@ -4,12 +4,11 @@
   and last time, and how often it happened since someone acknowledged it.
 - An overdue checkout is one entry at its highest unresolved level (返却期限切れ → 督促 → 紛失の疑い).
 - Order: severity (high first), then the newest occurrence; acknowledged alerts stay in their group.
-- Notes are stored as "YYYY-MM-DD HH:MM who (what): text"; `note_lines` turns "what" into a word.
+- Notes are worded from what they keep by `server/alerts/notes.py`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,16 +25,6 @@ from server.visits.models import Visit
 
 SHOWN = 200
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-_NOTE = re.compile(r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d) (?P<by>.+?) \((?P<what>acknowledged|resolved|door closed)\): "
-                   r"(?P<text>.*)$")
-
-
-@dataclass(frozen=True)
-class NoteLine:
-    at: str
-    by: str
-    what: str  # a message key: alert.note.acknowledged, …
-    text: str
 
 
 @dataclass(frozen=True)
@@ -98,12 +87,3 @@ def _since_acknowledged(db: Session, alerts: list[Alert]) -> dict[int, int]:
         .group_by(AlertOccurrence.alert_id)).all())
 
 
-def note_lines(note: str | None) -> list[NoteLine]:
-    """The alert's notes, one per line; a line in another shape is kept whole as its text."""
-    lines = []
-    for line in (note or "").splitlines():
-        if (m := _NOTE.match(line)) is not None:
-            lines.append(NoteLine(m["at"].replace("-", "/"), m["by"], "alert.note." + m["what"].replace(" ", "_"), m["text"]))
-        elif line.strip():
-            lines.append(NoteLine("", "", "", line))
-    return lines

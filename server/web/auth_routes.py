@@ -68,7 +68,7 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
     if outcome.user is not None:
         if (previous := session_of(request, db)) is not None:  # someone else's session on this browser ends
             previous[0].ended_at = now
-            record(db, now, "logout", previous[1].name, "another person logged in on this browser", address)
+            record(db, now, "logout", previous[1].name, {"reason": "other_login"}, address)
     if outcome.problem == "locked":
         return login_error(request, "login.locked", next, name, status_code=403,
                            until=office_time(outcome.locked_until, settings.zone, request.state.lang))
@@ -102,7 +102,7 @@ async def logout(request: Request, db: Db) -> Response:
     await check_csrf(request, session.csrf)
     now = request.app.state.clock()
     session.ended_at = now
-    record(db, now, "logout", user.name, "", _address(request))
+    record(db, now, "logout", user.name, {}, _address(request))
     return response
 
 
@@ -132,7 +132,7 @@ async def unlock(request: Request, db: Db) -> Response:
     if verify_password(user.password_hash, str(form.get("password", ""))):
         session.locked, session.last_active_at = False, now
         forget_failures(db, user.name, address)
-        record(db, now, "unlock", user.name, "", address)
+        record(db, now, "unlock", user.name, {}, address)
         return Response(status_code=204) if fetch else RedirectResponse(next_url, status_code=303)
     outcome = count_failure(db, user.name, now, max_failures=settings.login_max_failures,
                             lockout=timedelta(minutes=settings.lockout_min), address=address, where="unlock")

@@ -87,7 +87,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
-        "chase_levels": CHASE_LEVELS, "note_lines": alert_list.note_lines,
+        "chase_levels": CHASE_LEVELS,
     }
 
 
@@ -130,7 +130,7 @@ def alert_occurrences(request: Request, db: Db, user: Viewer, alert_id: RowId) -
         "item": db.get(Item, alert.item_id) if alert.item_id else None, "occurrences": rows,
         "reader": db.get(Reader, alert.reader_id) if alert.reader_id else None,
         "due_at": checkout.due_at if alert.checkout_id and (checkout := db.get(Checkout, alert.checkout_id)) else None,
-        "alert_notes": alert_list.note_lines(alert.note), "chase_levels": CHASE_LEVELS,
+        "chase_levels": CHASE_LEVELS,
         "total": db.scalar(select(func.count()).select_from(AlertOccurrence).where(AlertOccurrence.alert_id == alert_id))})
 
 

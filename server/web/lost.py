@@ -156,7 +156,8 @@ def record_print(request: Request, db: Db, user: Viewer, lost_id: RowId) -> HTML
     lost = _record(request, db, lost_id)
     if isinstance(lost, HTMLResponse):
         return lost
-    audit(db, request, "lost_item_printed", f"lost item record {lost.id} (item {lost.item_id})")
+    item = db.get(Item, lost.item_id)
+    audit(db, request, "lost_item_printed", {"lost": lost.id, "item": item.label if item else None})
     return printout(request, "lost/print.html", {**_record_context(request, db, lost), "on_paper": True})
 
 

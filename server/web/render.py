@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from server.alerts import notes
 from server.api.uid_view import SEE_UIDS, mask_uids_in, shown
 from server.wareki import wareki
 from server.web.i18n import translator
@@ -90,6 +91,11 @@ def duration(seconds: float, lang: str = "ja") -> str:
     return (" " if lang == "en" else "").join(p for p in parts if p) or ("0分" if lang == "ja" else "0 min")
 
 
+def uid_tail(uid: str | None) -> str:
+    """A card or tag as a page shows it outside the registers: its last four characters (…E5F6)."""
+    return f"…{uid.strip()[-4:]}" if uid else "—"
+
+
 def page(request: Request, name: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
     """Render `name` with what every page needs: `t`, `lang`, `user`, `csrf`, time formatting."""
     state = request.state
@@ -101,5 +107,6 @@ def page(request: Request, name: str, context: dict | None = None, *, status_cod
         "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,
+        "uid_tail": uid_tail, "alert_notes": lambda stored: notes.worded(stored, translator(lang), zone, lang),
     }
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)

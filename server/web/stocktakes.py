@@ -164,7 +164,7 @@ def print_result(request: Request, db: Db, user: Viewer, stocktake_id: RowId) ->
         return stocktake
     t = translator(request.state.lang)
     context = _result_context(db, stocktake)
-    audit(db, request, "stocktake_printed", f"stock-take {stocktake.id} of {stocktake.cabinet_id} "
-          f"({stocktake.state}): {len(context['lines'])} lines")
+    audit(db, request, "stocktake_printed", {"stocktake": stocktake.id, "state": stocktake.state,
+                                             "lines": len(context["lines"])})
     return printout(request, "stocktakes/print.html", {**context, "why": lambda d: why(d, context["names"], t),
                                                        "on_paper": True})

@@ -49,7 +49,7 @@ def test_a_manager_filters_the_register_downloads_its_csv_and_sees_the_overdue_f
     expect(table.get_by_role("cell", name="調査ファイル R8-00123")).to_be_visible()
     expect(table.get_by_role("cell", name="携帯電話 01")).to_be_visible()
 
-    page.get_by_label("種別").select_option(label="ケースファイル")
+    page.get_by_label("種別").select_option(label="調査書類")
     with page.expect_navigation():
         page.get_by_role("button", name="表示").click()
     expect(table.get_by_role("cell", name="調査ファイル R8-00123")).to_be_visible()
@@ -62,8 +62,8 @@ def test_a_manager_filters_the_register_downloads_its_csv_and_sees_the_overdue_f
     data = open(download.value.path(), "rb").read()
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert rows[0][:5] == ["持出日時", "品目", "種別", "案件番号", "持出者"]
-    assert [(r[1], r[2], r[3], r[4]) for r in rows[1:]] == [("調査ファイル R8-00123", "ケースファイル", "R8-00123",
+    assert rows[0][:5] == ["持ち出し日時", "品目", "種別", "ケース番号", "持ち出し者"]
+    assert [(r[1], r[2], r[3], r[4]) for r in rows[1:]] == [("調査ファイル R8-00123", "調査書類", "R8-00123",
                                                              "鈴木 一郎")]
 
     page.get_by_role("link", name="期限超過").click()

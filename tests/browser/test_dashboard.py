@@ -33,7 +33,7 @@ def api(office, method: str, path: str, body: dict) -> dict:
 
 def folder_out_since_yesterday(office) -> None:
     """A key holder opened the cabinet yesterday morning and took a case folder, as the reader saw it."""
-    api(office, "POST", "/readers", {"id": "cabinet-1", "site": "nerima", "role": "cabinet", "name": "書類保管庫"})
+    api(office, "POST", "/readers", {"id": "cabinet-1", "site": "nerima", "role": "cabinet", "name": "書類キャビネット"})
     api(office, "POST", "/people", {"name": "鈴木 一郎", "card_uid": STAFF_CARD, "key_holder": True,
                                     "training_on": (date.today() - timedelta(days=30)).isoformat(),
                                     "roles": ["surveyor"]})
@@ -55,7 +55,7 @@ def test_a_manager_sees_the_overdue_folder_acknowledges_its_alert_and_is_locked_
     folder_out_since_yesterday(live_office)
     live_office.login(page, "manager")
 
-    overdue = page.get_by_role("region", name=re.compile("期限切れ"))
+    overdue = page.get_by_role("region", name=re.compile("返却期限超過"))
     expect(overdue).to_contain_text("調査ファイル R8-00123", timeout=15_000)
     expect(overdue).to_contain_text("鈴木 一郎")
     expect(overdue).to_contain_text(re.compile(r"\d+(日|時間)"))  # how late: "21時間5分", or "1日" after 18:00

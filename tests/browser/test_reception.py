@@ -25,8 +25,8 @@ HOST_CARD = "0123456789ABCDEF"
 @pytest.fixture
 def entrance(live_office):
     api(live_office, "POST", "/readers", {"id": "entrance-1", "site": "nerima", "role": "entrance", "name": "正面入口"})
-    api(live_office, "POST", "/visitor-badges", {"uid": BADGE, "label": "来訪者 01"})
-    api(live_office, "POST", "/visitor-badges", {"uid": "55667788", "label": "来訪者 02"})
+    api(live_office, "POST", "/visitor-badges", {"uid": BADGE, "label": "来所者 01"})
+    api(live_office, "POST", "/visitor-badges", {"uid": "55667788", "label": "来所者 02"})
     api(live_office, "POST", "/people", {"name": "佐藤 花子", "card_uid": HOST_CARD, "key_holder": False,
                                          "training_on": None, "roles": ["surveyor"]})
     live_office.wait_connected()
@@ -55,31 +55,31 @@ def test_a_visitor_registered_at_reception_taps_in_and_out_of_the_roll_call(live
     page.get_by_role("button", name="読み取る").click()
     expect(page.get_by_role("status").filter(has_text="かざして")).to_be_visible()
     assert tap(entrance, BADGE) == "visitor_not_registered"
-    expect(page.get_by_label("来訪者カード", exact=True)).to_have_value(BADGE, timeout=5000)
+    expect(page.get_by_label("来所者カード", exact=True)).to_have_value(BADGE, timeout=5000)
     shots.save(page, "reception-ja")
     with page.expect_navigation():
         page.get_by_role("button", name="受付する").click()
     expect(page.get_by_role("status").first).to_contain_text("受付しました")
-    expect(page.get_by_text("来訪者 01")).to_be_visible()
+    expect(page.get_by_text("来所者 01")).to_be_visible()
 
     with page.context.expect_page() as tag_page:
         page.get_by_role("link", name="名札を印刷").click()
     tag = tag_page.value
     expect(tag.get_by_text("山田 太郎")).to_be_visible()
-    expect(tag.get_by_text("来訪者", exact=True)).to_be_visible()
+    expect(tag.get_by_text("来所者", exact=True)).to_be_visible()
     tag.close()
 
     assert tap(entrance, BADGE, after_s=1) == "entry"
     page.goto(live_office.url("/rollcall"))
-    visitors = page.get_by_role("region", name="来訪者（1）")
+    visitors = page.get_by_role("region", name="来所者（1）")
     expect(visitors.get_by_role("cell", name="山田 太郎")).to_be_visible()
-    expect(page.locator("#roll-summary")).to_have_text("職員 0 名・来訪者 1 名")
+    expect(page.locator("#roll-summary")).to_have_text("職員 0 名・来所者 1 名")
     shots.save(page, "rollcall-ja")
 
     assert tap(entrance, BADGE, after_s=7) == "exit"
     page.reload()
     expect(page.get_by_role("cell", name="山田 太郎")).to_have_count(0)
-    expect(page.locator("#roll-summary")).to_have_text("職員 0 名・来訪者 0 名")
+    expect(page.locator("#roll-summary")).to_have_text("職員 0 名・来所者 0 名")
 
     # The day's 入退室記録簿: the CSV the page offers is UTF-8 with a BOM and Japanese headings.
     page.goto(live_office.url("/entry-log"))
@@ -91,4 +91,4 @@ def test_a_visitor_registered_at_reception_taps_in_and_out_of_the_roll_call(live
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["日付", "区分", "氏名"]
     [row] = [r for r in rows[1:] if r[2] == "山田 太郎"]
-    assert row[1] == "来訪者" and row[5] == "佐藤 花子" and row[7] and row[8]
+    assert row[1] == "来所者" and row[5] == "佐藤 花子" and row[7] and row[8]

@@ -30,6 +30,7 @@ from tests.support.broker import Mosquitto
 from tests.support.databases import postgres_available, throwaway_postgres
 from tests.support.office import SITE, Office
 from tests.support.web import logged_in, page_client
+from tests.support.words import facts
 
 pytestmark = pytest.mark.integration
 
@@ -180,7 +181,7 @@ def test_adding_a_person_lists_them_and_audits_it(office, admin):
 
 def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin):
     badge_uid = fresh_uid()
-    office.post("/visitor-badges", {"uid": badge_uid, "label": fresh("来訪者")})
+    office.post("/visitor-badges", {"uid": badge_uid, "label": fresh("来所者")})
     name, old_uid, new_uid = fresh("鈴木 次郎"), fresh_uid(), fresh_uid()
     person = office.add_person(name, old_uid)
     form = admin.get(f"/admin/people/{person['id']}")
@@ -189,14 +190,15 @@ def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin
     taken = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": badge_uid,
                                                          "training_on": "2026-04-01", "active": "1"})
     assert taken.status_code == 422
-    assert field_error(taken.text, "card_uid") == "このIDは既に来訪者カードとして登録されています。"
+    assert field_error(taken.text, "card_uid") == "このIDは既に来所者カードとして登録されています。"
     assert value_of(taken.text, "training_on") == "2026-04-01"
 
     saved = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": new_uid, "key_holder": "1",
                                                          "training_on": "2026/04/01", "active": "1"})
     assert saved.status_code == 303, saved.text
     [event] = audit_events(office, "person_changed", name)
-    assert f"card: {old_uid} → {new_uid}" in event.detail and "key_holder: False → True" in event.detail
+    changes = facts(event.detail)["changes"]
+    assert changes["card"] == [old_uid, new_uid] and changes["key_holder"] == [False, True]
     with unit_of_work(office.factory) as db:
         cards = {c.uid: c.active for c in db.scalars(select(Card).where(Card.person_id == person["id"]))}
     assert cards == {old_uid: False, new_uid: True}  # the old card stays for the ledger, but opens nothing
@@ -236,7 +238,7 @@ def test_reception_keeps_the_badge_pool_but_not_the_staff_list(office, browsers)
     reception = as_role(office, browsers, "receptionist")
     assert reception.get("/admin/people").status_code == 403
     assert reception.get("/audit").status_code == 403
-    uid, label = fresh_uid(), fresh("来訪者")
+    uid, label = fresh_uid(), fresh("来所者")
     added = reception.post("/admin/badges", {"uid": uid, "label": label, "active": "1"})
     assert added.status_code == 303, added.text
     assert label in reception.get("/admin/badges").text
@@ -246,7 +248,7 @@ def test_reception_keeps_the_badge_pool_but_not_the_staff_list(office, browsers)
         badge = db.get(VisitorBadge, uid)
         assert (badge.label, badge.active) == (label + " 改", False)
     [event] = audit_events(office, "badge_changed", uid)
-    assert event.actor == "page-receptionist" and "active: True → False" in event.detail
+    assert event.actor == "page-receptionist" and facts(event.detail)["changes"]["active"] == [True, False]
     surveyor = as_role(office, browsers, "surveyor")
     assert surveyor.get("/admin/badges").status_code == 403
 
@@ -272,7 +274,7 @@ def test_items_need_a_cabinet_and_a_free_tag(office, admin):
     wrong = admin.post("/admin/items", {"label": label, "kind": "folder", "tag_uid": card, "cabinet": entrance,
                                         "case": "R8-00123"})
     assert wrong.status_code == 422
-    assert field_error(wrong.text, "cabinet").startswith("保管庫の読取機として登録されていません")
+    assert field_error(wrong.text, "cabinet").startswith("キャビネットの読取機として登録されていません")
     assert field_error(wrong.text, "tag_uid") == "このIDは既に職員カードとして登録されています。"
     assert value_of(wrong.text, "case") == "R8-00123"
     bad_kind = admin.post("/admin/items", {"label": label, "kind": "resident", "tag_uid": fresh_uid(),
@@ -289,13 +291,13 @@ def test_items_need_a_cabinet_and_a_free_tag(office, admin):
                                                   "status": "lost"})
     assert lost.status_code == 303
     [event] = audit_events(office, "item_changed", label)
-    assert "case: — → R8-00124" in event.detail
+    assert facts(event.detail)["changes"]["case"] == [None, "R8-00124"]
     # Lost from the form is lost as from the API: the item is blocked and its record kept.
     with unit_of_work(office.factory) as db:
         assert db.get(Item, item_id).status == "lost"
         [record] = db.scalars(select(LostItem).where(LostItem.item_id == item_id)).all()
         assert record.marked_by == admin.user and record.checkout_id is None
-    [marked] = audit_events(office, "item_marked_lost", f"item {item_id} {label}")
+    [marked] = audit_events(office, "item_marked_lost", label)
     assert marked.actor == admin.user
     assert len(audit_events(office, "item_added", label)) == 1
 
@@ -322,7 +324,7 @@ def test_readers_are_registered_with_a_valid_id_and_show_their_status(office, ad
     assert "オンライン" in row and "sim-0.1.0" in row
     renamed = admin.post(f"/admin/readers/{reader_id}", {"name": "正面入口"})
     assert renamed.status_code == 303
-    assert audit_events(office, "reader_changed", reader_id)[0].detail.endswith("name: 入口 2 → 正面入口")
+    assert facts(audit_events(office, "reader_changed", "正面入口")[0].detail)["changes"]["name"] == ["入口 2", "正面入口"]
 
 
 def test_a_reader_named_like_the_servers_broker_account_is_refused_next_to_the_id(office, admin):
@@ -399,7 +401,7 @@ def test_enrolment_takes_the_next_unknown_card_tapped_on_the_reader(office, brow
     assert entrance.wait_decision(entrance.tap(new.lower(), tech="iso14443a")).reason == "unknown_card"
     assert poll_enrol(reception, reader_id, wait["since"], want=new) == new
 
-    added = reception.post("/admin/badges", {"uid": new, "label": fresh("来訪者"), "active": "1"})
+    added = reception.post("/admin/badges", {"uid": new, "label": fresh("来所者"), "active": "1"})
     assert added.status_code == 303, added.text
     # Registered now: the same wait finds nothing more until another unknown card is tapped.
     assert poll_enrol(reception, reader_id, wait["since"], want=None, timeout=0) is None
@@ -446,7 +448,7 @@ def test_an_import_with_bad_rows_shows_each_problem_and_imports_nothing(office, 
     taken = fresh_uid()
     office.add_person(fresh("登録済み"), taken)
     same = fresh_uid()
-    text = ("氏名,カードID,鍵管理者,研修受講日\r\n"
+    text = ("氏名,カードID,鍵を持つ職員,教育受講日\r\n"
             f"{good},{fresh_uid()},はい,2026/04/01\r\n"
             f"{dup},{same},いいえ,R8.4.1\r\n"
             f"{bad},{same},たぶん,2026/02/30\r\n"
@@ -460,7 +462,7 @@ def test_an_import_with_bad_rows_shows_each_problem_and_imports_nothing(office, 
     assert "問題" not in row_problems(preview.text, 2) and "field-error" not in row_problems(preview.text, 2)
     row4 = row_problems(preview.text, 4)
     assert "カードID: このファイルの 3 行目と重複しています。" in row4
-    assert "鍵管理者: 「はい」か「いいえ」" in row4 and "研修受講日: 日付は" in row4
+    assert "鍵を持つ職員: 「はい」か「いいえ」" in row4 and "教育受講日: 日付は" in row4
     assert "カードID: このIDは既に職員カードとして登録されています。" in row_problems(preview.text, 5)
     assert count(office, Person, Person.name.in_([good, dup, bad])) == 0
 
@@ -476,7 +478,7 @@ def test_a_good_utf8_bom_staff_list_imports_completely(office, admin):
     names = [fresh("佐藤 花子"), fresh("田中 一郎"), fresh("鈴木 次郎")]
     uids = [fresh_uid(), fresh_uid(), ""]
     text = ("職員名簿 2026年度\r\n"  # a title row above the header, as Excel lists often have
-            "氏名,カードID,鍵管理者,研修受講日,備考\r\n"
+            "氏名,カードID,鍵を持つ職員,教育受講日,備考\r\n"
             f"{names[0]},{uids[0]},○,令和8年4月1日,\r\n"
             f"{names[1]},{uids[1].lower()},×,2025-10-01,異動予定\r\n"
             ",,,,\r\n"
@@ -497,7 +499,7 @@ def test_a_good_utf8_bom_staff_list_imports_completely(office, admin):
     assert people[names[0]].key_holder and people[names[0]].training_on.isoformat() == "2026-04-01"
     assert cards == {people[names[0]].id: uids[0], people[names[1]].id: uids[1]}
     [event] = audit_events(office, "import_people", names[0])
-    assert event.actor == "page-admin" and event.detail.startswith("3 from 職員名簿.csv (utf-8-sig)")
+    assert event.actor == "page-admin" and facts(event.detail)["rows"] == 3 and facts(event.detail)["file"] == "職員名簿.csv"
 
     # The same file again: every row is now a duplicate of what is registered.
     again = upload(admin, "people", text.encode("utf-8-sig"))
@@ -511,7 +513,7 @@ def test_a_good_shift_jis_item_list_imports_completely(office, admin):
     office.post("/readers", {"id": cabinet, "site": SITE, "role": "cabinet", "name": cabinet_name})
     labels = [fresh("調査ファイル"), fresh("調査用携帯"), fresh("USBメモリ")]
     tags = [fresh_uid() for _ in labels]
-    text = ("品名,種別,タグID,保管庫,暗号化,ケース番号\r\n"
+    text = ("品名,種別,タグID,キャビネット,暗号化,ケース番号\r\n"
             f"{labels[0]},ファイル,{tags[0]},{cabinet},,R8-00123\r\n"
             f"{labels[1]},携帯電話,{tags[1]},{cabinet_name},済,\r\n"
             f"{labels[2]},ＵＳＢメモリ,{tags[2]},{cabinet},○,R8-00124\r\n")
@@ -528,7 +530,7 @@ def test_a_good_shift_jis_item_list_imports_completely(office, admin):
              items[label].case_number) for label in labels] == [
         ("folder", tags[0], cabinet, False, "R8-00123"), ("phone", tags[1], cabinet, True, None),
         ("media", tags[2], cabinet, True, "R8-00124")]
-    assert audit_events(office, "import_items", labels[0])[0].detail.startswith("3 from 物品.csv (cp932)")
+    assert facts(audit_events(office, "import_items", labels[0])[0].detail)["file"] == "物品.csv"
 
 
 def test_an_import_that_became_wrong_after_the_preview_is_refused_whole(office, admin):
@@ -539,10 +541,10 @@ def test_an_import_that_became_wrong_after_the_preview_is_refused_whole(office, 
     preview = upload(admin, "items", text.encode())
     data = confirm_data(preview.text)
     assert data
-    office.post("/visitor-badges", {"uid": second, "label": fresh("来訪者")})  # meanwhile, at reception
+    office.post("/visitor-badges", {"uid": second, "label": fresh("来所者")})  # meanwhile, at reception
     late = admin.post("/admin/import/confirm", {"kind": "items", "data": data})
     assert late.status_code == 409
-    assert "このIDは既に来訪者カードとして登録されています" in row_problems(late.text, 3)
+    assert "このIDは既に来所者カードとして登録されています" in row_problems(late.text, 3)
     assert count(office, Item, Item.tag_uid.in_([first, second])) == 0
 
 

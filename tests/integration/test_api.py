@@ -135,7 +135,7 @@ def stock(office):
     item = office.post("/items", {"label": "調査ファイル", "kind": "folder", "tag_uid": fresh_uid(),
                                   "cabinet": cabinet, "encrypted": False, "case": "R8-00001"})
     badge = fresh_uid()
-    office.post("/visitor-badges", {"uid": badge, "label": f"来訪者 {badge[:4]}"})
+    office.post("/visitor-badges", {"uid": badge, "label": f"来所者 {badge[:4]}"})
     visit = office.post("/visits", {"visitor_name": "山田 太郎", "badge_uid": badge})
     lost_phone = office.post("/items", {"label": "調査用スマートフォン", "kind": "phone", "tag_uid": fresh_uid(),
                                         "cabinet": cabinet, "encrypted": True})
@@ -277,12 +277,12 @@ def test_a_role_gets_through_exactly_the_routes_the_matrix_gives_it(office, stoc
 
 def _valid_bodies(office, stock) -> dict[str, dict]:
     badge_for_visit = fresh_uid()
-    office.post("/visitor-badges", {"uid": badge_for_visit, "label": f"来訪者 {badge_for_visit[:4]}"})
+    office.post("/visitor-badges", {"uid": badge_for_visit, "label": f"来所者 {badge_for_visit[:4]}"})
     return {
         "/readers": {"id": fresh_reader_id(), "site": SITE, "role": "entrance", "name": "裏口"},
         "/people": {"name": "田中 一郎", "card_uid": fresh_uid(), "key_holder": False, "training_on": None,
                     "roles": ["surveyor"]},
-        "/visitor-badges": {"uid": (uid := fresh_uid()), "label": f"来訪者 {uid}"},
+        "/visitor-badges": {"uid": (uid := fresh_uid()), "label": f"来所者 {uid}"},
         "/items": {"label": "USB メモリ", "kind": "media", "tag_uid": fresh_uid(), "cabinet": stock["cabinet"],
                    "encrypted": True, "case": None},
         "/visits": {"visitor_name": "山田 太郎", "organisation": "練馬区", "purpose": "立入検査",
@@ -335,7 +335,7 @@ def _register_uid(office, kind: str, uid: str, stock: dict, expect: int = 201) -
     if kind == "person":
         return office.post("/people", {"name": "重複 確認", "card_uid": uid}, expect=expect)
     if kind == "badge":
-        return office.post("/visitor-badges", {"uid": uid, "label": f"来訪者 {uid}"}, expect=expect)
+        return office.post("/visitor-badges", {"uid": uid, "label": f"来所者 {uid}"}, expect=expect)
     return office.post("/items", {"label": "鍵", "kind": "key", "tag_uid": uid, "cabinet": stock["cabinet"]},
                        expect=expect)
 
@@ -363,7 +363,7 @@ def test_registering_a_reader_id_twice_is_a_conflict(office):
 
 def test_a_visit_for_a_badge_already_lent_is_a_conflict(office):
     uid = fresh_uid()
-    office.post("/visitor-badges", {"uid": uid, "label": f"来訪者 {uid}"})
+    office.post("/visitor-badges", {"uid": uid, "label": f"来所者 {uid}"})
     office.post("/visits", {"visitor_name": "山田 太郎", "badge_uid": uid})
     body = office.post("/visits", {"visitor_name": "鈴木 次郎", "badge_uid": uid.lower()}, expect=409)
     assert body["detail"]
@@ -383,7 +383,7 @@ def _unprocessable(office, path: str, body: dict) -> None:
 
 @pytest.mark.parametrize("path, body", [
     ("/people", {"name": "佐藤", "card_uid": BAD_UID}),
-    ("/visitor-badges", {"uid": BAD_UID, "label": "来訪者"}),
+    ("/visitor-badges", {"uid": BAD_UID, "label": "来所者"}),
     ("/visits", {"visitor_name": "山田", "badge_uid": BAD_UID}),
     ("/people", {"name": "佐藤", "card_uid": "0123456"}),  # 7 hex digits: too short
     ("/people", {"name": "佐藤", "card_uid": "0" * 21}),  # 21 hex digits: too long
@@ -464,7 +464,7 @@ def test_lower_case_uids_are_stored_upper_case(office, stock):
     person = office.post("/people", {"name": "佐藤 次郎", "card_uid": f" {card.lower()} "})
     assert person["card_uids"] == [card]
     assert office.get(f"/people/{person['id']}")["card_uids"] == [card]
-    assert office.post("/visitor-badges", {"uid": badge.lower(), "label": f"来訪者 {badge}"})["uid"] == badge
+    assert office.post("/visitor-badges", {"uid": badge.lower(), "label": f"来所者 {badge}"})["uid"] == badge
     assert badge in {b["uid"] for b in office.get("/visitor-badges", limit=1000)}
     item = office.post("/items", {"label": "鍵", "kind": "key", "tag_uid": tag.lower(), "cabinet": stock["cabinet"]})
     assert item["tag_uid"] == tag
@@ -486,7 +486,7 @@ def test_created_records_read_back_as_sent(office, stock):
 
 def test_times_are_in_office_time_with_a_plus_nine_offset(office, stock):
     uid = fresh_uid()
-    badge = office.post("/visitor-badges", {"uid": uid, "label": f"来訪者 {uid}"})
+    badge = office.post("/visitor-badges", {"uid": uid, "label": f"来所者 {uid}"})
     visit = office.post("/visits", {"visitor_name": "山田", "badge_uid": uid})
     times = [
         office.get(f"/readers/{stock['cabinet']}")["created_at"],
@@ -509,7 +509,7 @@ def plenty(office, stock):
     for n in range(3):
         uid = fresh_uid()
         office.post("/visitor-badges", {"uid": uid, "label": f"頁 {uid}"})
-        office.post("/visits", {"visitor_name": f"来訪者 {n}", "badge_uid": uid})
+        office.post("/visits", {"visitor_name": f"来所者 {n}", "badge_uid": uid})
         office.post("/readers", {"id": fresh_reader_id(), "site": SITE, "role": "entrance", "name": "x"})
         office.post("/people", {"name": f"職員 {n}", "card_uid": fresh_uid()})
         office.post("/items", {"label": f"鍵 {n}", "kind": "key", "tag_uid": fresh_uid(),
@@ -536,7 +536,7 @@ def test_the_default_page_is_at_most_100_rows(office):
 
 
 def test_visitor_badges_with_the_same_label_page_without_repeats_or_gaps(office):
-    """Badge labels are not unique (a second pool may have its own "来訪者 1"), so paging by label alone
+    """Badge labels are not unique (a second pool may have its own "来所者 1"), so paging by label alone
     is not stable.
 
     GET /visitor-badges orders by (label, uid): by label alone, PostgreSQL's top-N heap sort returns

@@ -32,7 +32,7 @@ def test_a_folder_not_back_is_reminded_then_overdue_then_escalated_each_once(dat
         office.wait_connected()
         cabinet = office.add_reader("cabinet-1", "cabinet")
         holder = office.add_person("佐藤 花子", CARD, key_holder=True, training_on=date.today() - timedelta(days=9))
-        office.add_item("ケースファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
+        office.add_item("調査書類 R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
         with unit_of_work(office.factory) as db:
             sato = add_user(db, "sato", "surveyor", PASSWORDS["surveyor"], datetime.now(UTC))
             sato.person_id, sato.email = holder["id"], "sato@example.jp"
@@ -74,4 +74,4 @@ def test_a_folder_not_back_is_reminded_then_overdue_then_escalated_each_once(dat
         assert step(due + timedelta(hours=24, minutes=1)) == (["escalated", "lost_prompt", "overdue"], [])
         assert step(due + timedelta(days=3)) == (["escalated", "lost_prompt", "overdue"], [])
         body = smtp.received[0].message.get_content()
-        assert "ケースファイル R8-00123" in body and "R8-00123" in body
+        assert "調査書類 R8-00123" in body and "R8-00123" in body

@@ -166,7 +166,7 @@ def test_transactions_list_every_take_out_of_the_period_and_the_filters_narrow_e
     assert "18:00 までに返却" in folder[9]  # the loan rule that applied, in words
     assert phone[10] == "未確認"  # a phone back whose survey data nobody has confirmed erased
     [new_phone] = rows(client, **everything, item="携帯電話 01")
-    assert new_phone[10] == "返却後に確認" and new_phone[11] == "持出中" and new_phone[7] == ""
+    assert new_phone[10] == "返却後に確認" and new_phone[11] == "持ち出し中" and new_phone[7] == ""
 
 
 def test_a_period_that_is_wrong_is_refused_next_to_its_field(office):
@@ -190,7 +190,7 @@ def test_the_csv_opens_in_japanese_excel_with_japanese_headers_and_guarded_cells
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert table[0] == ["持出日時", "品目", "種別", "案件番号", "持出者", "目的", "返却予定", "返却日時", "返却者",
+    assert table[0] == ["持ち出し日時", "品目", "種別", "ケース番号", "持ち出し者", "目的", "返却予定", "返却日時", "返却者",
                         "貸出ルール", "データ消去確認", "状態"]
     assert [row[1] for row in table[1:]] == ["'" + USB_LABEL, "調査ファイル R8-00123", "携帯電話 02", "携帯電話 01"]
     usb = table[1]
@@ -199,7 +199,7 @@ def test_the_csv_opens_in_japanese_excel_with_japanese_headers_and_guarded_cells
     assert usb[11].startswith("期限超過（")
 
     overdue = client.get("/register.csv", params={"report": "overdue"}).content.decode("utf-8-sig")
-    assert overdue.splitlines()[0] == '"返却予定","超過時間","品目","種別","案件番号","持出者","目的","持出日時","貸出ルール"'
+    assert overdue.splitlines()[0] == '"返却予定","超過時間","品目","種別","ケース番号","持ち出し者","目的","持ち出し日時","貸出ルール"'
     assert exports(office) == [("checkout_register_exported", "boss")] * 2
 
 

@@ -25,6 +25,7 @@ from server.audit.models import AuditEvent
 from server.db import unit_of_work
 from server.web.render import duration, office_time
 from tests.support.office import SITE, Office
+from tests.support.words import facts
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ STAFF_CARD = "0123456789ABCDEF"
 OTHER_CARD = "0A0B0C0D"
 FOLDER_TAG = "04A1B2C3D4E5F6"
 VISITOR_BADGE = "11223344"
-FOLDER = "ケースファイル R8-00123"
+FOLDER = "調査書類 R8-00123"
 KEY_HOLDER = "佐藤 花子"
 PASSWORDS = {"manager": "Manager-Pass-2026", "auditor": "Auditor-Pass-2026",
              "receptionist": "Reception-Pass-2026", "admin": "Admin-Pass-2026x"}
@@ -166,7 +167,7 @@ def test_an_overdue_folder_from_real_scans_shows_what_who_since_when_and_how_lat
     overdue = panel(html, "dash-overdue-h")
     zone = office.settings.zone
     late = duration((office.clock() - yesterday_at(office, 18)).total_seconds(), "ja")
-    for text in (FOLDER, "ケースファイル", "R8-00123", KEY_HOLDER, office_time(yesterday_at(office, 9), zone),
+    for text in (FOLDER, "調査書類", "R8-00123", KEY_HOLDER, office_time(yesterday_at(office, 9), zone),
                  office_time(yesterday_at(office, 18), zone), late, "1件"):
         assert text in overdue, text
     assert checkout["item"]["label"] == FOLDER
@@ -245,7 +246,7 @@ def test_a_manager_acknowledges_and_resolves_with_a_note_on_the_page_and_csrf_is
     client = browser(office, "manager")
     html = client.get("/dashboard").text
     alerts_panel = panel(html, "dash-alerts-h")
-    assert "返却期限切れ" in alerts_panel and "中" in alerts_panel
+    assert "返却期限超過" in alerts_panel and "中" in alerts_panel
     assert f'action="/alerts/{alert["id"]}/acknowledge"' in alerts_panel
     assert ">確認</button>" in alerts_panel and ">解決</button>" in alerts_panel
     assert f'<label for="note-{alert["id"]}">' in alerts_panel
@@ -280,7 +281,7 @@ def test_a_manager_acknowledges_and_resolves_with_a_note_on_the_page_and_csrf_is
     [ack_event] = audit(office, "alert_acknowledged")
     [resolve_event] = audit(office, "alert_resolved")
     assert ack_event.actor == resolve_event.actor == USERS["manager"]
-    assert "本人に電話しました" in ack_event.detail and f"alert {alert['id']}" in resolve_event.detail
+    assert facts(ack_event.detail)["note"] == "本人に電話しました" and facts(resolve_event.detail)["alert"] == alert["id"]
 
 
 def test_the_api_acknowledges_and_resolves_with_the_contracts_statuses(office):
@@ -317,8 +318,8 @@ def test_an_auditor_sees_everything_without_a_button_and_is_refused_every_action
     [alert] = alerts(office)
     client = browser(office, "auditor")
     html = client.get("/dashboard").text
-    assert FOLDER in panel(html, "dash-overdue-h") and "返却期限切れ" in panel(html, "dash-alerts-h")
-    assert "保管庫" in panel(html, "dash-readers-h")
+    assert FOLDER in panel(html, "dash-overdue-h") and "返却期限超過" in panel(html, "dash-alerts-h")
+    assert "キャビネット" in panel(html, "dash-readers-h")
     assert "/acknowledge" not in html and "/resolve" not in html and "遠隔解錠" not in html
     assert "<button" not in panel(html, "dash-alerts-h")
     csrf = csrf_of(html)
@@ -340,7 +341,7 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     office.post("/readers", {"id": "cabinet-2", "site": SITE, "role": "cabinet", "name": "書庫 2"})  # never connected
     office.add_person(KEY_HOLDER, STAFF_CARD)
     office.add_person("鈴木 次郎", OTHER_CARD)  # not a key holder: refused at the cabinet, an alert
-    office.post("/visitor-badges", {"uid": VISITOR_BADGE, "label": "来訪者 1"})
+    office.post("/visitor-badges", {"uid": VISITOR_BADGE, "label": "来所者 1"})
     office.post("/visits", {"visitor_name": "山田 太郎", "organisation": "練馬区 介護保険課", "purpose": "立入検査",
                             "host": "管理責任者", "badge_uid": VISITOR_BADGE})
     taps = [entrance.tap(STAFF_CARD), entrance.tap(VISITOR_BADGE)]
@@ -355,9 +356,9 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     assert fragment.status_code == 200 and "<html" not in fragment.text
     present = panel(fragment.text, "dash-present-h")
     assert KEY_HOLDER in present and "山田 太郎" in present and "練馬区 介護保険課" in present
-    assert "職員 1 名・来訪者 1 名" in present
+    assert "職員 1 名・来所者 1 名" in present
     alerts_panel = panel(fragment.text, "dash-alerts-h")
-    assert "保管庫で拒否" in alerts_panel and "鍵管理者ではない" in alerts_panel
+    assert "キャビネットで拒否" in alerts_panel and "鍵を持つ職員ではない" in alerts_panel
     # An unknown type is named in words, never by its code or its stored subject.
     assert "その他のアラート" in alerts_panel and "mystery_kind" not in alerts_panel
     assert "from a newer server" not in alerts_panel and OTHER_CARD not in alerts_panel
@@ -443,8 +444,9 @@ def test_remote_unlock_sends_one_command_not_retained_and_audits_it(office):
         late.stop()
 
         [event] = audit(office, "remote_unlock")
-        assert event.actor == USERS["manager"] and "cabinet-1" in event.detail and command.id in event.detail
-        assert "調査員の依頼" in event.detail
+        unlock = facts(event.detail)
+        assert event.actor == USERS["manager"] and unlock["command"] == command.id and unlock["reader"]
+        assert unlock["note"] == "調査員の依頼"
 
         # The API: 202 with the command's id; the same one command on the wire.
         response = office.client.post("/api/v1/readers/cabinet-1/unlock", json={"confirm": True},
@@ -485,7 +487,7 @@ def test_remote_unlock_is_refused_to_others_for_non_cabinets_and_without_a_broke
         not_cabinet = office.client.post("/api/v1/readers/entrance/unlock", json={"confirm": True}, headers=headers)
         assert not_cabinet.status_code == 409 and "cabinet" in not_cabinet.json()["detail"]
         page = manager.post("/readers/entrance/unlock", data={"csrf": csrf})
-        assert page.status_code == 409 and "保管庫の読取機ではない" in page.text
+        assert page.status_code == 409 and "キャビネットの読取機ではない" in page.text
         assert manager.get("/readers/entrance/unlock").status_code == 409
         assert office.client.post("/api/v1/readers/nowhere/unlock", json={"confirm": True},
                                   headers=headers).status_code == 404
@@ -502,8 +504,8 @@ def test_remote_unlock_is_refused_to_others_for_non_cabinets_and_without_a_broke
         away = office.client.post("/api/v1/readers/cabinet-1/unlock", json={"confirm": True}, headers=headers)
         assert away.status_code == 503 and "broker" in away.json()["detail"]
         page = manager.post("/readers/cabinet-1/unlock", data={"csrf": csrf})
-        assert page.status_code == 503 and "MQTT ブローカーに接続していない" in page.text
-        assert "MQTT ブローカーに接続していません" in panel(manager.get("/dashboard").text, "dash-readers-h")
+        assert page.status_code == 503 and "読取機との通信の中継に接続していない" in page.text
+        assert "読取機との通信の中継に接続していません" in panel(manager.get("/dashboard").text, "dash-readers-h")
         assert audit(office, "remote_unlock") == []
     finally:
         watcher.stop()

@@ -29,6 +29,7 @@ from server.notify.sender import NoticeSender
 from tests.support.notify import SmtpServer
 from tests.support.office import ADMIN_PASSWORD, Office
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
+from tests.support.words import facts, notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +71,7 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
         holder = office.add_person("佐藤 花子", CARD, key_holder=True, training_on=trained)
         other = office.add_person("鈴木 次郎", OTHER_CARD, key_holder=True, training_on=trained)
         office.add_item("調査用携帯電話 1", "phone", PHONE, "cabinet-1", encrypted=True)
-        office.add_item("ケースファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
+        office.add_item("調査書類 R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123")
         now = datetime.now(UTC)
         with unit_of_work(office.factory) as db:
             sato = add_user(db, "sato", "surveyor", PASSWORDS["surveyor"], now)
@@ -106,7 +107,7 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
             ["訪問調査 R8-00123"]
         assert f'id="out-{phone_id}"' not in client.get("/devices").text
         [purpose_audit] = audit_actions(office, "checkout_purpose")
-        assert purpose_audit.actor == "sato" and "— → 訪問調査 R8-00123" in purpose_audit.detail
+        assert purpose_audit.actor == "sato" and facts(purpose_audit.detail)["changes"]["purpose"] == [None, "訪問調査 R8-00123"]
         # Somebody else's device: not theirs to describe (the API says so too).
         refused = office.client.put(f"/api/v1/checkouts/{phone_id}/purpose", json={"purpose": "x"},
                                     headers={"Authorization": f"Bearer {suzuki_token}"})
@@ -168,7 +169,8 @@ def test_a_returned_phone_waits_for_its_erasure_is_alerted_once_and_confirmed_on
         assert datetime.fromisoformat(row["erased_at"]) == clock["now"]
         with office.factory() as db:
             [alert] = db.scalars(select(Alert).where(Alert.type == "not_erased"))
-            assert (alert.state, alert.resolved_by) == ("resolved", "sato") and "消去確認済み" in alert.note
+            assert (alert.state, alert.resolved_by) == ("resolved", "sato")
+            assert "（解決）：調査データの消去が確認されました" in notes_ja(alert.note)
         [erased_audit] = audit_actions(office, "checkout_erased")
         assert erased_audit.actor == "sato" and "調査用携帯電話 1" in erased_audit.detail
         assert waiting_row(holder_page.get("/devices").text, phone_id) is None
@@ -236,12 +238,12 @@ def test_a_phone_without_a_screen_lock_stays_in_the_cabinet_until_the_item_form_
         assert edited.status_code == 303, edited.text
         with office.factory() as db:
             [changed] = db.scalars(select(AuditEvent).where(AuditEvent.action == "item_changed"))
-        assert "screen_locked: False → True" in changed.detail
+        assert facts(changed.detail)["changes"]["screen_locked"] == [False, True]
         decide(cabinet, CARD, now + timedelta(seconds=3))
         assert decide(cabinet, BARE_PHONE, now + timedelta(seconds=4), "iso14443a").action == "checkout"
 
         # The item list from Excel: 画面ロック in its own column, blank meaning "as 暗号化".
-        csv = ("品名,種別,タグID,保管庫,暗号化,画面ロック\r\n"
+        csv = ("品名,種別,タグID,キャビネット,暗号化,画面ロック\r\n"
                "携帯 3,携帯電話,04A1B2C3D4E5F1,cabinet-1,はい,いいえ\r\n"
                "携帯 4,携帯電話,04A1B2C3D4E5F2,cabinet-1,はい,\r\n").encode("cp932")
         preview = admin.post("/admin/import/preview", data={"csrf": csrf, "kind": "items"},

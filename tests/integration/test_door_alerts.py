@@ -26,6 +26,7 @@ from server.readers.models import Reader
 from tests.support.notify import SmtpServer
 from tests.support.office import SITE, Office
 from tests.support.web import PASSWORDS
+from tests.support.words import notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +78,7 @@ def test_a_door_opened_with_no_unlock_is_one_door_forced_alert_however_often_it_
         [shown] = [a for a in office.get("/alerts", state="open") if a["type"] == "door_forced"]
         assert shown["severity"] == "high"
         sender = NoticeSender(office.factory, office.settings, office.ingest.clock)
-        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】解錠なしで保管庫の扉が開きました")]
+        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】解錠なしでキャビネットの扉が開きました")]
         assert mails(smtp, sender, 1) == []  # once
 
 
@@ -165,13 +166,13 @@ def test_a_door_left_open_past_the_limit_is_one_alert_noted_with_how_long_when_i
         assert (alert.severity, alert.event_id, alert.reader_id, alert.note) == ("medium", opened, "cabinet-1", None)
         assert "door open since" in alert.subject and "limit 120 s" in alert.subject
         assert abs(alert.opened_at - (t + timedelta(seconds=120))) < timedelta(seconds=1)  # when it became too long
-        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】保管庫の扉が開いたままです")]
+        assert mails(smtp, sender) == [("tanaka@example.jp", "【mamori】キャビネットの扉が開いたままです")]
 
         closed = cabinet.event("door_closed", at=t + timedelta(seconds=185))
         assert cabinet.wait_acked(closed)
         [alert] = alerts(office, "door_held_open")
         assert alert.state == "open"  # the manager resolves it
-        assert "扉が閉まりました（開いていた時間 3分05秒）" in alert.note
+        assert "扉が閉まりました（開いていた時間 3分05秒）" in notes_ja(alert.note)
         clock["now"] = t + timedelta(seconds=400)
         assert watch.check() == 0  # closed now
         assert mails(smtp, sender, 1) == []
@@ -204,7 +205,7 @@ def test_a_door_open_too_long_that_closed_before_any_check_gets_its_alert_at_the
                  cabinet.event("door_closed", at=t + timedelta(minutes=15))]
         assert cabinet.wait_acked(burst)
         [alert] = alerts(office, "door_held_open")
-        assert alert.event_id == opened and "開いていた時間 5分00秒" in alert.note
+        assert alert.event_id == opened and "開いていた時間 5分00秒" in notes_ja(alert.note)
         assert alerts(office, "door_forced") == []
 
 
@@ -263,7 +264,7 @@ def test_a_last_will_is_one_reader_offline_alert_resolved_by_mamori_when_the_rea
         office.readers.append(back)
         [alert] = wait_until(lambda: [a for a in alerts(office, "reader_offline") if a.state == "resolved"],
                              "mamori to resolve the alert")
-        assert alert.resolved_by == "mamori" and "再接続" in alert.note
+        assert alert.resolved_by == "mamori" and "読取機が再接続しました" in notes_ja(alert.note)
         with office.factory() as db:
             audited = db.scalars(select(AuditEvent.actor).where(AuditEvent.action == "alert_resolved")).all()
         assert audited == ["mamori"]

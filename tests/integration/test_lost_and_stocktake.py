@@ -22,6 +22,7 @@ from server.ledger.models import ScanRecord
 from tests.support.office import Office
 from tests.support.printout import read_printout
 from tests.support.web import PASSWORDS, logged_in
+from tests.support.words import notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +39,10 @@ def office(database_url, broker):
         office.other = office.add_reader("cabinet-2", "cabinet")
         office.add_person("佐藤 花子", CARD, key_holder=True, training_on=datetime.now(UTC).date() - timedelta(days=9))
         office.items = {
-            "folder": office.add_item("ケースファイル R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123"),
-            "missing": office.add_item("ケースファイル R8-00124", "folder", FOLDER_MISSING, "cabinet-1",
+            "folder": office.add_item("調査書類 R8-00123", "folder", FOLDER, "cabinet-1", case="R8-00123"),
+            "missing": office.add_item("調査書類 R8-00124", "folder", FOLDER_MISSING, "cabinet-1",
                                        case="R8-00124"),
-            "out": office.add_item("ケースファイル R8-00125", "folder", FOLDER_OUT, "cabinet-1", case="R8-00125"),
+            "out": office.add_item("調査書類 R8-00125", "folder", FOLDER_OUT, "cabinet-1", case="R8-00125"),
             "phone": office.add_item("調査用スマートフォン 1", "phone", PHONE_HERE, "cabinet-1", encrypted=True),
             "elsewhere": office.add_item("調査用スマートフォン 2", "phone", PHONE_ELSEWHERE, "cabinet-2",
                                          encrypted=True),
@@ -214,7 +215,7 @@ def test_an_item_lost_while_out_is_marked_from_the_lost_prompt_and_still_taken_b
     assert office.get("/alerts", state="open") == []
     with office.factory() as db:
         notes = db.scalars(select(Alert.note).where(Alert.checkout_id == checkout["id"])).all()
-    assert len(notes) == 3 and all(f"紛失記録 No.{record['id']}" in note for note in notes)
+    assert len(notes) == 3 and all(f"紛失記録 No.{record['id']}" in notes_ja(note) for note in notes)
 
     decide(cabinet, CARD, "felica")
     assert decide(cabinet, FOLDER).action == "return"  # a lost item that turns up is always taken back

@@ -28,7 +28,7 @@ from tests.support.web import PASSWORDS, Clock, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
 SECRET = "webhook-secret-for-tests"
-SUBJECTS = {"ja": "来訪者が到着しました: 山田様", "en": "Your visitor has arrived: Ms Yamada"}
+SUBJECTS = {"ja": "来所者が到着しました: 山田様", "en": "Your visitor has arrived: Ms Yamada"}
 
 
 @pytest.fixture
@@ -256,7 +256,7 @@ def site(database_url):
 def test_a_person_sets_their_address_and_chooses_their_notices(site):
     client, csrf = logged_in(site.app, "surveyor", PASSWORDS["surveyor"])
     form = client.get("/account/notices").text
-    assert "来訪者の到着" in form and "返却期限超過" in form and "返却期限超過（督促）" not in form
+    assert "来所者の到着" in form and "返却期限超過" in form and "返却期限超過（督促）" not in form
     response = client.post("/account/notices", data={"csrf": csrf, "email": "yamada@@example", "kinds": []})
     assert response.status_code == 422 and "メールアドレスの形式が正しくありません" in response.text
     response = client.post("/account/notices", data={"csrf": csrf, "email": " yamada@example.jp ",

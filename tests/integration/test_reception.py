@@ -63,8 +63,8 @@ def office(database_url, broker):
             add_user(db, RECEPTIONIST, "receptionist", PASSWORDS["receptionist"], datetime.now(UTC))
             add_user(db, SURVEYOR, "surveyor", PASSWORDS["surveyor"], datetime.now(UTC))
         office.entrance = office.add_reader("entrance-1", "entrance")
-        office.post("/visitor-badges", {"uid": BADGE, "label": "来訪者 01"})
-        office.post("/visitor-badges", {"uid": OTHER_BADGE, "label": "来訪者 02"})
+        office.post("/visitor-badges", {"uid": BADGE, "label": "来所者 01"})
+        office.post("/visitor-badges", {"uid": OTHER_BADGE, "label": "来所者 02"})
         office.host = office.add_person("佐藤 花子", STAFF_CARD)
         yield office
 
@@ -109,23 +109,23 @@ def test_registered_visitor_taps_in_and_out_and_the_roll_call_follows(office):
     visit_id = register(client, csrf, badge_uid=BADGE, host_person_id=str(office.host["id"]))
     assert f'href="/reception/visits/{visit_id}">山田 太郎' in client.get("/reception").text  # today's list
     page = client.get(f"/reception/visits/{visit_id}?done=registered").text
-    assert "山田 太郎" in page and "来訪者 01" in page and "佐藤 花子" in page
+    assert "山田 太郎" in page and "来所者 01" in page and "佐藤 花子" in page
 
     tag = client.get(f"/reception/visits/{visit_id}/tag").text
-    assert "来訪者" in tag and "山田 太郎" in tag and "練馬区 介護保険課" in tag and "佐藤 花子" in tag
+    assert "来所者" in tag and "山田 太郎" in tag and "練馬区 介護保険課" in tag and "佐藤 花子" in tag
     assert wareki(office.clock().astimezone(office.settings.zone).date()) in tag
 
     assert tap(office, BADGE).action == "entry"
     assert roll_names(client) == ["山田 太郎"]
     [present] = [p for p in office.get("/presence") if p["kind"] == "visitor"]
-    assert present["visit_id"] == visit_id and present["badge"] == "来訪者 01" and present["host"] == "佐藤 花子"
+    assert present["visit_id"] == visit_id and present["badge"] == "来所者 01" and present["host"] == "佐藤 花子"
 
     assert tap(office, BADGE, after_s=6).action == "exit"  # past the 5 s double-tap window
     assert roll_names(client) == []
     done = visit(office, visit_id)
     assert (done.state, done.badge_returned_at == done.left_at) == ("out", True)
     # The badge is back in the pool: a new visitor can have it at once.
-    register(client, csrf, badge_uid=BADGE, visitor_name="次の 来訪者")
+    register(client, csrf, badge_uid=BADGE, visitor_name="次の 来所者")
 
 
 def test_unregistered_badge_is_refused_and_a_badge_is_lent_to_one_visit_at_a_time(office):
@@ -134,7 +134,7 @@ def test_unregistered_badge_is_refused_and_a_badge_is_lent_to_one_visit_at_a_tim
     register(client, csrf, badge_uid=BADGE)
     response = client.post("/reception", data={"csrf": csrf, "visitor_name": "別の 人", "badge_uid": BADGE})
     assert response.status_code == 422
-    assert "別の来訪者に貸出中" in response.text
+    assert "別の来所者に貸出中" in response.text
     # The API says the same with a 409.
     api = office.client.post("/api/v1/visits", json={"visitor_name": "API 来訪", "badge_uid": BADGE},
                              headers=office.headers)
@@ -253,7 +253,7 @@ def test_closing_time_alerts_once_for_visitors_in_and_badges_out(office, auto):
     else:
         assert v.state == "in"
     dash = client.get("/dashboard").text
-    assert "退室未確認の来訪者" in dash and "来訪者カード未返却" in dash
+    assert "退室未確認の来所者" in dash and "来所者カード未返却" in dash
 
 
 # ------------------------------------------------------------------ the 入退室記録簿
@@ -277,9 +277,9 @@ def test_entry_log_csv_opens_in_japanese_excel_and_prints_in_reiwa(office):
     text = data.decode("utf-8-sig")  # strict: every byte is UTF-8
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["日付", "区分", "氏名", "所属", "用件", "面会者", "カード", "入室時刻", "退室時刻", "備考"]
-    visitor = next(r for r in rows[1:] if r[1] == "来訪者")
+    visitor = next(r for r in rows[1:] if r[1] == "来所者")
     assert visitor[2] == "'=HYPERLINK(\"x\")"  # a formula is text in Excel, never run
-    assert visitor[3] == "株式会社 ①髙橋" and visitor[6] == "来訪者 01"
+    assert visitor[3] == "株式会社 ①髙橋" and visitor[6] == "来所者 01"
     assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", visitor[0]) and re.fullmatch(r"\d{2}:\d{2}", visitor[7])
     assert any(r[1] == "職員" and r[2] == "佐藤 花子" for r in rows[1:])
     # Characters Shift_JIS lacks would be mojibake there; UTF-8 keeps them.
@@ -326,7 +326,7 @@ def test_the_host_is_told_once_by_e_mail_and_webhook_when_their_visitor_taps_in(
                    notice_check_s=0.2, public_url="https://mamori.example.jp") as office:
         office.wait_connected()
         entrance = office.add_reader("entrance-1", "entrance")
-        office.post("/visitor-badges", {"uid": BADGE, "label": "来訪者 01"})
+        office.post("/visitor-badges", {"uid": BADGE, "label": "来所者 01"})
         host = office.add_person("佐藤 花子", STAFF_CARD)
         with unit_of_work(office.factory) as db:
             account = add_user(db, "sato", "surveyor", PASSWORDS["surveyor"], datetime.now(UTC))
@@ -338,7 +338,7 @@ def test_the_host_is_told_once_by_e_mail_and_webhook_when_their_visitor_taps_in(
         wait_for(lambda: len(smtp.received) == 1 and len(hook.deliveries) == 1)
         [mail] = smtp.received
         assert mail.rcpt_tos == ["sato@example.jp"]
-        assert mail.message["Subject"] == "【mamori】来訪者 山田 太郎 様（練馬区）が到着しました"
+        assert mail.message["Subject"] == "【mamori】来所者 山田 太郎 様（練馬区）が到着しました"
         body = mail.message.get_content()
         assert "実地指導" in body and f"https://mamori.example.jp/reception/visits/{visit['id']}" in body
         [delivery] = hook.deliveries
@@ -357,7 +357,7 @@ def test_reception_is_told_once_about_a_visitor_not_signed_out_at_closing(databa
                    closing_check_s=3600, notice_check_s=3600) as office:
         office.wait_connected()
         office.entrance = office.add_reader("entrance-1", "entrance")
-        office.post("/visitor-badges", {"uid": BADGE, "label": "来訪者 01"})
+        office.post("/visitor-badges", {"uid": BADGE, "label": "来所者 01"})
         visit_id = office.post("/visits", {"visitor_name": "山田 太郎", "badge_uid": BADGE})["id"]
         assert tap(office, BADGE).action == "entry"
         zone = office.settings.zone

@@ -99,7 +99,7 @@ def test_staff_tap_in_then_out_at_the_entrance(office):
 
 def test_visitor_enters_and_leaves_and_the_badge_returns_to_the_pool(office):
     entrance = office.add_reader("entrance", "entrance")
-    office.post("/visitor-badges", {"uid": "11223344", "label": "来訪者 1"})
+    office.post("/visitor-badges", {"uid": "11223344", "label": "来所者 1"})
     visit = office.post("/visits", {"visitor_name": "山田 太郎", "organisation": "練馬区 介護保険課",
                                     "purpose": "立入検査", "host": "管理責任者", "badge_uid": "11223344"})
     assert entrance.wait_decision(entrance.tap("11223344")).action == "entry"

@@ -9,7 +9,7 @@ import pytest
 from server.web.admin import csv_import
 from server.web.admin.csv_import import check_against, decode, normal, parse, parse_bool, parse_date, parse_kind
 
-STAFF = ("氏名,カードID,鍵管理者,研修受講日\r\n"
+STAFF = ("氏名,カードID,鍵を持つ職員,教育受講日\r\n"
          "佐藤 花子,0123456789abcdef,はい,2026/04/01\r\n"
          "田中 一郎,04A1B2C3D4E5F6,いいえ,令和7年10月1日\r\n")
 
@@ -130,8 +130,15 @@ def test_english_headings_and_full_width_or_spaced_variants():
     assert full_width.ok and full_width.headers["card_uid"] == "カードＩＤ"
 
 
+def test_last_years_headings_still_import_after_the_glossary_renamed_them():
+    people = parse("people", "氏名,鍵管理者,研修受講日\r\n佐藤,はい,2026/04/01\r\n".encode())
+    assert people.ok and people.rows[0].values["key_holder"] is True
+    items = parse("items", "品名,種別,タグID,保管庫\r\n調査書類 1,調査書類,0A0B0C0D,cabinet-1\r\n".encode())
+    assert items.ok and items.rows[0].values["cabinet"] == "cabinet-1" and items.rows[0].values["kind"] == "folder"
+
+
 def test_a_title_row_above_the_heading_is_skipped_and_row_numbers_stay_excels():
-    parsed = parse("people", "職員名簿（2026年度）,,\r\n,,\r\n氏名,カードID,研修受講日\r\n佐藤,0A0B0C0D,\r\n,,\r\n"
+    parsed = parse("people", "職員名簿（2026年度）,,\r\n,,\r\n氏名,カードID,教育受講日\r\n佐藤,0A0B0C0D,\r\n,,\r\n"
                              "田中,,R8.4.1\r\n".encode())
     assert parsed.ok
     assert [(r.number, r.values["name"]) for r in parsed.rows] == [(4, "佐藤"), (6, "田中")]
@@ -148,9 +155,9 @@ def test_file_problems():
     assert parse("people", "氏名\r\n,\r\n".encode()).problems == [("import.err.no_rows", {})]
     missing = parse("items", "品名,種別\r\nファイル,ファイル\r\n".encode())
     assert [key for key, _ in missing.problems] == ["import.err.missing_column"] * 2
-    assert {v["column"] for _, v in missing.problems} == {"タグID (tag_uid)", "保管庫 (cabinet)"}
+    assert {v["column"] for _, v in missing.problems} == {"タグID (tag)", "キャビネット (cabinet)"}
     twice = parse("people", "氏名,カードID,card_uid\r\n佐藤,0A0B0C0D,0A0B0C0E\r\n".encode())
-    assert twice.problems == [("import.err.twice", {"column": "カードID (card_uid)"})]
+    assert twice.problems == [("import.err.twice", {"column": "カードID (card)"})]
     too_big = parse("people", b"name\r\n" + b"x" * csv_import.MAX_BYTES)
     assert too_big.problems == [("import.err.too_big", {"max": csv_import.MAX_BYTES})]
     assert parse("people", "氏名\r\n佐藤\x00\r\n".encode()).problems == [("import.err.nul", {})]
@@ -165,7 +172,7 @@ def test_too_many_rows():
 
 
 def test_each_bad_row_names_its_row_column_and_problem():
-    data = ("氏名,カードID,鍵管理者,研修受講日\r\n"
+    data = ("氏名,カードID,鍵を持つ職員,教育受講日\r\n"
             "佐藤,0A0B0C0D,はい,2026/04/01\r\n"
             ",XYZ,たぶん,2026/02/30\r\n"
             f"{'長' * 201},0A0B0C0E,,\r\n"
@@ -175,8 +182,8 @@ def test_each_bad_row_names_its_row_column_and_problem():
     good, blank_name, long_name, extra = parsed.rows
     assert good.values and not good.problems
     assert sorted(problems(blank_name)) == sorted([("氏名", "admin.err.required"), ("カードID", "admin.err.uid_format"),
-                                                   ("鍵管理者", "admin.err.bool"), ("研修受講日", "admin.err.date")])
-    assert [c for c, _ in parsed.problems_of(blank_name)] == ["氏名", "カードID", "鍵管理者", "研修受講日"]
+                                                   ("鍵を持つ職員", "admin.err.bool"), ("教育受講日", "admin.err.date")])
+    assert [c for c, _ in parsed.problems_of(blank_name)] == ["氏名", "カードID", "鍵を持つ職員", "教育受講日"]
     assert long_name.problems == [("氏名", ("admin.err.too_long", {"max": 200}))]
     assert problems(extra) == [("", "import.err.extra_cells"), ("カードID", "admin.err.dup_in_file")]
     assert extra.problems[1][1][1] == {"row": 2}  # the same card as row 2, whatever its case
@@ -190,7 +197,7 @@ def test_the_same_person_twice_in_one_file():
 
 
 def test_items_rows():
-    data = ("品名,種別,タグID,保管庫,暗号化,ケース番号\r\n"
+    data = ("品名,種別,タグID,キャビネット,暗号化,ケース番号\r\n"
             "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F6,cabinet-1,,R8-00123\r\n"
             "携帯 1,携帯電話,04A1B2C3D4E5F7,書庫 1,済,\r\n"
             "何か,住民票,04a1b2c3d4e5f6,,はい,\r\n"
@@ -201,7 +208,7 @@ def test_items_rows():
                              "cabinet": "cabinet-1", "encrypted": False, "screen_locked": None, "case": "R8-00123",
                              "due_time": None, "loan_minutes": None}  # the kind's loan rule
     assert (phone.values["kind"], phone.values["encrypted"], phone.values["case"]) == ("phone", True, None)
-    assert sorted(problems(bad)) == sorted([("種別", "admin.err.kind"), ("保管庫", "admin.err.required"),
+    assert sorted(problems(bad)) == sorted([("種別", "admin.err.kind"), ("キャビネット", "admin.err.required"),
                                             ("タグID", "admin.err.dup_in_file")])
     assert problems(long_case) == [("ケース番号", "admin.err.too_long")]
     assert folder.shown("kind") == "folder" and bad.shown("kind") == "住民票"
@@ -221,13 +228,13 @@ def test_against_what_is_registered():
 
 
 def test_a_cabinet_is_found_by_id_or_by_name():
-    parsed = parse("items", "品名,種別,タグID,保管庫\r\nA,鍵,0A0B0C0D,書庫　１\r\nB,鍵,0A0B0C0E,CABINET-1\r\n"
+    parsed = parse("items", "品名,種別,タグID,キャビネット\r\nA,鍵,0A0B0C0D,書庫　１\r\nB,鍵,0A0B0C0E,CABINET-1\r\n"
                             "C,鍵,0A0B0C0F,entrance\r\n".encode())
     check_against(parsed, registered={}, cabinets={normal("書庫 1"): "cabinet-1", normal("cabinet-1"): "cabinet-1"})
     assert [r.values.get("cabinet") for r in parsed.rows] == ["cabinet-1", "cabinet-1", None]
-    assert problems(parsed.rows[2]) == [("保管庫", "admin.err.not_cabinet")]
+    assert problems(parsed.rows[2]) == [("キャビネット", "admin.err.not_cabinet")]
 
 
 def test_the_preview_shows_values_as_they_will_be_stored():
-    row = parse("people", "氏名,研修受講日,鍵管理者\r\n佐藤,R8.4.1,○\r\n".encode()).rows[0]
+    row = parse("people", "氏名,教育受講日,鍵を持つ職員\r\n佐藤,R8.4.1,○\r\n".encode()).rows[0]
     assert (row.shown("training_on"), row.shown("key_holder")) == ("2026/04/01", "True")

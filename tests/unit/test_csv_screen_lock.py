@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from server.web.admin.csv_import import parse
 
-HEAD = "品名,種別,タグID,保管庫,暗号化,画面ロック\r\n"
+HEAD = "品名,種別,タグID,キャビネット,暗号化,画面ロック\r\n"
 
 
 def test_the_column_is_read_apart_from_encryption():
@@ -18,9 +18,9 @@ def test_the_column_is_read_apart_from_encryption():
 
 
 def test_left_out_it_follows_encryption_and_encryption_no_longer_reads_it():
-    only_encrypted = parse("items", "品名,種別,タグID,保管庫,暗号化\r\n携帯,携帯電話,04A1B2C3D4E5F7,c1,はい\r\n".encode())
+    only_encrypted = parse("items", "品名,種別,タグID,キャビネット,暗号化\r\n携帯,携帯電話,04A1B2C3D4E5F7,c1,はい\r\n".encode())
     assert only_encrypted.rows[0].values["screen_locked"] is None
-    only_lock = parse("items", "品名,種別,タグID,保管庫,画面ロック\r\n携帯,携帯電話,04A1B2C3D4E5F7,c1,はい\r\n".encode())
+    only_lock = parse("items", "品名,種別,タグID,キャビネット,画面ロック\r\n携帯,携帯電話,04A1B2C3D4E5F7,c1,はい\r\n".encode())
     assert (only_lock.rows[0].values["encrypted"], only_lock.rows[0].values["screen_locked"]) == (False, True)
     assert only_lock.headers["screen_locked"] == "画面ロック" and "encrypted" not in only_lock.headers
 

@@ -1,4 +1,4 @@
-"""/admin/badges: the reception's pool of visitor badges (来訪者カード)."""
+"""/admin/badges: the reception's pool of visitor badges (来所者カード)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from server.web.admin.common import (
     BADGE_VIEW,
     Posted,
     audit,
-    describe,
     messages,
     notice,
     readers,
@@ -59,7 +58,7 @@ def add_badge(request: Request, db: Db, user: Annotated[User, Depends(require_pa
                                                     "errors": messages(request, problems)}, status_code=422)
     assert body is not None
     badge = service.add_badge(db, request.app.state.clock(), uid=body.uid, label=body.label, active=typed["active"])
-    audit(db, request, "badge_added", f"badge {badge.uid} {badge.label}" + ("" if badge.active else " (inactive)"))
+    audit(db, request, "badge_added", {"badge": badge.label, "card": badge.uid, "active": badge.active})
     return RedirectResponse(f"/admin/badges?saved=added#badge-{badge.uid}", status_code=303)
 
 
@@ -96,5 +95,5 @@ def edit_badge(request: Request, db: Db, uid: str, user: Annotated[User, Depends
     label = badge.label
     for name, (_before, after) in changes.items():
         setattr(badge, name, after)
-    audit(db, request, "badge_changed", f"badge {badge.uid} {label}: {describe(changes)}")
+    audit(db, request, "badge_changed", {"badge": label, "card": badge.uid, "changes": changes})
     return RedirectResponse(f"/admin/badges?saved=saved#badge-{badge.uid}", status_code=303)

@@ -32,9 +32,9 @@ def address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def audit(db: Session, request: Request, action: str, detail: str) -> None:
+def audit(db: Session, request: Request, action: str, facts: dict[str, Any]) -> None:
     """Every change a page makes, with who and from where, in the same unit of work as the change."""
-    record(db, request.app.state.clock(), action, request.state.user.name, detail, address(request))
+    record(db, request.app.state.clock(), action, request.state.user.name, facts, address(request))
 
 
 def text(form: Any, name: str) -> str:
@@ -63,17 +63,3 @@ def notice(saved: str | None) -> str | None:
 
 def readers(db: Session) -> list[Reader]:
     return list(db.scalars(select(Reader).order_by(Reader.role.desc(), Reader.id)))
-
-
-def describe(changes: dict[str, tuple[Any, Any]]) -> str:
-    """"key_holder: False → True; training_on: 2025-04-01 → 2026-04-01" for the audit log."""
-    return "; ".join(f"{name}: {_plain(before)} → {_plain(after)}" for name, (before, after) in changes.items())
-
-
-def summary(values: dict[str, Any]) -> str:
-    """"card: 0123456789ABCDEF; key_holder: True" for a record just added."""
-    return "; ".join(f"{name}: {_plain(value)}" for name, value in values.items())
-
-
-def _plain(value: Any) -> str:
-    return "—" if value is None or value == "" else str(value)

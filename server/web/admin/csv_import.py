@@ -43,16 +43,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "people": (
         Column("name", ("氏名", "name", "名前", "職員名", "氏 名"), required=True),
         Column("card_uid", ("カードID", "card_uid", "カード", "カード番号", "カードUID", "card", "uid", "card id")),
-        Column("key_holder", ("鍵管理者", "key_holder", "鍵", "key holder")),
-        Column("training_on", ("研修受講日", "training_on", "研修日", "受講日", "研修", "training",
-                               "training date")),
+        Column("key_holder", ("鍵を持つ職員", "key_holder", "鍵管理者", "鍵", "key holder")),
+        Column("training_on", ("教育受講日", "training_on", "研修受講日", "研修日", "受講日", "研修", "教育",
+                               "training", "training date")),
         Column("active", ("有効", "active")),
     ),
     "items": (
         Column("label", ("品名", "label", "名称", "物品名", "name"), required=True),
         Column("kind", ("種別", "kind", "種類", "type"), required=True),
         Column("tag_uid", ("タグID", "tag_uid", "タグ", "タグ番号", "タグUID", "tag", "tag id", "uid"), required=True),
-        Column("cabinet", ("保管庫", "cabinet", "保管場所", "home cabinet"), required=True),
+        Column("cabinet", ("キャビネット", "cabinet", "保管庫", "保管場所", "home cabinet"), required=True),
         Column("encrypted", ("暗号化", "encrypted", "暗号化済み")),
         # Phones need it as well as encryption to leave; left out or blank: the same as 暗号化.
         Column("screen_locked", ("画面ロック", "screen_locked", "画面ロック済み", "screen lock", "画面ロック設定")),
@@ -62,8 +62,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 
 
 def heading(column: Column) -> str:
-    """How the page names a column: 氏名 (name)."""
-    return f"{column.names[0]} ({column.names[1]})"
+    """How the page names a column: 氏名 (name) — the English heading a person would write, not the field's code."""
+    english = next(n for n in column.names if n.isascii() and "_" not in n)
+    return f"{column.names[0]} ({english})"
 
 
 @dataclass
@@ -181,7 +182,7 @@ def parse_bool(text: str) -> bool:
 
 
 ITEM_KINDS = {
-    "folder": ("folder", "file", "ファイル", "フォルダ", "フォルダー", "書類", "紙", "調査ファイル", "papers"),
+    "folder": ("folder", "file", "調査書類", "ファイル", "フォルダ", "フォルダー", "書類", "紙", "調査ファイル", "papers"),
     "phone": ("phone", "携帯", "携帯電話", "スマートフォン", "スマホ", "電話", "mobile", "smartphone"),
     "media": ("media", "medium", "媒体", "記録媒体", "電子媒体", "usb", "usbメモリ", "usbメモリー", "sdカード"),
     "laptop": ("laptop", "ノートpc", "ノートパソコン", "パソコン", "pc", "タブレット"),

@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,13 +27,14 @@ from server.web.admin.common import EDIT, Posted, audit, messages, text
 from server.web.deps import require_page
 from server.web.render import page
 
+NAMES_KEPT = 50  # the audit entry names the first rows; the count says how many there were
 router = APIRouter(include_in_schema=False)
 
 SAMPLES = {
-    "people": "氏名,カードID,鍵管理者,研修受講日\r\n"
+    "people": "氏名,カードID,鍵を持つ職員,教育受講日\r\n"
               "佐藤 花子,0123456789ABCDEF,はい,2026/04/01\r\n"
               "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日\r\n",
-    "items": "品名,種別,タグID,保管庫,暗号化,画面ロック,ケース番号\r\n"
+    "items": "品名,種別,タグID,キャビネット,暗号化,画面ロック,ケース番号\r\n"
              "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
              "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
 }
@@ -57,7 +58,7 @@ def import_page(request: Request, user: Annotated[User, Depends(require_page(*ED
 @router.get("/admin/import/sample-{kind}.csv")
 def sample(kind: str, user: Annotated[User, Depends(require_page(*EDIT))]) -> Response:
     if kind not in SAMPLES:
-        return Response(status_code=404)
+        raise HTTPException(404, "no such record")
     # BOM: Japanese Excel opens a UTF-8 file without one as Shift_JIS, and garbles it.
     return Response(SAMPLES[kind].encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="mamori-{kind}-sample.csv"'})
@@ -133,6 +134,7 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
         else:
             items.add_item(db, now, label=v["label"], kind=v["kind"], tag_uid=v["tag_uid"], cabinet=v["cabinet"],
                            encrypted=v["encrypted"], screen_locked=v["screen_locked"], case=v["case"])
-    names = ", ".join(row.values["name" if kind == "people" else "label"] for row in parsed.rows)
-    audit(db, request, f"import_{kind}", f"{len(parsed.rows)} from {filename or 'a file'} ({parsed.encoding}): {names}")
+    names = [row.values["name" if kind == "people" else "label"] for row in parsed.rows]
+    audit(db, request, "import_people" if kind == "people" else "import_items",
+          {"rows": len(names), "file": filename, "names": names[:NAMES_KEPT]})
     return RedirectResponse(f"/admin/import?done={len(parsed.rows)}&kind={kind}", status_code=303)

@@ -20,16 +20,15 @@ from server.items import service
 from server.items.models import Item
 from server.items.routes import ItemChange, ItemIn
 from server.lost import service as lost_service
+from server.readers.models import Reader
 from server.web.admin.common import (
     EDIT,
     VIEW,
     Posted,
     audit,
-    describe,
     messages,
     notice,
     readers,
-    summary,
     text,
     ticked,
 )
@@ -81,9 +80,9 @@ def add_item(request: Request, db: Db, user: Annotated[User, Depends(require_pag
                                                    "errors": messages(request, problems)}, status_code=422)
     assert body is not None
     item = service.add_item(db, request.app.state.clock(), **body.model_dump())
-    audit(db, request, "item_added", f"item {item.id} {item.label}: " + summary({
-        "kind": item.kind, "tag": item.tag_uid, "cabinet": item.cabinet_id, "encrypted": item.encrypted,
-        "screen_locked": item.screen_locked, "case": item.case_number}))
+    audit(db, request, "item_added", {
+        "item": item.label, "kind": item.kind, "tag": item.tag_uid, "cabinet": db.get(Reader, item.cabinet_id).name,
+        "encrypted": item.encrypted, "screen_locked": item.screen_locked, "case": item.case_number})
     return RedirectResponse(f"/admin/items?saved=added#item-{item.id}", status_code=303)
 
 
@@ -130,5 +129,5 @@ def edit_item(request: Request, db: Db, item_id: RowId, user: Annotated[User, De
     if not changes and item.status == status_before:
         return RedirectResponse(f"/admin/items?saved=unchanged#item-{item.id}", status_code=303)
     if changes:
-        audit(db, request, "item_changed", f"item {item.id} {label}: {describe(changes)}")
+        audit(db, request, "item_changed", {"item": label, "changes": changes})
     return RedirectResponse(f"/admin/items?saved=saved#item-{item.id}", status_code=303)

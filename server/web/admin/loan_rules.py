@@ -23,7 +23,8 @@ from server.items.rule_routes import RuleIn
 from server.web.admin.common import EDIT, VIEW, Posted, address, messages, notice, text
 from server.web.admin.validation import Problem, check
 from server.web.deps import require_page
-from server.web.render import page
+from server.web.i18n import translator
+from server.web.render import duration, page
 
 router = APIRouter(include_in_schema=False)
 MAX_MINUTES = 60 * 24 * 60  # the API's bound (RuleIn.loan_minutes, LoanRule)
@@ -63,14 +64,26 @@ def _context(request: Request, db: Session, kind: str | None = None, typed: dict
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     """The rows, with `kind`'s row showing what was typed and its problems."""
     rules = rule_service.all_rules(db)
-    settings = request.app.state.settings
     return {"rules": rules, "values": {r.kind: typed if r.kind == kind and typed else _shown(r.rule) for r in rules},
             "error_kind": kind if errors else None, "errors": errors or {}, "reload_s": int(RULES_TTL_S),
             "max_minutes": MAX_MINUTES, "can_edit": request.state.user.role in EDIT,
-            "chase": [("remind_before_min", settings.remind_before_min),
-                      ("escalate_after_min", settings.escalate_after_min),
-                      ("lost_prompt_after_h", settings.lost_prompt_after_h),
-                      ("erase_confirm_within_h", f"{settings.erase_confirm_within_h:g}")]}
+            "chase": _chase(request)}
+
+
+def _chase(request: Request) -> list[tuple[str, str]]:
+    """The office-wide chase timings in words (「返却期限の30分前に本人へお知らせ」); the settings' names are in the README."""
+    settings, lang = request.app.state.settings, request.state.lang
+    t = translator(lang)
+    minutes = {"remind_before_min": settings.remind_before_min, "escalate_after_min": settings.escalate_after_min,
+               "lost_prompt_after_h": settings.lost_prompt_after_h * 60,
+               "erase_confirm_within_h": settings.erase_confirm_within_h * 60}
+    def length(n: float) -> str:  # 2時間, not 2時間0分
+        whole_hours = n % 60 == 0 and 0 < n < 24 * 60
+        return t("admin.rules.hours", n=int(n // 60)) if whole_hours else duration(n * 60, lang)
+
+    return [(name, t(f"admin.rules.chase.{name}.off") if name == "remind_before_min" and not n
+             else t(f"admin.rules.chase.{name}.value", length=length(n)))
+            for name, n in minutes.items()]
 
 
 @router.get("/admin/loan-rules", response_class=HTMLResponse)

@@ -23,11 +23,9 @@ from server.web.admin.common import (
     VIEW,
     Posted,
     audit,
-    describe,
     messages,
     notice,
     readers,
-    summary,
     text,
     ticked,
 )
@@ -99,9 +97,8 @@ def add_person(request: Request, db: Db, user: Annotated[User, Depends(require_p
     assert body is not None
     person = service.add_person(db, request.app.state.clock(), name=body.name, card_uid=body.card_uid,
                                 key_holder=body.key_holder, training_on=body.training_on, active=body.active)
-    audit(db, request, "person_added", f"person {person.id} {person.name}: " + summary({
-        "card": body.card_uid, "key_holder": body.key_holder, "training_on": body.training_on,
-        "active": body.active}))
+    audit(db, request, "person_added", {"person": person.name, "card": body.card_uid, "key_holder": body.key_holder,
+                                          "training_on": body.training_on, "active": body.active})
     return RedirectResponse(f"/admin/people?saved=added#person-{person.id}", status_code=303)
 
 
@@ -148,5 +145,5 @@ def edit_person(request: Request, db: Db, person_id: RowId, user: Annotated[User
         changes["card"] = (", ".join(before) or None, body.card_uid)
     if not changes:
         return RedirectResponse(f"/admin/people?saved=unchanged#person-{person.id}", status_code=303)
-    audit(db, request, "person_changed", f"person {person.id} {name}: {describe(changes)}")
+    audit(db, request, "person_changed", {"person": name, "changes": changes})
     return RedirectResponse(f"/admin/people?saved=saved#person-{person.id}", status_code=303)

@@ -14,7 +14,7 @@ from server.readers import service
 from server.readers.heard import last_heard
 from server.readers.models import Reader
 from server.readers.routes import ReaderIn
-from server.web.admin.common import EDIT, VIEW, Posted, audit, describe, messages, notice, readers, text
+from server.web.admin.common import EDIT, VIEW, Posted, audit, messages, notice, readers, text
 from server.web.admin.validation import check
 from server.web.deps import require_page
 from server.web.render import page
@@ -52,8 +52,7 @@ def add_reader(request: Request, db: Db, user: Annotated[User, Depends(require_p
     assert body is not None
     reader = service.register_reader(db, request.app.state.clock(), request.app.state.settings,
                                       **body.model_dump())
-    audit(db, request, "reader_added", f"reader {reader.id}: site {reader.site}, role {reader.role}, "
-                                       f"name {reader.name}")
+    audit(db, request, "reader_added", {"reader": reader.name, "reader_role": reader.role, "site": reader.site})
     return RedirectResponse(f"/admin/readers?saved=added#reader-{reader.id}", status_code=303)
 
 
@@ -87,5 +86,5 @@ def edit_reader(request: Request, db: Db, reader_id: str, user: Annotated[User, 
         return RedirectResponse(f"/admin/readers?saved=unchanged#reader-{reader.id}", status_code=303)
     changes = {"name": (reader.name, body.name)}
     reader.name = body.name
-    audit(db, request, "reader_changed", f"reader {reader.id}: {describe(changes)}")
+    audit(db, request, "reader_changed", {"reader": reader.name, "changes": changes})
     return RedirectResponse(f"/admin/readers?saved=saved#reader-{reader.id}", status_code=303)

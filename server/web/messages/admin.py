@@ -1,5 +1,7 @@
 """Words of the admin pages (staff, visitor badges, items, readers, enrolment, CSV import) and the audit log."""
 
+from server.web.glossary import term
+
 MESSAGES = {
     # ---------------------------------------------------------------- shared
     "admin.list": ("一覧", "List"),
@@ -28,7 +30,7 @@ MESSAGES = {
                              "Use 8 to 20 hex digits, 0–9 and A–F (e.g. 0123456789ABCDEF)."),
     "admin.err.uid_taken.card": ("このIDは既に職員カードとして登録されています。",
                                  "This ID is already registered as a staff card."),
-    "admin.err.uid_taken.badge": ("このIDは既に来訪者カードとして登録されています。",
+    "admin.err.uid_taken.badge": ("このIDは既に来所者カードとして登録されています。",
                                   "This ID is already registered as a visitor badge."),
     "admin.err.uid_taken.tag": ("このIDは既に物品のタグとして登録されています。",
                                 "This ID is already registered as an item tag."),
@@ -39,7 +41,7 @@ MESSAGES = {
     "admin.err.choice": ("一覧の中から選んでください。", "Choose one of the listed values."),
     "admin.err.kind": ("種別は ファイル・携帯電話・記録媒体・ノートPC・鍵 のいずれかです。",
                        "Kind is one of folder, phone, media, laptop, key."),
-    "admin.err.not_cabinet": ("保管庫の読取機として登録されていません。先に読取機を登録してください。",
+    "admin.err.not_cabinet": ("キャビネットの読取機として登録されていません。先に読取機を登録してください。",
                               "This is not a registered cabinet reader; register the reader first."),
     "admin.err.reader_name": ("半角の英小文字・数字・ハイフンで、先頭は英数字、32文字までです（例: cabinet-1）。",
                               "Lower-case letters, digits and hyphens, starting with a letter or digit, at most 32 "
@@ -65,24 +67,24 @@ MESSAGES = {
                                  "（以前のカードの記録は残ります）。",
                                  "This person also holds the card {uids}. Saving leaves only the card above active "
                                  "(the old card's taps stay in the ledger)."),
-    "admin.people.key_holder": ("鍵管理者", "Key holder"),
-    "admin.people.key_holder_hint": ("保管庫を開けられる職員（研修受講が有効な場合のみ）。",
+    "admin.people.key_holder": term("key_holder"),
+    "admin.people.key_holder_hint": ("キャビネットを開けられる職員（教育受講が有効な場合のみ）。",
                                      "May open the cabinet (only while the training is current)."),
-    "admin.people.training_on": ("情報セキュリティ研修 受講日", "Information-security training date"),
-    "admin.people.training_short": ("研修受講日", "Training"),
-    "admin.people.training_hint": ("受講から {days} 日を過ぎると保管庫を開けられません。",
+    "admin.people.training_on": ("情報セキュリティ教育 受講日", "Information-security training date"),
+    "admin.people.training_short": ("教育受講日", "Training"),
+    "admin.people.training_hint": ("受講から {days} 日を過ぎるとキャビネットを開けられません。",
                                    "After {days} days the cabinet no longer opens for this person."),
     "admin.people.training_expired": ("期限切れ", "expired"),
     "admin.people.no_card": ("カードなし", "no card"),
-    "admin.people.active_hint": ("無効にすると、この職員のカードでは入室も保管庫の解錠もできません。",
+    "admin.people.active_hint": ("無効にすると、この職員のカードでは入室もキャビネットの解錠もできません。",
                                  "When inactive, this person's card opens nothing."),
     # ---------------------------------------------------------------- badges
-    "admin.badges.title": ("来訪者カード", "Visitor badges"),
-    "admin.badges.add": ("来訪者カードを追加", "Add a visitor badge"),
-    "admin.badges.edit": ("来訪者カードを編集: {label}", "Edit badge: {label}"),
+    "admin.badges.title": ("来所者カード", "Visitor badges"),
+    "admin.badges.add": ("来所者カードを追加", "Add a visitor badge"),
+    "admin.badges.edit": ("来所者カードを編集: {label}", "Edit badge: {label}"),
     "admin.badges.uid": ("カードID", "Card ID"),
     "admin.badges.label": ("カード番号（表示名）", "Badge number (printed on it)"),
-    "admin.badges.label_hint": ("カードに印字されている番号、例: 来訪者 03。", "The number printed on the badge, e.g. Visitor 03."),
+    "admin.badges.label_hint": ("カードに印字されている番号、例: 来所者 03。", "The number printed on the badge, e.g. Visitor 03."),
     "admin.badges.active_hint": ("無効にしたカードは貸し出しに使えません。", "An inactive badge is not lent out."),
     "admin.badges.uid_fixed": ("カードIDは変更できません。別のカードは新しく追加してください。",
                                "The card ID cannot change; add a different card as a new badge."),
@@ -95,15 +97,15 @@ MESSAGES = {
                                "Never a resident's name or other personal data: a case is known by its case "
                                "number only."),
     "admin.items.kind": ("種別", "Kind"),
-    "admin.items.kind.folder": ("ファイル（書類）", "Folder (papers)"),
+    "admin.items.kind.folder": term("folder"),
     "admin.items.kind.phone": ("携帯電話", "Phone"),
     "admin.items.kind.media": ("記録媒体（USBメモリ等）", "Storage medium (USB etc.)"),
     "admin.items.kind.laptop": ("ノートPC", "Laptop"),
     "admin.items.kind.key": ("鍵", "Key"),
     "admin.items.tag_uid": ("タグID", "Tag ID"),
     "admin.items.tag_hint": ("物品に貼ったNFCタグのID。", "The ID of the NFC tag stuck on the item."),
-    "admin.items.cabinet": ("保管庫", "Home cabinet"),
-    "admin.items.no_cabinet": ("保管庫の読取機がまだ登録されていません。先に読取機のページで登録してください。",
+    "admin.items.cabinet": ("キャビネット", "Home cabinet"),
+    "admin.items.no_cabinet": ("キャビネットの読取機がまだ登録されていません。先に読取機のページで登録してください。",
                                "No cabinet reader is registered yet; register one on the Readers page first."),
     "admin.items.encrypted": ("暗号化済み", "Encrypted"),
     "admin.items.encrypted_short": ("暗号化", "Encrypted"),
@@ -113,14 +115,14 @@ MESSAGES = {
     "admin.items.screen_locked_short": ("画面ロック", "Screen lock"),
     "admin.items.screen_locked_hint": ("携帯電話は、暗号化と画面ロックの両方が「はい」でないと持ち出せません。",
                                        "A phone can only be taken out when it is both encrypted and screen-locked."),
-    "admin.items.case": ("ケース番号", "Case number"),
+    "admin.items.case": term("case_number"),
     "admin.items.case_hint": ("区のケース番号のみ（住民の氏名は不可）。", "The ward's case number only (never a name)."),
     "admin.items.status": ("状態", "Status"),
     "admin.items.status.active": ("使用中", "In use"),
     "admin.items.status.lost": ("紛失", "Lost"),
     "admin.items.status.retired": ("廃棄・廃止", "Retired"),
     "admin.items.status_hint": ("紛失・廃棄の物品は持ち出せません。", "Lost or retired items cannot be taken out."),
-    "admin.items.fixed": ("種別・タグID・保管庫は変更できません。", "Kind, tag ID and home cabinet cannot change."),
+    "admin.items.fixed": ("種別・タグID・キャビネットは変更できません。", "Kind, tag ID and home cabinet cannot change."),
     # ---------------------------------------------------------------- readers
     "admin.readers.title": ("読取機", "Readers"),
     "admin.readers.add": ("読取機を登録", "Register a reader"),
@@ -132,7 +134,7 @@ MESSAGES = {
     "admin.readers.site_hint": ("事業所を表すID（例: nerima）。", "The office's ID (e.g. nerima)."),
     "admin.readers.role": ("設置場所", "Role"),
     "admin.readers.role.entrance": ("入口（入退室）", "Entrance (visitor log)"),
-    "admin.readers.role.cabinet": ("保管庫（持ち出し）", "Cabinet (take-out ledger)"),
+    "admin.readers.role.cabinet": ("キャビネット（持ち出し）", "Cabinet (take-out ledger)"),
     "admin.readers.name": ("名称", "Name"),
     "admin.readers.name_hint": ("画面に表示する名前（例: 書庫 1）。", "The name shown on pages (e.g. Cabinet 1)."),
     "admin.readers.online": ("接続", "Connection"),
@@ -242,8 +244,8 @@ MESSAGES = {
     "audit.action.remote_unlock_failed": ("遠隔解錠の失敗", "remote unlock failed"),
     "audit.action.person_added": ("職員の追加", "person added"),
     "audit.action.person_changed": ("職員の変更", "person changed"),
-    "audit.action.badge_added": ("来訪者カードの追加", "visitor badge added"),
-    "audit.action.badge_changed": ("来訪者カードの変更", "visitor badge changed"),
+    "audit.action.badge_added": ("来所者カードの追加", "visitor badge added"),
+    "audit.action.badge_changed": ("来所者カードの変更", "visitor badge changed"),
     "audit.action.item_added": ("物品の追加", "item added"),
     "audit.action.item_changed": ("物品の変更", "item changed"),
     "audit.action.reader_added": ("読取機の登録", "reader registered"),
@@ -261,10 +263,10 @@ MESSAGES = {
                             "Fill in either the return time or the loan minutes, and leave the other empty. A return "
                             "time means back by that time on the day of take-out (the next day's, if taken out after "
                             "it); loan minutes count from the take-out. An item's own rule, where set, comes first."),
-    "admin.rules.takes_effect": ("変更は次の持ち出しから適用されます（読取機側の処理が {s} 秒ごとに読み直すため、最大 {s} 秒"
-                                 "かかります）。既に持ち出し中の物品の返却期限は変わりません。",
-                                 "A change applies to the next take-out (the reader side reads the rules again every "
-                                 "{s} seconds, so allow up to {s} seconds). Items already out keep their due time."),
+    "admin.rules.takes_effect": ("変更は次の持ち出しから適用されます（反映まで最大 {s} 秒かかります）。既に持ち出し中の物品の"
+                                 "返却期限は変わりません。",
+                                 "A change applies to the next take-out (it takes up to {s} seconds to reach the "
+                                 "readers). Items already out keep their due time."),
     "admin.rules.current": ("現在のルール", "Current rule"),
     "admin.rules.by_time": ("{time} までに返却", "back by {time}"),
     "admin.rules.after": ("持ち出しから {length}（{minutes}分）", "{length} after take-out ({minutes} min)"),
@@ -284,20 +286,21 @@ MESSAGES = {
     "admin.rules.err.neither": ("返却時刻か貸出時間のどちらかを入力してください。",
                                 "Fill in the return time or the loan minutes."),
     "admin.rules.chase": ("督促のタイミング（事業所共通）", "Chasing (the same for every kind)"),
-    "admin.rules.chase_explain": ("サーバーの設定値です（この画面では変更できません。変更はシステム管理者がサーバーの環境変数で"
-                                  "行います）。", "Server settings: they cannot be changed here; an administrator sets "
-                                  "them in the server's environment."),
+    "admin.rules.chase_explain": ("事業所共通の設定です。この画面では変更できません。変更が必要なときはシステム管理者に"
+                                  "依頼してください。", "The same for the whole office. They cannot be changed here: ask "
+                                  "the administrator if they should be."),
     "admin.rules.chase.remind_before_min": ("返却前の通知", "Reminder before due"),
-    "admin.rules.chase.remind_before_min.value": ("返却期限の {n} 分前に本人へ通知（0 は通知なし）",
-                                                  "{n} min before due, to the holder (0: none)"),
+    "admin.rules.chase.remind_before_min.value": ("返却期限の{length}前に本人へお知らせ", "{length} before due, to the holder"),
+    "admin.rules.hours": ("{n}時間", "{n} h"),
+    "admin.rules.chase.remind_before_min.off": ("返却前のお知らせはしません", "no reminder before due"),
     "admin.rules.chase.escalate_after_min": ("管理責任者への報告", "Escalation to the managers"),
-    "admin.rules.chase.escalate_after_min.value": ("返却期限を {n} 分過ぎても戻らないとき",
-                                                   "when still out {n} min after due"),
+    "admin.rules.chase.escalate_after_min.value": ("返却期限を{length}過ぎても戻らないとき、管理責任者へお知らせ",
+                                                   "to the managers when still out {length} after due"),
     "admin.rules.chase.lost_prompt_after_h": ("紛失の確認", "Asking whether it is lost"),
-    "admin.rules.chase.lost_prompt_after_h.value": ("返却期限から {n} 時間後にダッシュボードで確認",
-                                                    "on the dashboard, {n} h after due"),
+    "admin.rules.chase.lost_prompt_after_h.value": ("返却期限の{length}後に、紛失していないかをダッシュボードで確認",
+                                                    "the dashboard asks whether it is lost, {length} after due"),
     "admin.rules.chase.erase_confirm_within_h": ("データ消去の確認", "Data erasure confirmation"),
-    "admin.rules.chase.erase_confirm_within_h.value": ("携帯電話・記録媒体・ノートPCの返却後 {n} 時間以内に確認がなければアラート",
+    "admin.rules.chase.erase_confirm_within_h.value": ("携帯電話・記録媒体・ノートPCの返却後{length}以内に消去の確認がなければアラート",
                                                        "an alert if a returned phone, medium or laptop is not "
-                                                       "confirmed erased within {n} h"),
+                                                       "confirmed erased within {length}"),
 }

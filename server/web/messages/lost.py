@@ -3,7 +3,7 @@
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.lost": ("紛失物品", "Lost items"),
     "lost.title": ("紛失物品", "Lost items"),
-    "lost.intro": ("紛失として登録した物品は持ち出しできません（持ち出し中だった物品を保管庫でタッチすると返却として記録されます）。"
+    "lost.intro": ("紛失として登録した物品は持ち出しできません（持ち出し中だった物品をキャビネットでタッチすると返却として記録されます）。"
                    "登録時点までの持ち出し・読み取りの履歴を記録に残し、事故報告から参照できます。",
                    "An item marked lost cannot be taken out (if it was out, tapping it at its cabinet still records the "
                    "return). Its take-out and tap history up to that moment is kept on the record, for an incident report."),
@@ -29,13 +29,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # marking lost
     "lost.mark.title": ("紛失として登録", "Mark an item lost"),
     "lost.mark.item": ("物品", "Item"),
-    "lost.mark.cabinet": ("保管庫", "Cabinet"),
+    "lost.mark.cabinet": ("キャビネット", "Cabinet"),
     "lost.mark.status": ("現在の状態", "Status now"),
     "lost.mark.out": ("持ち出し中: {name} さん（{out} 持ち出し、返却期限 {due}）",
                       "Out with {name} (since {out}, due {due})"),
-    "lost.mark.in": ("保管庫にあるはずです（持ち出し中ではありません）。", "It should be in its cabinet (not out)."),
+    "lost.mark.in": ("キャビネットにあるはずです（持ち出し中ではありません）。", "It should be in its cabinet (not out)."),
     "lost.mark.note": ("状況のメモ（最後に見た場所、連絡した相手など）", "What is known (where last seen, who was told)"),
-    "lost.mark.explain": ("登録すると、この物品は持ち出せなくなり、関連する返却期限切れのアラートは解決済みになります。操作記録に残ります。",
+    "lost.mark.explain": ("登録すると、この物品は持ち出せなくなり、関連する返却期限超過のアラートは解決済みになります。操作記録に残ります。",
                           "Once marked, the item cannot be taken out and its overdue alerts are resolved. This is kept in "
                           "the audit log."),
     "lost.mark.submit": ("紛失として登録する", "Mark lost"),

@@ -1,7 +1,7 @@
 MESSAGES = {
     "notices.title": ("通知の設定", "Notices"),
     "notices.link": ("メール通知の設定", "E-mail notices"),
-    "notices.explain": ("来訪者の到着や返却期限などのお知らせをメールで受け取れます。受け取るものにチェックを入れてください。",
+    "notices.explain": ("来所者の到着や返却期限などのお知らせをメールで受け取れます。受け取るものにチェックを入れてください。",
                         "Get an e-mail when your visitor arrives, before an item is due back, and more. Tick the "
                         "ones you want."),
     "notices.email": ("メールアドレス", "E-mail address"),

@@ -1,19 +1,21 @@
 """The 持ち出し管理簿's words: its four reports, filters, columns, states and the printout."""
 
+from server.web.glossary import term
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.register": ("持ち出し管理簿", "Take-out ledger"),
     "reg.title": ("持ち出し管理簿", "Take-out ledger"),
     "reg.report.transactions": ("取引記録", "Transactions"),
-    "reg.report.out": ("持出中", "Currently out"),
+    "reg.report.out": ("持ち出し中", "Currently out"),
     "reg.report.overdue": ("期限超過", "Overdue"),
-    "reg.report.access": ("鍵・保管庫の利用権限", "Cabinet access rights"),
-    "reg.explain.transactions": ("期間内に持ち出されたすべての記録です（持出日時で絞り込み）。",
+    "reg.report.access": ("鍵・キャビネットの利用権限", "Cabinet access rights"),
+    "reg.explain.transactions": ("期間内に持ち出されたすべての記録です（持ち出し日時で絞り込み）。",
                                  "Every take-out in the period (by the time it went out)."),
-    "reg.explain.out": ("{time} 現在、保管庫から持ち出されている物品です。返却予定の早い順。",
+    "reg.explain.out": ("{time} 現在、キャビネットから持ち出されている物品です。返却予定の早い順。",
                         "Items out of the cabinet as of {time}, soonest due first."),
     "reg.explain.overdue": ("{time} 現在、返却予定を過ぎても戻っていない物品です。超過の長い順。",
                             "Items not back by their due time as of {time}, longest overdue first."),
-    "reg.explain.access": ("{day} 現在、鍵の権限がある職員と、保管庫を開けられるかどうかです。"
+    "reg.explain.access": ("{day} 現在、鍵の権限がある職員と、キャビネットを開けられるかどうかです。"
                            "開けるには、在職中・有効なカード・{days} 日以内の情報セキュリティ教育が必要です。",
                            "Key holders as of {day} and whether they can open the cabinets: they must be active, "
                            "hold an active card, and have had information-security training within {days} days."),
@@ -25,10 +27,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # filters
     "reg.from": ("期間（から）", "From"),
     "reg.to": ("期間（まで）", "To"),
-    "reg.person": ("持出者", "Taken by"),
+    "reg.person": ("持ち出し者", "Taken by"),
     "reg.item": ("品目", "Item"),
     "reg.kind": ("種別", "Kind"),
-    "reg.case": ("案件番号", "Case number"),
+    "reg.case": term("case_number"),
     "reg.state": ("状態", "State"),
     "reg.any": ("すべて", "All"),
     "reg.show": ("表示", "Show"),
@@ -47,18 +49,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.err.too_many": ("{n} 件を超えるため印刷できません。期間や条件を絞るか、CSV を使ってください。",
                          "More than {n} entries: narrow the period or the filters, or use the CSV."),
     # states
-    "reg.state.out": ("持出中", "Out"),
+    "reg.state.out": ("持ち出し中", "Out"),
     "reg.state.overdue": ("期限超過", "Overdue"),
     "reg.state.returned": ("返却済", "Returned"),
     "reg.state.late": ("期限後返却", "Returned late"),
     "reg.state.overdue_by": ("期限超過（{late}）", "Overdue ({late})"),
     "reg.state.late_by": ("返却済・期限後（{late}超過）", "Returned {late} late"),
     # columns
-    "reg.col.out_at": ("持出日時", "Taken out"),
+    "reg.col.out_at": ("持ち出し日時", "Taken out"),
     "reg.col.item": ("品目", "Item"),
     "reg.col.kind": ("種別", "Kind"),
-    "reg.col.case": ("案件番号", "Case number"),
-    "reg.col.person": ("持出者", "Taken by"),
+    "reg.col.case": term("case_number"),
+    "reg.col.person": ("持ち出し者", "Taken by"),
     "reg.col.purpose": ("目的", "Purpose"),
     "reg.col.due_at": ("返却予定", "Due back"),
     "reg.col.returned_at": ("返却日時", "Returned"),
@@ -73,11 +75,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.col.training_on": ("情報セキュリティ教育 受講日", "Security training on"),
     "reg.col.expires_on": ("教育の有効期限", "Training valid until"),
     "reg.col.cards": ("有効なカード", "Active cards"),
-    "reg.col.cabinets": ("開けられる保管庫", "Cabinets"),
+    "reg.col.cabinets": ("開けられるキャビネット", "Cabinets"),
     # loan rules and erasure
     "reg.rule.item": ("物品ごとの設定", "this item's own rule"),
     "reg.rule.time": ("{time} までに返却（{whose}）", "back by {time} ({whose})"),
-    "reg.rule.minutes": ("持出から {length}（{whose}）", "{length} after take-out ({whose})"),
+    "reg.rule.minutes": ("持ち出しから {length}（{whose}）", "{length} after take-out ({whose})"),
     "reg.erasure.done": ("確認済 {at} {by}", "confirmed {at} by {by}"),
     "reg.erasure.pending": ("未確認", "not yet confirmed"),
     "reg.erasure.after_return": ("返却後に確認", "to confirm after return"),

@@ -1,24 +1,26 @@
 """The stock-take pages' words: starting, the live count, the result and its printout."""
 
+from server.web.glossary import term
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.stocktakes": ("棚卸", "Stock-take"),
-    "st.title": ("棚卸（保管庫の点検）", "Stock-take"),
-    "st.intro": ("棚卸を開始すると、その保管庫の読取機でタッチした物品は「棚卸」として記録され、持ち出し・返却にはなりません。"
+    "st.title": ("棚卸（キャビネットの点検）", "Stock-take"),
+    "st.intro": ("棚卸を開始すると、そのキャビネットの読取機でタッチした物品は「棚卸」として記録され、持ち出し・返却にはなりません。"
                  "職員カードでの解錠は通常どおりです。すべての物品をタッチしたら「終了して結果を記録」を押してください。",
                  "While a stock-take is open, items tapped on that cabinet's reader are counted, not taken out or "
                  "returned. Staff cards open the cabinet as usual. Tap every item, then press “Finish and keep the "
                  "result”."),
     "st.start": ("棚卸を開始する", "Start a stock-take"),
-    "st.cabinet": ("保管庫", "Cabinet"),
-    "st.no_cabinet": ("保管庫の読取機が登録されていません。", "No cabinet reader is registered."),
-    "st.err.not_cabinet": ("保管庫の読取機を選んでください。", "Choose a cabinet reader."),
-    "st.err.open": ("この保管庫ではすでに棚卸が進行中です（{name}、{at} 開始）。終了するか中止してから開始してください。",
+    "st.cabinet": ("キャビネット", "Cabinet"),
+    "st.no_cabinet": ("キャビネットの読取機が登録されていません。", "No cabinet reader is registered."),
+    "st.err.not_cabinet": ("キャビネットの読取機を選んでください。", "Choose a cabinet reader."),
+    "st.err.open": ("このキャビネットではすでに棚卸が進行中です（{name}、{at} 開始）。終了するか中止してから開始してください。",
                     "A stock-take of this cabinet is already open (started by {name}, {at}). Finish or cancel it first."),
     "st.err.open_link": ("進行中の棚卸を開く", "Open the running stock-take"),
     "st.list": ("棚卸の記録", "Stock-takes"),
     "st.none": ("棚卸の記録はありません。", "No stock-take yet."),
     "st.col.no": ("番号", "No."),
-    "st.col.cabinet": ("保管庫", "Cabinet"),
+    "st.col.cabinet": ("キャビネット", "Cabinet"),
     "st.col.started": ("開始", "Started"),
     "st.col.finished": ("終了", "Closed"),
     "st.col.state": ("状況", "State"),
@@ -30,9 +32,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "st.started_by": ("{name} が {at} に開始", "Started by {name}, {at}"),
     "st.closed_by": ("{name} が {at} に{state}", "{state} by {name}, {at}"),
     "st.live.taps": ("読み取った物品 {n} 件", "{n} items tapped"),
-    "st.live.none": ("まだ何も読み取っていません。保管庫の読取機に物品を1つずつタッチしてください。",
+    "st.live.none": ("まだ何も読み取っていません。キャビネットの読取機に物品を1つずつタッチしてください。",
                      "Nothing tapped yet: tap each item on the cabinet's reader."),
-    "st.live.expected": ("まだ読み取っていない物品（この保管庫の物品で、持ち出し中でないもの）: {n} 件",
+    "st.live.expected": ("まだ読み取っていない物品（このキャビネットの物品で、持ち出し中でないもの）: {n} 件",
                          "Not tapped yet (this cabinet's items that are not out): {n}"),
     "st.live.updated": ("{time} 更新", "Updated {time}"),
     "st.live.failed": ("{time} 以降、更新できていません（自動で再試行します）", "Could not refresh since {time} (trying again)"),
@@ -46,7 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "st.cancel": ("棚卸を中止（結果を残さない）", "Cancel (keep no result)"),
     "st.finished": ("棚卸を終了し、結果を記録しました。", "The stock-take is finished and its result kept."),
     "st.cancelled": ("棚卸を中止しました。", "The stock-take is cancelled."),
-    "st.started": ("棚卸を開始しました。保管庫の物品をタッチしてください。", "The stock-take is open: tap the cabinet's items."),
+    "st.started": ("棚卸を開始しました。キャビネットの物品をタッチしてください。", "The stock-take is open: tap the cabinet's items."),
     "st.err.closed": ("この棚卸はすでに{state}です（{name}、{at}）。", "This stock-take is already {state} ({name}, {at})."),
     "st.missing": ("この棚卸は見つかりません。", "There is no such stock-take."),
     "st.result": ("結果", "Result"),
@@ -54,7 +56,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "found {found}, missing {missing}, unexpected {unexpected}, on loan {on_loan}"),
     "st.outcome.found": ("確認", "Found"),
     "st.outcome.missing": ("所在不明", "Missing"),
-    "st.outcome.unexpected": ("想定外（別の保管庫・持ち出し中）", "Unexpected (another cabinet's, or on loan)"),
+    "st.outcome.unexpected": ("想定外（別のキャビネット・持ち出し中）", "Unexpected (another cabinet's, or on loan)"),
     "st.outcome.on_loan": ("持ち出し中", "On loan"),
     "st.outcome.unknown": ("未登録のタグ", "Unknown tag"),
     "st.why.elsewhere": ("保管場所は {value}", "belongs in {value}"),
@@ -64,7 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "st.col.outcome": ("結果", "Outcome"),
     "st.col.item": ("物品", "Item"),
     "st.col.kind": ("種類", "Kind"),
-    "st.col.case": ("ケース番号", "Case"),
+    "st.col.case": term("case_number"),
     "st.col.detail": ("備考", "Detail"),
     "st.col.tag": ("タグUID", "Tag UID"),
     "st.unknown_tags": ("未登録のタグ（{n} 件）: {uids}", "Unknown tags ({n}): {uids}"),

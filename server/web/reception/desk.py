@@ -95,8 +95,7 @@ def register_walk_in(request: Request, db: Db, user: Desk, form: Posted) -> Resp
         except service.VisitProblem as exc:
             problems = {exc.field: (exc.key, {})}
         else:
-            audit(db, request, "visit_registered", f"visit {visit.id} (walk-in)"
-                  + (f", badge {visit.badge_uid}" if visit.badge_uid else ""))
+            audit(db, request, "visit_registered", {"visit": visit.id, "walk_in": True, "card": visit.badge_uid})
             return RedirectResponse(f"/reception/visits/{visit.id}?done=registered", status_code=303)
     return page(request, "reception/desk.html", _desk(request, db, typed, messages(request, problems)),
                 status_code=422)
@@ -133,7 +132,7 @@ def expect_visitor(request: Request, db: Db, user: Host, form: Posted) -> Respon
     visit = service.register(db, request.app.state.clock(), visitor_name=body.visitor_name,
                              organisation=body.organisation, purpose=body.purpose, host_person=_host(db, body),
                              expected_at=expected, valid_from=start, valid_until=end, by=user.name)
-    audit(db, request, "visit_registered", f"visit {visit.id} expected {body.day.isoformat()}")
+    audit(db, request, "visit_registered", {"visit": visit.id, "day": body.day})
     target = f"/reception/visits/{visit.id}" if user.role in DESK else "/visits/new"
     return RedirectResponse(f"{target}?done=preregistered", status_code=303)
 
@@ -168,7 +167,7 @@ def lend_badge(request: Request, db: Db, visit_id: int, user: Desk, form: Posted
     except service.VisitProblem as exc:
         errors = messages(request, {exc.field: (exc.key, {})})
         return page(request, "reception/visit.html", _visit_context(request, db, visit, typed, errors), status_code=422)
-    audit(db, request, "visit_badge_lent", f"visit {visit.id}, badge {visit.badge_uid}")
+    audit(db, request, "visit_badge_lent", {"visit": visit.id, "card": visit.badge_uid})
     return RedirectResponse(f"/reception/visits/{visit.id}?done=lent", status_code=303)
 
 
@@ -181,7 +180,7 @@ def _act(request: Request, db: Session, visit_id: int, change) -> Response:
     except service.VisitProblem as exc:
         errors = messages(request, {"": (exc.key, {})})
         return page(request, "reception/visit.html", _visit_context(request, db, visit, {}, errors), status_code=409)
-    audit(db, request, action, f"visit {visit.id}" + (f", badge {badge} ({outcome})" if badge else ""))
+    audit(db, request, action, {"visit": visit.id, "card": badge, "outcome": outcome if badge else None})
     return RedirectResponse(f"/reception/visits/{visit.id}?done={outcome}", status_code=303)
 
 
@@ -211,7 +210,7 @@ def mark_out(request: Request, db: Db, visit_id: int, user: Desk) -> Response:
 
 @router.get("/reception/visits/{visit_id}/tag", response_class=HTMLResponse)
 def name_tag(request: Request, db: Db, visit_id: int, user: Desk) -> HTMLResponse:
-    """A name tag for a label printer (62 × 100 mm) or an A4 sheet: 来訪者, name, organisation, host, date."""
+    """A name tag for a label printer (62 × 100 mm) or an A4 sheet: 来所者, name, organisation, host, date."""
     visit = _visit(db, visit_id)
     day = (visit.valid_from or visit.registered_at).astimezone(request.app.state.settings.zone).date()
     return page(request, "reception/tag.html", {"visit": visit, "day": day,

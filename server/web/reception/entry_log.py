@@ -107,8 +107,8 @@ def entry_log_csv(request: Request, db: Db, user: Reader, start: From = None, to
     zone = request.app.state.settings.zone
     lines = _lines(request, db, period, None)
     data = to_csv([t(f"log.col.{c}") for c in COLUMNS], (cells(line, zone, t) for line in lines))
-    audit(db, request, "entry_log_exported", f"CSV {period.start}–{period.end} who={period.who} "
-          f"q={period.q!r}: {len(lines)} lines")
+    audit(db, request, "entry_log_exported", {"from": period.start, "to": period.end, "who": period.who,
+                                              "search": period.q, "lines": len(lines)})
     name = f"入退室記録簿_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv" if request.state.lang == "ja" \
         else f"entry-log_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     return csv_response(data, name)
@@ -122,8 +122,8 @@ def entry_log_print(request: Request, db: Db, user: Reader, start: From = None, 
     period, problems, values = _period(request, start, to, who, q)
     context = _context(request, db, period, problems, values, shown=None)  # paper has every line
     if not problems:
-        audit(db, request, "entry_log_printed",
-              f"print {period.start}–{period.end} who={period.who}: {len(context['lines'])} lines")
+        audit(db, request, "entry_log_printed", {"from": period.start, "to": period.end, "who": period.who,
+                                                 "search": period.q, "lines": len(context["lines"])})
     lang = request.state.lang
     label = (lambda d: f"{wareki(d)}（{office_date(d, lang)}）") if lang == "ja" else (lambda d: office_date(d, lang))
     context.update(period_text=(label(period.start), label(period.end)))

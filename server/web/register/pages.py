@@ -33,7 +33,7 @@ ROLES = ("admin", "manager", "auditor", "surveyor")
 Reader = Annotated[User, Depends(require_page(*ROLES))]
 PER_PAGE = 200
 PRINT_MAX = 5000  # more than this on paper is a box file nobody reads: the CSV has them all
-FILE_WORDS = {"transactions": "取引記録", "out": "持出中", "overdue": "期限超過", "access": "利用権限"}
+FILE_WORDS = {"transactions": "取引記録", "out": "持ち出し中", "overdue": "期限超過", "access": "利用権限"}
 
 
 def _fetch(request: Request, db: Session, q: Query, limit: int | None, offset: int = 0) -> list:
@@ -119,11 +119,13 @@ def register_page(request: Request, db: Db, user: Reader) -> HTMLResponse:
     return page(request, "register/register.html", context, status_code=422 if problems else 200)
 
 
-def _describe(q: Query, lines: int, how: str) -> str:
+def _describe(q: Query, lines: int) -> dict[str, object]:
+    """Which report and filters were exported or printed, for the audit log (blank filters left out)."""
     f = q.filter
-    period = f"{q.start}–{q.end} " if q.report == "transactions" else ""
-    return (f"{how} {q.report} {period}person={f.person!r} item={f.item!r} kind={f.kind!r} case={f.case!r} "
-            f"state={f.state!r}{' own' if f.own_only else ''}: {lines} lines")
+    period = {"from": q.start, "to": q.end} if q.report == "transactions" else {}
+    filters = {"person": f.person, "item": f.item, "kind": f.kind, "case": f.case, "loan_state": f.state,
+               "own_only": f.own_only or None}
+    return {"report": q.report, **period, **{k: v for k, v in filters.items() if v}, "lines": lines}
 
 
 @router.get("/register.csv")
@@ -134,7 +136,7 @@ def register_csv(request: Request, db: Db, user: Reader) -> Response:
     cells = _cells(request, db, q, full=True)
     lines = _fetch(request, db, q, None)
     data = to_csv(cells.headers(q.report), _rows(cells, q, lines))
-    audit(db, request, "checkout_register_exported", _describe(q, len(lines), "CSV"))
+    audit(db, request, "checkout_register_exported", _describe(q, len(lines)))
     today = request.app.state.clock().astimezone(request.app.state.settings.zone).date()
     dates = f"{q.start:%Y%m%d}-{q.end:%Y%m%d}" if q.report == "transactions" else f"{today:%Y%m%d}"
     name = (f"持ち出し管理簿_{FILE_WORDS[q.report]}_{dates}.csv" if request.state.lang == "ja"
@@ -160,7 +162,7 @@ def register_print(request: Request, db: Db, user: Reader) -> HTMLResponse:
         errors, lines = {"": translator(lang)("reg.err.too_many", n=PRINT_MAX)}, []
     cells = _cells(request, db, q, full=False, paper=True)
     if not errors:
-        audit(db, request, "checkout_register_printed", _describe(q, len(lines), "print"))
+        audit(db, request, "checkout_register_printed", _describe(q, len(lines)))
     local: datetime = now.astimezone(zone)
     moment = f"{_day_label(local.date(), lang)} {local:%H:%M}" if lang == "ja" else office_time(now, zone, lang)
     context = {

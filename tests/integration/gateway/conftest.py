@@ -41,12 +41,12 @@ def fobs():
 def office(database_url, broker):
     with Office(database_url, broker.url, unlock_s=1, allowlist_check_s=0.2) as office:
         office.wait_connected()
-        office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "保管庫"})
+        office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "キャビネット"})
         with unit_of_work(office.factory) as db:
             db.get(Reader, "cabinet-1").allowlist_key = CABINET_KEY
         office.add_person("調査 花子", STAFF, key_holder=True, training_on=date.today() - timedelta(days=30))
         office.add_person("調査 次郎", OTHER_STAFF, key_holder=False)
-        office.add_item("ケースファイル 2026-0001", "folder", FOLDER, "cabinet-1", case="2026-0001")
+        office.add_item("調査書類 2026-0001", "folder", FOLDER, "cabinet-1", case="2026-0001")
         yield office
 
 

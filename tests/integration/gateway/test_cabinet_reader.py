@@ -57,7 +57,7 @@ def test_a_folder_tapped_in_the_session_is_checked_out_and_the_outbox_empties(of
     wait_for(lambda: lock_open(gateway), timeout=2, what="the lock to open")
     fobs.tap(FOLDER)
     rows = wait_for(lambda: office.get("/checkouts", state="open"), what="the checkout")
-    assert [(r["item"]["label"], r["person"]["name"]) for r in rows] == [("ケースファイル 2026-0001", "調査 花子")]
+    assert [(r["item"]["label"], r["person"]["name"]) for r in rows] == [("調査書類 2026-0001", "調査 花子")]
     wait_for(lambda: len(gateway.outbox) == 0, what="the server's ack to empty the outbox")
 
 

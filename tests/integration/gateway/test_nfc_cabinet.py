@@ -60,7 +60,7 @@ def outbox_path(config: Path) -> Path:
 
 def test_a_felica_badge_opens_the_cabinet_and_an_ntag_folder_is_checked_out(office, broker, pins, tmp_path):
     office.add_person("記録 桜子", IDM, key_holder=True, training_on=date.today() - timedelta(days=30))
-    office.add_item("ケースファイル 2026-0002", "folder", NTAG_UID, "cabinet-1", case="2026-0002")
+    office.add_item("調査書類 2026-0002", "folder", NTAG_UID, "cabinet-1", case="2026-0002")
     with Field() as field, FelicaCard(IDM, field) as badge, Ntag213(NTAG_UID, field) as folder:
         config = nfc_cabinet_yaml(tmp_path, broker.url, field.device)
         with mamori_gateway(config):
@@ -79,6 +79,6 @@ def test_a_felica_badge_opens_the_cabinet_and_an_ntag_folder_is_checked_out(offi
 
             folder.present()
             rows = wait_for(lambda: office.get("/checkouts", state="open"), what="the folder's checkout")
-            assert [(r["item"]["label"], r["person"]["name"]) for r in rows] == [("ケースファイル 2026-0002", "記録 桜子")]
+            assert [(r["item"]["label"], r["person"]["name"]) for r in rows] == [("調査書類 2026-0002", "記録 桜子")]
             folder.remove()
             wait_for(lambda: outbox_size(outbox_path(config)) == 0, what="the server's acks to empty the outbox")

@@ -60,7 +60,7 @@ def test_a_reader_with_its_client_certificate_is_answered_over_tls(tls_broker, d
     certs = tls_broker.certs
     with Office(database_url, tls_broker.url, unlock_s=1) as office:
         office.wait_connected()
-        office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "保管庫"})
+        office.post("/readers", {"id": "cabinet-1", "site": SITE, "role": "cabinet", "name": "キャビネット"})
         office.add_person("調査 花子", STAFF, key_holder=True, training_on=date.today())
         config = config_for("cabinet.yaml", tmp_path, broker_url=tls_broker.url, card_reader=rdm6300(fobs.port))
         config = config.model_copy(update={"broker": config.broker.model_copy(update={

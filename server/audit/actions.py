@@ -1,0 +1,24 @@
+"""Every kind of entry the audit log knows; the pages name each one in words (audit.action.<code>)."""
+
+from __future__ import annotations
+
+ACTIONS = frozenset({
+    # logging in and the screen lock
+    "login", "logout", "login_failed", "login_refused_locked", "login_throttled", "lockout", "unlock",
+    "unlock_failed",
+    # accounts
+    "account_added", "account_activated", "account_deactivated", "account_unlocked", "account_contact_changed",
+    "password_changed", "password_reset", "notices_changed",
+    # the registers behind the ledgers
+    "person_added", "person_changed", "badge_added", "badge_changed", "item_added", "item_changed",
+    "reader_added", "reader_changed", "import_people", "import_items", "loan_rule_changed",
+    # the cabinet and the dashboard
+    "alert_acknowledged", "alert_resolved", "remote_unlock", "remote_unlock_failed", "checkout_erased",
+    "checkout_purpose", "item_marked_lost", "item_found", "stocktake_started", "stocktake_finished",
+    "stocktake_cancelled",
+    # reception
+    "visit_registered", "visit_badge_lent", "visit_badge_back", "visit_cancelled", "visits_anonymised",
+    # exports and printouts
+    "checkout_register_exported", "checkout_register_printed", "entry_log_exported", "entry_log_printed",
+    "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",
+})
