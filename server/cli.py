@@ -101,7 +101,8 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     try:
         with _session() as db:
             token = create_token(db, args.user, now, days=days)
-            record(db, now, "token_created", "mamori tokens create", f"{args.user}: {token[:12]}…, {days} days")
+            record(db, now, "token_created", "mamori tokens create",
+                   {"account": args.user, "token": f"{token[:12]}…", "valid_days": days})
     except AccountError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -138,7 +139,7 @@ def cmd_tokens_revoke(args: argparse.Namespace) -> int:
         if token is None:
             print(f"error: no live token {args.id}; `mamori tokens list` shows their numbers", file=sys.stderr)
             return 1
-        record(db, now, "token_revoked", "mamori tokens revoke", f"{token.prefix}… (token {token.id})")
+        record(db, now, "token_revoked", "mamori tokens revoke", {"token": f"{token.prefix}…"})
     print(f"token {args.id} revoked")
     return 0
 

@@ -8,7 +8,7 @@ ACTIONS = frozenset({
     "unlock_failed",
     # accounts
     "account_added", "account_activated", "account_deactivated", "account_unlocked", "account_contact_changed",
-    "password_changed", "password_reset", "notices_changed",
+    "password_changed", "password_reset", "notices_changed", "token_created", "token_revoked",
     # the registers behind the ledgers
     "person_added", "person_changed", "badge_added", "badge_changed", "item_added", "item_changed",
     "reader_added", "reader_changed", "import_people", "import_items", "loan_rule_changed",

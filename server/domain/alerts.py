@@ -17,7 +17,7 @@ _SEVERITY = {
 }
 
 
-# An overdue checkout's levels, in order: one problem that grows (返却期限切れ → 督促 → 紛失の疑い).
+# An overdue checkout's levels, in order: one problem that grows (返却期限超過 → 督促 → 紛失の疑い).
 CHASE_LEVELS = ("overdue", "escalated", "lost_prompt")
 
 

@@ -24,7 +24,6 @@ from server.readers.models import Reader
 log = logging.getLogger("mamori.readers")
 
 BY = "mamori"
-IN_STEP_NOTE = "時計が正常に戻りました"
 
 
 def _open_alert(db: Session, reader_id: str) -> Alert | None:
@@ -53,6 +52,6 @@ def seen_in_step(db: Session, settings: Settings, *, reader_id: str, lead_s: flo
     alert = _open_alert(db, reader_id)
     if alert is not None:
         try:
-            actions.resolve(db, alert.id, by=BY, at=now, zone=settings.zone, note=IN_STEP_NOTE)
+            actions.resolve(db, alert.id, by=BY, at=now, zone=settings.zone, why="clock_in_step")
         except actions.AlertResolved:
             pass  # a manager resolved it at this very moment

@@ -125,7 +125,7 @@ def revoke_api_token(request: Request, db: Db, admin: Annotated[User, Depends(re
     token = revoke_token(db, token_id, now)
     if token is None:
         return _accounts_page(request, db, errors={"_": ["acct.token_gone"]}, status_code=409)
-    record(db, now, "token_revoked", admin.name, f"{token.prefix}… (token {token.id})", _address(request))
+    record(db, now, "token_revoked", admin.name, {"token": f"{token.prefix}…"}, _address(request))
     return RedirectResponse("/admin/accounts#tokens", status_code=303)
 
 

@@ -2,7 +2,7 @@
 
 - Repeats are already folded into one alert (server/alerts/fold.py): an entry shows its count, first
   and last time, and how often it happened since someone acknowledged it.
-- An overdue checkout is one entry at its highest unresolved level (返却期限切れ → 督促 → 紛失の疑い).
+- An overdue checkout is one entry at its highest unresolved level (返却期限超過 → 督促 → 紛失の疑い).
 - Order: severity (high first), then the newest occurrence; acknowledged alerts stay in their group.
 - Notes are worded from what they keep by `server/alerts/notes.py`.
 """
@@ -45,7 +45,7 @@ class AlertEntry:
 
     @property
     def chase_level(self) -> int | None:
-        """0, 1, 2 for 返却期限切れ, 督促, 紛失の疑い; None for any other alert."""
+        """0, 1, 2 for 返却期限超過, 督促, 紛失の疑い; None for any other alert."""
         return CHASE_LEVELS.index(self.alert.type) if self.alert.type in CHASE_LEVELS else None
 
 

@@ -67,7 +67,7 @@ def test_the_flood_is_four_entries_most_severe_first_with_no_code_or_card_number
     text = words(html)
     assert "4件" in text
     assert "15回" in text and "3回" in text and TRAINEE in text and "研修の期限切れ" in text
-    assert "未登録のカード" in text and "返却期限切れ 督促 紛失の疑い" in text
+    assert "未登録のカード" in text and "返却期限超過 督促 紛失の疑い" in text
     assert HEX_UID.findall(text) == [] and SNAKE_CODE.findall(text) == []
 
     # Acknowledged, the 督促 stays first (high) although the medium denials go on.

@@ -111,7 +111,7 @@ def test_a_stored_legacy_visitor_name_with_a_newline_still_sends_the_arrival_ema
         assert NoticeSender(factory, config, Clock()).send_due().sent == 1
     [mail] = smtp.received
     assert mail.rcpt_tos == ["sato@example.jp"] and mail.message["Bcc"] is None
-    assert mail.message["Subject"] == "【mamori】来訪者 山田 Bcc: thief@example.com 太郎 様（株式会社 サンプル）が到着しました"
+    assert mail.message["Subject"] == "【mamori】来所者 山田 Bcc: thief@example.com 太郎 様（株式会社 サンプル）が到着しました"
     [notice] = notices(factory)
     assert notice.sent_at is not None and notice.attempts == 1
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from server.domain.alerts import fold_key
-from server.web.alert_list import note_lines
 
 
 def test_a_denial_folds_by_reason_and_person_else_item_else_reader():
@@ -17,13 +16,3 @@ def test_a_denial_folds_by_reason_and_person_else_item_else_reader():
     assert fold_key("cabinet_denied", reason="unknown_card", reader_id="cabinet-1") != \
         fold_key("cabinet_denied", reason="unknown_card", reader_id="cabinet-2")
     assert fold_key("door_forced", reader_id="cabinet-1") == "door_forced:reader:cabinet-1"
-
-
-def test_note_lines_name_what_was_done_and_keep_any_other_line_whole():
-    lines = note_lines("2026-12-03 09:30 佐藤花子 (acknowledged): 本人に電話済み\n"
-                       "2026-12-03 10:00 mamori (door closed): 扉が閉まりました\n手で書いた行")
-    assert [(n.at, n.by, n.what, n.text) for n in lines] == [
-        ("2026/12/03 09:30", "佐藤花子", "alert.note.acknowledged", "本人に電話済み"),
-        ("2026/12/03 10:00", "mamori", "alert.note.door_closed", "扉が閉まりました"),
-        ("", "", "", "手で書いた行")]
-    assert note_lines(None) == []

@@ -10,6 +10,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alert.why.marked_lost": ("紛失として登録しました（紛失記録 No.{lost}）", "marked lost (lost-item record {lost})"),
     "alert.why.door_closed": ("扉が閉まりました（開いていた時間 {open_for}）", "the door closed (open for {open_for})"),
     "audit.reason.alert_reconnected": ("読取機の再接続", "the reader came back online"),
+    "audit.reason.alert_clock_in_step": ("読取機の時計が正しく戻った", "the reader's clock was right again"),
+    "alert.why.clock_in_step": ("読取機の時計が正しく戻りました", "the reader's clock is right again"),
     "audit.reason.alert_erased": ("調査データの消去確認", "survey data confirmed erased"),
     "audit.reason.alert_marked_lost": ("紛失として登録", "marked lost"),
 }

@@ -24,6 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.action.audit_log_printed": ("操作記録の印刷", "audit log printed"),
     # what an entry keeps (audit.fact.<key>), also the fields of a change
     "audit.fact.account": ("アカウント", "account"),
+    "audit.fact.token": ("APIトークン", "API token"),
+    "audit.fact.valid_days": ("有効日数", "valid for (days)"),
     "audit.fact.role": ("権限", "role"),
     "audit.fact.email": ("メール", "e-mail"),
     "audit.fact.staff": term("staff", heading=False),

@@ -10,7 +10,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "my.held_none": ("持ち出し中のものはありません。", "You hold nothing now."),
     "my.due": ("返却期限 {due}", "Due {due}"),
     "my.overdue": ("返却期限 {due}（期限超過）", "Due {due} (overdue)"),
-    "my.out_at": ("持出 {at}", "Out since {at}"),
+    "my.out_at": ("持ち出し {at}", "Out since {at}"),
     "my.returned_at": ("返却 {at}", "Returned {at}"),
     "my.erase_hint": ("調査データを消去した端末に印を付けて確認してください。",
                       "Tick the devices whose survey data you have erased, then confirm."),
