@@ -3,6 +3,7 @@
 `database_url` is a database already at the newest schema (a copy of a template this pytest process
 migrated once), so `upgrade()` on it finds nothing to do; `empty_database_url` is one with no tables,
 for what tests a migration itself. Both follow `database_kind`: each test runs on both databases.
+argon2 answers are remembered per process (tests/support/passwords.py): accounts are made over and over.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import pytest
 
 from tests.support.broker import Mosquitto
 from tests.support.databases import KINDS, postgres_available, throwaway_database
+from tests.support.passwords import remember_argon2_answers
 
 DATABASES = list(KINDS)
+remember_argon2_answers()
 
 
 @pytest.fixture
