@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -89,27 +89,27 @@ class _Templates:
             self._postgres = None
 
 
-class _Dropper:
-    """Drops finished databases on a thread of its own: PostgreSQL checkpoints on each DROP DATABASE
-    (about a second on a busy machine), which the next test need not wait for."""
+class _Errands:
+    """One thread doing queued errands in order, so that no test waits for them."""
 
-    def __init__(self) -> None:
-        self.waiting: queue.Queue[str] = queue.Queue()
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.waiting: queue.Queue = queue.Queue()
         self.thread: threading.Thread | None = None
 
-    def drop(self, name: str) -> None:
+    def send(self, errand: Callable[[], None]) -> None:
         if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name="drop-test-databases", daemon=True)
+            self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self.thread.start()
-        self.waiting.put(name)
+        self.waiting.put(errand)
 
     def _run(self) -> None:
         while True:
-            name = self.waiting.get()
+            errand = self.waiting.get()
             try:
-                _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg.Error as exc:
-                print(f"could not drop the test database {name}: {exc}", file=sys.stderr)
+                errand()
+            except Exception as exc:
+                print(f"{self.name}: {exc}", file=sys.stderr)
             finally:
                 self.waiting.task_done()
 
@@ -117,14 +117,63 @@ class _Dropper:
         self.waiting.join()
 
 
+class _Spares:
+    """The next migrated PostgreSQL database, copied from the template while the current test runs;
+    finished databases are dropped the same way (PostgreSQL checkpoints on each DROP DATABASE, about a
+    second on a busy machine)."""
+
+    def __init__(self) -> None:
+        self.maker = _Errands("make-test-databases")
+        self.dropper = _Errands("drop-test-databases")
+        self.ready: queue.Queue[str | Exception] = queue.Queue()
+        self.ordered = False
+
+    def take(self) -> str:
+        templates.postgres()  # migrated here, never on the maker's thread (Alembic's context is global)
+        if not self.ordered:
+            self._order()
+        got = self.ready.get()
+        self._order()
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def drop(self, name: str) -> None:
+        self.dropper.send(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _order(self) -> None:
+        self.ordered = True
+        self.maker.send(self._make)
+
+    def _make(self) -> None:
+        name = _new_name()
+        try:
+            _admin(f'CREATE DATABASE "{name}" TEMPLATE "{templates.postgres()}"')
+        except Exception as exc:
+            self.ready.put(exc)
+        else:
+            self.ready.put(name)
+
+    def finish(self) -> None:
+        self.maker.finish()
+        while not self.ready.empty():
+            if isinstance(name := self.ready.get(), str):
+                self.drop(name)
+        self.dropper.finish()
+
+
 templates = _Templates()
-dropper = _Dropper()
+spares = _Spares()
 
 
 @atexit.register
 def _clean_up() -> None:
-    dropper.finish()
+    spares.finish()
     templates.drop()
+
+
+def _new_name() -> str:
+    return f"mamori_test_{uuid.uuid4().hex[:12]}"
 
 
 def migrated_sqlite(path: Path) -> str:
@@ -136,14 +185,16 @@ def migrated_sqlite(path: Path) -> str:
 
 @contextmanager
 def throwaway_postgres(*, migrated: bool = False) -> Iterator[str]:
-    """Create a uniquely named database (empty, or at the newest schema), yield its URL, drop it afterwards."""
-    name = f"mamori_test_{uuid.uuid4().hex[:12]}"
-    template = f' TEMPLATE "{templates.postgres()}"' if migrated else ""
-    _admin(f'CREATE DATABASE "{name}"{template}')
+    """A uniquely named database (empty, or at the newest schema): yields its URL, drops it afterwards."""
+    if migrated:
+        name = spares.take()
+    else:
+        name = _new_name()
+        _admin(f'CREATE DATABASE "{name}"')
     try:
         yield _postgres_url(name)
     finally:
-        dropper.drop(name)
+        spares.drop(name)
 
 
 @contextmanager
