@@ -8,6 +8,8 @@ argon2 answers are remembered per process (tests/support/passwords.py): accounts
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
 from tests.support.broker import Mosquitto
@@ -32,7 +34,9 @@ def database_kind(request) -> str:
     return request.param
 
 
+@cache
 def require_postgres() -> None:
+    """Asked once per process (a failure is not remembered); a server gone later fails the test that meets it."""
     problem = postgres_available()
     if problem:
         pytest.fail(f"PostgreSQL is needed for these tests and did not answer ({problem}); "
