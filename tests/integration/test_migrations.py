@@ -6,13 +6,12 @@ import re
 from contextlib import ExitStack
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from server.db import make_engine
-from server.migrate import analyze, current_revision, head_revision, upgrade
+from server.migrate import analyze, upgrade
 from server.models import Base
 from tests.support.databases import throwaway_postgres
 
@@ -51,13 +50,6 @@ def test_upgrading_twice_changes_nothing(database_url):
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == before
     finally:
         engine.dispose()
-
-
-def test_upgrading_a_database_at_the_newest_schema_runs_no_migration(database_url, monkeypatch):
-    upgrade(database_url)
-    monkeypatch.setattr(command, "upgrade", lambda *args, **kwargs: pytest.fail("Alembic ran at head"))
-    upgrade(database_url)
-    assert current_revision(database_url) == head_revision()
 
 
 def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(tmp_path):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -16,11 +17,15 @@ from server.accounts.models import User
 from server.accounts.passwords import hash_password, verify_password
 from server.accounts.service import add_user
 from server.db import make_engine, make_session_factory, unit_of_work
-from server.migrate import current_revision, head_revision
+from server.migrate import alembic_config, current_revision
 from server.models import Base
 from tests.support.databases import throwaway_database
 
 pytestmark = pytest.mark.integration
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def test_a_database_is_a_fresh_copy_at_the_newest_schema(database_kind, database_url, tmp_path):
