@@ -65,6 +65,7 @@ def test_an_empty_database_has_no_tables(empty_database_url):
 def test_remembered_argon2_answers_are_argon2s():
     stored = hash_password("Kanri-2026-pass")
     assert stored.startswith("$argon2id$") and PasswordHasher().verify(stored, "Kanri-2026-pass")
+    assert hash_password("Kanri-2026-pass") == stored  # remembered, not hashed again
     for _ in range(2):  # the second time from memory
         assert verify_password(stored, "Kanri-2026-pass")
         assert not verify_password(stored, "Kanri-2026-pasS")
