@@ -27,7 +27,7 @@ from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from tests.conftest import DATABASES
 from tests.support.broker import Mosquitto
-from tests.support.databases import postgres_available, throwaway_postgres
+from tests.support.databases import throwaway_database
 from tests.support.office import SITE, Office
 from tests.support.web import logged_in, page_client
 from tests.support.words import facts
@@ -61,14 +61,8 @@ def office(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"pages-{request.param}")
     broker = Mosquitto(tmp / "broker").start()
     try:
-        if request.param == "sqlite":
-            yield from _run_office(f"sqlite:///{tmp / 'mamori.db'}", broker)
-        else:
-            problem = postgres_available()
-            if problem:
-                pytest.fail(f"PostgreSQL is needed for these tests and did not answer ({problem})")
-            with throwaway_postgres() as url:
-                yield from _run_office(url, broker)
+        with throwaway_database(request.param, tmp) as url:
+            yield from _run_office(url, broker)
     finally:
         broker.kill()
 

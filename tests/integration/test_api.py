@@ -21,7 +21,7 @@ from server.main import create_app
 from server.people.models import VisitorBadge
 from tests.conftest import DATABASES
 from tests.support.broker import Mosquitto
-from tests.support.databases import postgres_available, throwaway_postgres
+from tests.support.databases import throwaway_database
 from tests.support.office import SITE, Office
 from tests.support.routes import WalkedRoute, role_guards, walk_routes
 
@@ -100,14 +100,8 @@ def office(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"api-{request.param}")
     broker = Mosquitto(tmp / "broker").start()
     try:
-        if request.param == "sqlite":
-            yield from _run_office(f"sqlite:///{tmp / 'mamori.db'}", broker)
-        else:
-            problem = postgres_available()
-            if problem:
-                pytest.fail(f"PostgreSQL is needed for these tests and did not answer ({problem})")
-            with throwaway_postgres() as url:
-                yield from _run_office(url, broker)
+        with throwaway_database(request.param, tmp) as url:
+            yield from _run_office(url, broker)
     finally:
         broker.kill()
 

@@ -53,14 +53,14 @@ def sqlite_url(tmp_path) -> str:
 # ------------------------------------------------------------------------------------------ db
 
 
-def test_db_upgrade_brings_a_new_database_to_the_newest_schema_and_can_run_again(database_url):
+def test_db_upgrade_brings_a_new_database_to_the_newest_schema_and_can_run_again(empty_database_url):
     for _ in range(2):
-        run = mamori(database_url, "db", "upgrade")
+        run = mamori(empty_database_url, "db", "upgrade")
         assert run.returncode == 0, run.stderr
         assert "newest schema" in run.stdout
-    [(version,)] = query(database_url, "SELECT version_num FROM alembic_version")
+    [(version,)] = query(empty_database_url, "SELECT version_num FROM alembic_version")
     assert version == _head_revision()
-    assert query(database_url, "SELECT count(*) FROM users") == [(0,)]
+    assert query(empty_database_url, "SELECT count(*) FROM users") == [(0,)]
 
 
 def _head_revision() -> str:

@@ -18,6 +18,12 @@ from tests.support.databases import throwaway_postgres
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture
+def database_url(empty_database_url):
+    """These tests run the migrations themselves, from an empty database."""
+    return empty_database_url
+
+
 def test_migrations_build_exactly_what_the_models_describe(database_url):
     upgrade(database_url)
     engine = make_engine(database_url)

@@ -11,6 +11,7 @@ from gpiozero.pins.mock import MockFactory
 from gateway.app import Gateway
 from server.db import unit_of_work
 from server.readers.models import Reader
+from tests.support.databases import migrated_sqlite
 from tests.support.gateway import CABINET_KEY, FOLDER, OTHER_STAFF, STAFF, config_for, rdm6300, wait_for
 from tests.support.office import SITE, Office
 from tests.support.rdm6300 import FobField
@@ -19,7 +20,7 @@ from tests.support.rdm6300 import FobField
 @pytest.fixture
 def database_url(tmp_path):
     # The gateway does not care which database the server uses; the server's own tests cover both.
-    return f"sqlite:///{tmp_path / 'mamori.db'}"
+    return migrated_sqlite(tmp_path / "mamori.db")
 
 
 @pytest.fixture
