@@ -84,7 +84,7 @@ class IngestWorker:
         settings = service.settings
         self.refusals = RefusalLimit(settings.refused_per_reader_per_s, settings.refused_per_reader_burst)
         self.fold = timedelta(seconds=settings.dead_letter_fold_s)
-        self._queue: queue.Queue[Incoming] = queue.Queue()
+        self._queue: queue.Queue[Incoming | None] = queue.Queue()  # None: stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -101,6 +101,7 @@ class IngestWorker:
 
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
+        self._queue.put(None)  # wakes the thread at once rather than at its next poll
         if self._thread:
             self._thread.join(timeout)
 
@@ -116,6 +117,8 @@ class IngestWorker:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            if not (batch := [msg for msg in batch if msg is not None]):
+                continue
             # Whatever goes wrong, this thread must not die: keep the batch until it is done.
             while not self._stop.is_set():
                 try:
