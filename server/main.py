@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from server import __version__
 from server.alerts.routes import router as alerts_router
 from server.api.schemas import OfficeZone
+from server.cases.routes import router as cases_router
 from server.checkouts.routes import router as checkouts_router
 from server.clock import Clock, system_clock
 from server.config import Settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
         api.include_router(router)
     api.include_router(lost_router)
     api.include_router(stocktakes_router)
+    api.include_router(cases_router)
     app.include_router(api)
     for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router,
                    register_router):
