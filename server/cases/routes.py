@@ -277,7 +277,7 @@ def destroy(case_id: RowId, body: DestroyIn, request: Request, db: Db, user: Man
 
 
 class NoteIn(In):
-    note: str | None = Field(None, max_length=1000, description="never a resident's name, address or number")
+    note: str = Field(max_length=1000, description="never a resident's name, address or number; empty clears it")
 
 
 @router.post("/{case_id}/note", response_model=CaseDetail)
