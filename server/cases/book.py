@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -91,3 +92,12 @@ def stream(db: Session, f: BookFilter, today: date, report_within_days: int, bat
     query = _query(f, today, report_within_days).order_by(Case.received_on, Case.id)
     for row in db.execute(query.execution_options(yield_per=batch)):
         yield BookLine(*row)
+
+
+def destructions(db: Session, since: date, until: date, zone: ZoneInfo) -> list[BookLine]:
+    """The 廃棄記録: cases whose memos were destroyed on office days since..until, in order."""
+    start = datetime.combine(since, time(0), tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone)
+    query = (_query(BookFilter(), since, 0).where(Case.destroyed_at >= start, Case.destroyed_at < end)
+             .order_by(Case.destroyed_at, Case.id))
+    return [BookLine(*row) for row in db.execute(query)]
