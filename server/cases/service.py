@@ -23,7 +23,6 @@ from server.people.models import Person
 # What a correction may set again, and what each value is.
 CORRECTABLE = {"received_on": date, "kind": str, "surveyor_id": int, "deadline": date, "surveyed_on": date,
                "submitted_on": date, "withdrawn_on": date, "note": str}
-IMPORTER = "CSV取込"
 
 
 class CaseError(Exception):
@@ -36,7 +35,7 @@ class CaseError(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is writing the event: an account, or the importer."""
+    """Who is writing the event (an account's name, kept as it was then)."""
 
     name: str
     user_id: int | None = None
@@ -81,7 +80,7 @@ def _check_person(db: Session, person_id: int | None, field: str) -> None:
 
 def receive(db: Session, now: datetime, by: Actor, *, number: str, received_on: date, kind: str,
             retention_days: int, surveyor_id: int | None = None, deadline: date | None = None,
-            note: str | None = None) -> Case:
+            note: str | None = None, reason: str | None = None) -> Case:
     """A new request in the 受付簿 (the office's retention rule of today is kept on it)."""
     if problem := rules.number_problem(number):
         raise CaseError(f"number_{problem}")
@@ -99,7 +98,7 @@ def receive(db: Session, now: datetime, by: Actor, *, number: str, received_on: 
     db.flush()
     _event(db, case, now, by, "received", {"number": number, "received_on": received_on, "kind": kind,
                                             "surveyor_id": surveyor_id, "deadline": deadline,
-                                            "retention_days": retention_days, "note": note})
+                                            "retention_days": retention_days, "note": note}, reason=reason)
     return case
 
 
