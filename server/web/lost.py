@@ -39,7 +39,8 @@ def _find_item(db: Session, typed: str) -> Item | None:
     typed = typed.strip()
     if typed.isdigit() and len(typed) <= 9 and (item := db.get(Item, int(typed))) is not None:
         return item
-    return db.scalar(select(Item).where(Item.tag_uid == typed.upper())) if typed else None
+    return db.scalar(select(Item).where(Item.tag_uid == typed.upper()).order_by(Item.status == "retired")) \
+        if typed else None
 
 
 def _holders(db: Session, ids: set[int]) -> dict[int, str]:

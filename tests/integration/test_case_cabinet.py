@@ -8,7 +8,7 @@ Real Mosquitto, the real server (API + ingest), aiosmtpd, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -106,4 +106,13 @@ def test_a_case_folder_out_after_the_survey_then_late_report_and_ended_retention
         assert [(line["item"], line["person"], bool(line["returned_at"])) for line in done["ledger"]] == \
             [("ケースファイル R8-00123", "佐藤 花子", True)]
         assert [e["action"] for e in done["history"]] == ["received", "survey", "submit", "destroy"]
-        assert isinstance(date.fromisoformat(done["retain_until"]), date)
+
+        # The tag goes on a new case's folder; the old folder keeps its history.
+        office.post("/cases", {"number": "R8-00999", "received_on": today.isoformat(), "kind": "new"})
+        new = office.add_item("ケースファイル R8-00999", "folder", FOLDER, "cabinet-1", case="R8-00999")
+        cabinet.event("door_closed")
+        assert cabinet.wait_decision(cabinet.tap(CARD)).result == "unlock"
+        assert cabinet.wait_decision(cabinet.tap(FOLDER, tech="iso14443a")).action == "checkout"
+        [out] = office.get("/checkouts", state="open")
+        assert (out["item"]["id"], out["purpose"]) == (new["id"], "R8-00999")
+        assert len(office.get(f"/cases/{case['id']}")["ledger"]) == 1

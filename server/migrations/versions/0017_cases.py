@@ -1,4 +1,4 @@
-"""cases and case_events: the 受付簿 with its append-only history; alerts.case_id
+"""cases and case_events: the 受付簿 with its append-only history; alerts.case_id; a retired item's tag is free
 
 Revision ID: 0017
 Revises: 0010
@@ -82,6 +82,12 @@ def upgrade() -> None:
     op.create_index('ix_case_events_case_at', 'case_events', ['case_id', 'at'])
     for statement in _PG_GUARD if op.get_bind().dialect.name == 'postgresql' else _SQLITE_GUARDS:
         op.execute(statement)
+    with op.batch_alter_table('items') as batch:
+        batch.drop_constraint('uq_items_tag_uid', type_='unique')
+        batch.create_index('ix_items_tag_uid', ['tag_uid'])
+        batch.create_index('uq_items_tag_uid_in_use', ['tag_uid'], unique=True,
+                           sqlite_where=sa.text("status <> 'retired'"),
+                           postgresql_where=sa.text("status <> 'retired'"))
     with op.batch_alter_table('alerts') as batch:
         batch.add_column(sa.Column('case_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(batch.f('fk_alerts_case_id_cases'), 'cases', ['case_id'], ['id'])
@@ -95,6 +101,10 @@ def downgrade() -> None:
         batch.drop_index('uq_alerts_type_case')
         batch.drop_constraint(batch.f('fk_alerts_case_id_cases'), type_='foreignkey')
         batch.drop_column('case_id')
+    with op.batch_alter_table('items') as batch:  # fails while a retired tag is in use again: on purpose
+        batch.drop_index('uq_items_tag_uid_in_use')
+        batch.drop_index('ix_items_tag_uid')
+        batch.create_unique_constraint('uq_items_tag_uid', ['tag_uid'])
     op.drop_table('case_events')  # its triggers go with it
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP FUNCTION case_events_append_only()")
