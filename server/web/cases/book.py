@@ -79,7 +79,7 @@ def cells(line: book.BookLine, t, zone, *, paper: str | None = None, keys: tuple
     def day(value: date | None) -> str:
         if value is None:
             return ""
-        return print_date(value, paper) if paper else f"{value:%Y/%m/%d}"
+        return print_date(value, paper) if paper else f"{value.year}/{value.month:02d}/{value.day:02d}"
 
     destroyed = c.destroyed_at.astimezone(zone).date() if c.destroyed_at else None
     every = {"number": c.number, "received_on": day(c.received_on), "kind": t(f"cases.kind.{c.kind}"),
