@@ -218,28 +218,26 @@ def _own(user: User, case: Case) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only the surveyor in charge or a manager may do this")
 
 
-@router.post("/{case_id}/survey", response_model=CaseDetail)
-def record_survey(case_id: RowId, body: DayIn, request: Request, db: Db, user: Surveyor) -> CaseDetail:
-    """The survey was done on `on`."""
+def _step(case_id: int, on: date, request: Request, db: Session, user: User, record) -> CaseDetail:
     case = _case(db, case_id)
     _own(user, case)
     try:
-        service.record_survey(db, case, request.app.state.clock(), _today(request), Actor.of(user), body.on)
+        record(db, case, request.app.state.clock(), _today(request), Actor.of(user), on)
     except CaseError as exc:
         raise refused(exc) from None
     return detail(db, case)
+
+
+@router.post("/{case_id}/survey", response_model=CaseDetail)
+def record_survey(case_id: RowId, body: DayIn, request: Request, db: Db, user: Surveyor) -> CaseDetail:
+    """The survey was done on `on`."""
+    return _step(case_id, body.on, request, db, user, service.record_survey)
 
 
 @router.post("/{case_id}/submit", response_model=CaseDetail)
 def record_submission(case_id: RowId, body: DayIn, request: Request, db: Db, user: Surveyor) -> CaseDetail:
     """The report went to the ward on `on`; the memos are kept until the retention date."""
-    case = _case(db, case_id)
-    _own(user, case)
-    try:
-        service.record_submission(db, case, request.app.state.clock(), _today(request), Actor.of(user), body.on)
-    except CaseError as exc:
-        raise refused(exc) from None
-    return detail(db, case)
+    return _step(case_id, body.on, request, db, user, service.record_submission)
 
 
 class WithdrawIn(DayIn):

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from server.cases.service import Actor, receive, record_submission, record_survey
 from server.people.models import Person
 from server.wareki import wareki
+from tests.browser.shots import save
 from tests.browser.test_printouts import assert_every_page_has_its_header, pdf_pages
 
 pytestmark = pytest.mark.browser
@@ -44,12 +45,14 @@ def test_the_destruction_form_needs_a_witness_other_than_the_destroyer(live_offi
     expect(page.locator("#f-witness-error")).to_have_text("立会者は廃棄者とは別の職員を選んでください。")
     expect(page.locator("#f-witness")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-method")).to_have_value("shredder")  # nothing chosen is lost
+    save(page, "case-destroy-ja")
     page.select_option("#f-witness", ito)
     page.get_by_role("button", name="廃棄を記録する").click()
     expect(page.get_by_role("status")).to_have_text("廃棄を記録しました。物品は廃棄済になりました。")
     history = page.locator("#case-history")
     expect(history).to_contain_text("廃棄")
     expect(history).to_contain_text("立会者：伊藤 健")
+    save(page, "case-ja")
 
 
 def test_the_book_prints_its_header_wareki_dates_and_page_x_of_y_on_every_page(live_office, page: Page):

@@ -99,6 +99,8 @@ MESSAGES = {
     "cases.field.witness_id": ("立会者", "Witness"),
     "cases.field.retired_item_ids": ("廃棄した物品", "Items retired"),
     "cases.field.number": ("ケース番号", "Case number"),
+    "cases.note_warning": ("備考には対象者の氏名・住所・被保険者番号などの個人情報を書かないでください。",
+                           "Never write a resident's name, address or insured number in the note."),
     "cases.empty": ("（なし）", "(none)"),
     # steps on the case page
     "cases.step.survey": ("調査実施を記録", "Record the survey"),
