@@ -1,13 +1,16 @@
-"""The 受付簿 tied to the cabinet, with real scans and a clock the test moves: a case folder tapped out
+"""The 受付簿 tied to the cabinet, with real scans and a clock the test moves: a case imported from the
+ward's Shift_JIS list; its folder tapped out
 shows its case; still out after the survey it raises one alert and one notice; the case cannot be
 withdrawn or destroyed while it is out; a report not submitted in time and a retention that ended
-without destruction each raise one alert and one notice; destruction retires the folder.
+without destruction each raise one alert and one notice; destruction retires the folder, frees its
+tag, and the book's print reads as the whole story.
 
 Real Mosquitto, the real server (API + ingest), aiosmtpd, SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,9 +21,11 @@ from server.alerts.models import Alert
 from server.checkouts.chase import ChaseChecker
 from server.db import unit_of_work
 from server.notify.sender import NoticeSender
+from server.wareki import wareki
 from tests.support.notify import SmtpServer
-from tests.support.office import Office
-from tests.support.web import PASSWORDS
+from tests.support.office import ADMIN_PASSWORD, Office
+from tests.support.printout import read_printout
+from tests.support.web import PASSWORDS, logged_in
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +47,19 @@ def test_a_case_folder_out_after_the_survey_then_late_report_and_ended_retention
             account = add_user(db, "sato", "surveyor", PASSWORDS["surveyor"], datetime.now(UTC))
             account.person_id, account.email = sato["id"], "sato@example.jp"
             add_user(db, "tanaka", "manager", PASSWORDS["manager"], datetime.now(UTC)).email = "tanaka@example.jp"
-        case = office.post("/cases", {"number": "R8-00123", "received_on": (today - timedelta(days=10)).isoformat(),
-                                      "kind": "new", "surveyor_id": sato["id"]})
+        # The ward's list, saved from Excel as Shift_JIS with 和暦 dates, through the import page.
+        web, csrf = logged_in(office.app, "kanri", ADMIN_PASSWORD)
+        received = today - timedelta(days=10)
+        listed = (f"ケース番号,依頼受理日,調査区分,担当調査員\r\nR8-00123,{wareki(received)},新規,佐藤 花子\r\n"
+                  .encode("cp932"))
+        preview = web.post("/admin/import/preview", data={"csrf": csrf, "kind": "cases"},
+                           files={"file": ("依頼一覧.csv", listed, "text/csv")})
+        assert preview.status_code == 200 and "Shift_JIS" in preview.text
+        assert web.post("/admin/import/confirm", data={
+            "csrf": csrf, "kind": "cases", "filename": "依頼一覧.csv",
+            "data": re.search(r'name="data" value="([^"]*)"', preview.text)[1]}).status_code == 303
+        [case] = office.get("/cases", number="R8-00123")
+        assert (case["received_on"], case["surveyor"]) == (received.isoformat(), "佐藤 花子")
         other = office.post("/cases", {"number": "R8-00124", "received_on": (today - timedelta(days=10)).isoformat(),
                                        "kind": "renewal", "surveyor_id": sato["id"]})
 
@@ -105,7 +121,16 @@ def test_a_case_folder_out_after_the_survey_then_late_report_and_ended_retention
                                   "status": "retired"}]
         assert [(line["item"], line["person"], bool(line["returned_at"])) for line in done["ledger"]] == \
             [("ケースファイル R8-00123", "佐藤 花子", True)]
-        assert [e["action"] for e in done["history"]] == ["received", "survey", "submit", "destroy"]
+        assert [(e["action"], e["by"]) for e in done["history"]] == [
+            ("received", "kanri"), ("survey", "kanri"), ("submit", "kanri"), ("destroy", "kanri")]
+        # The book and its print tell the whole story, in 和暦 (a new login: the clock moved a month).
+        web, _ = logged_in(office.app, "kanri", ADMIN_PASSWORD)
+        printed = read_printout(web.get(f"/cases/print?from={received}&to={today}&q=R8-00123").text)
+        [row] = printed.rows
+        assert [text for _css, text in row] == [
+            "R8-00123", wareki(received), "新規", "佐藤 花子", "", wareki(today), wareki(today),
+            wareki(today + timedelta(days=30)), wareki((now + timedelta(days=31)).astimezone(office.settings.zone).date()),
+            "シュレッダー", "佐藤 花子", "鈴木 一郎", "廃棄済", ""]
 
         # The tag goes on a new case's folder; the old folder keeps its history.
         office.post("/cases", {"number": "R8-00999", "received_on": today.isoformat(), "kind": "new"})
