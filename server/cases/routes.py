@@ -55,13 +55,14 @@ PROBLEMS = {
     "reason_missing": "say why the correction is made",
     "not_correctable": "only received_on, kind, surveyor_id, deadline, surveyed_on, submitted_on, withdrawn_on "
                        "and note can be corrected",
+    "not_in_event": "a correction sets again only what the event it corrects set",
     "dates_out_of_order": "received ≤ surveyed ≤ submitted must hold",
     "deadline_before_received": "the deadline is before the request was received",
     "personal_data": "the note looks like it holds a resident's personal data; write the case number only",
     "note_too_long": "a note has at most 1000 characters",
 }
 _UNPROCESSABLE = {"number_empty", "number_too_long", "number_not_a_number", "unknown_kind", "unknown_method",
-                  "unknown_person", "reason_missing", "not_correctable", "personal_data", "note_too_long",
+                  "unknown_person", "reason_missing", "not_correctable", "not_in_event", "personal_data", "note_too_long",
                   "same_person", "deadline_before_received", "in_future", "before_received", "before_survey",
                   "dates_out_of_order"}
 
@@ -314,7 +315,7 @@ def correct(case_id: RowId, body: CorrectionIn, request: Request, db: Db, user: 
     """A correction: a new event that sets fields again and names the event it corrects."""
     case = _case(db, case_id)
     try:
-        service.correct(db, case, request.app.state.clock(), Actor.of(user), corrects=body.corrects_id,
+        service.correct(db, case, request.app.state.clock(), _today(request), Actor.of(user), corrects=body.corrects_id,
                         changes=_typed(body.changes), reason=body.reason)
     except CaseError as exc:
         raise refused(exc) from None

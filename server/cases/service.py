@@ -161,9 +161,12 @@ def change_note(db: Session, case: Case, now: datetime, by: Actor, note: str | N
     return _event(db, case, now, by, "note", {"note": case.note})
 
 
-def correct(db: Session, case: Case, now: datetime, by: Actor, *, corrects: int, changes: dict[str, Any],
-            reason: str) -> CaseEvent:
-    """A new event that sets some of the case's fields again and says which earlier event was wrong."""
+def correct(db: Session, case: Case, now: datetime, today: date, by: Actor, *, corrects: int,
+            changes: dict[str, Any], reason: str) -> CaseEvent:
+    """A new event that sets again some of the fields an earlier event set wrong, and names that event.
+
+    Only what that event set can be corrected: a correction is never a way round a step's rules
+    (recording a withdrawal while a folder is out, say)."""
     wrong = db.get(CaseEvent, corrects)
     if wrong is None or wrong.case_id != case.id:
         raise CaseError("unknown_event")
@@ -171,6 +174,10 @@ def correct(db: Session, case: Case, now: datetime, by: Actor, *, corrects: int,
         raise CaseError("reason_missing")
     if not changes or not changes.keys() <= CORRECTABLE.keys():
         raise CaseError("not_correctable", fields=sorted(changes.keys() - CORRECTABLE.keys()))
+    if not changes.keys() <= wrong.changes.keys():
+        raise CaseError("not_in_event", fields=sorted(changes.keys() - wrong.changes.keys()))
+    if any(isinstance(value, date) and value > today for value in changes.values()):
+        raise CaseError("in_future")
     if case.destroyed_at is not None:
         raise CaseError("wrong_state")
     if "kind" in changes and changes["kind"] not in rules.KINDS:

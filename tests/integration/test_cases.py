@@ -93,6 +93,9 @@ def test_a_correction_is_a_new_event_naming_the_wrong_one(site):
                         {"corrects_id": wrong["id"], "changes": {"submitted_on": "2026-03-20"}, "reason": "x"},
                         expect=422)
     assert "received ≤ surveyed ≤ submitted" in out_of_order["detail"]
+    around = call(site, "manager", "POST", f"/cases/{case['id']}/corrections",
+                  {"corrects_id": wrong["id"], "changes": {"withdrawn_on": "2026-04-01"}, "reason": "x"}, expect=422)
+    assert "only what the event it corrects set" in around["detail"]
 
 
 def test_no_client_can_change_or_delete_an_event(site):
