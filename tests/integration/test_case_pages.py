@@ -97,11 +97,14 @@ def test_destruction_needs_a_witness_other_than_the_destroyer_and_then_reads_as_
     assert (column(printed, "method"), column(printed, "witness")) == (["溶解"], ["鈴木 一郎"])
 
 
-def test_a_surveyor_records_the_survey_of_her_own_case_with_the_date_checked(site):
+def test_the_survey_is_recorded_by_the_surveyor_in_charge_or_a_manager_with_the_date_checked(site):
     client, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
     with unit_of_work(site.factory) as db:
         new = receive(db, datetime.now(UTC), Actor("manager"), number="R8-00010",
                       received_on=datetime(2026, 3, 30).date(), kind="change", retention_days=30).id
+    surveyor, surveyor_csrf = logged_in(site.app, "surveyor", PASSWORDS["surveyor"])
+    not_hers = surveyor.post(f"/cases/{new}/survey", data={"csrf": surveyor_csrf, "on": "2026-03-31"})
+    assert not_hers.status_code == 403 and "担当調査員か管理責任者が行います" in not_hers.text
     future = client.post(f"/cases/{new}/survey", data={"csrf": csrf, "on": "2026-04-02"})
     assert future.status_code == 422 and "今日より後の日付は記録できません。" in future.text
     assert 'value="2026-04-02"' in future.text

@@ -135,7 +135,7 @@ def _step(request: Request, db: Session, user: User, case_id: int, on: str, reco
         return case
     t = translator(request.state.lang)
     if user.role == "surveyor" and (user.person_id is None or user.person_id != case.surveyor_id):
-        return page(request, "cases/message.html", {"message": t("cases.err.wrong_state")}, status_code=403)
+        return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         day = date.fromisoformat(on)
     except ValueError:
@@ -183,7 +183,6 @@ def destroy(request: Request, db: Db, user: Manager, case_id: RowId, method: Ann
         except CaseError as exc:
             errors[FIELD_OF.get(exc.reason, "destroy")] = _problem(request, exc)
     if errors:
-        db.rollback()
         return page(request, "cases/case.html", _context(request, db, case, values=values, errors=errors),
                     status_code=422)
     audit(db, request, "case_destroyed", f"case {case.number}: memos destroyed ({method}), "

@@ -130,6 +130,8 @@ MESSAGES = {
     "cases.err.retention_running": ("保管期限（{day}）がまだ過ぎていません。", "The memos are kept until {day}."),
     "cases.err.wrong_state": ("この依頼はいまこの記録ができる状況ではありません。",
                               "This request is not at a stage where this can be recorded."),
+    "cases.err.not_in_charge": ("この依頼の記録は、担当調査員か管理責任者が行います。",
+                                "Only the surveyor in charge or a manager records this request's steps."),
     "cases.err.in_future": ("今日より後の日付は記録できません。", "The date cannot be after today."),
     "cases.err.before_received": ("依頼受理日より前の日付です。", "The date is before the request was received."),
     "cases.err.before_survey": ("実施日より前の日付です。", "The date is before the survey."),
