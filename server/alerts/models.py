@@ -24,7 +24,7 @@ class Alert(Base):
         # One door alert of each type per door event (held open, forced).
         Index("uq_alerts_type_event", "type", "event_id", unique=True,
               sqlite_where=text("event_id IS NOT NULL"), postgresql_where=text("event_id IS NOT NULL")),
-        # One 受付簿 alert of each level per case (report late, retention ended).
+        # One 受付簿 alert of each level per case (deadline near or passed, report late, retention ended).
         Index("uq_alerts_type_case", "type", "case_id", unique=True,
               sqlite_where=text("case_id IS NOT NULL"), postgresql_where=text("case_id IS NOT NULL")),
     )
