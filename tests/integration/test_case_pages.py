@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from server.cases.models import Case
 from server.cases.service import Actor, receive, record_submission, record_survey
 from server.db import unit_of_work
 from server.people.service import add_person
@@ -110,3 +111,20 @@ def test_the_survey_is_recorded_by_the_surveyor_in_charge_or_a_manager_with_the_
     assert 'value="2026-04-02"' in future.text
     assert client.post(f"/cases/{new}/survey", data={"csrf": csrf, "on": "2026-03-31"}).status_code == 303
     assert "調査済" in client.get(f"/cases/{new}").text
+
+
+def test_a_manager_corrects_an_entry_on_the_page_and_the_wrong_entry_stays(site):
+    client, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
+    case = site.ids["done"]
+    refused = client.post(f"/cases/{case}/correct", data={"csrf": csrf, "entry": "1", "field": "surveyed_on",
+                                                           "value": "2026-02-09", "reason": "実施日の誤記"})
+    assert refused.status_code == 422 and 'id="f-entry-error"' in refused.text
+    assert "この記録はこの項目を記録していません。" in refused.text and 'value="実施日の誤記"' in refused.text
+    done = client.post(f"/cases/{case}/correct", data={"csrf": csrf, "entry": "3", "field": "submitted_on",
+                                                        "value": "令和8年2月19日", "reason": "提出日の誤記"})
+    assert done.status_code == 303
+    page = client.get(done.headers["location"]).text
+    assert "訂正を記録しました。" in page and "訂正（3 番の記録を訂正）" in page and "理由：提出日の誤記" in page
+    assert "提出日：2026/02/20" in page and "提出日：2026/02/19" in page  # the wrong entry stays beside its correction
+    with site.factory() as db:
+        assert db.get(Case, case).retain_until.isoformat() == "2026-03-21"

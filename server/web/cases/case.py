@@ -21,6 +21,7 @@ from server.cases.service import Actor, CaseError
 from server.domain.cases import METHODS, state
 from server.items.models import Item
 from server.people.models import Person
+from server.web.admin import csv_import
 from server.web.admin.common import audit
 from server.web.cases.book import READERS
 from server.web.deps import require_page
@@ -32,7 +33,9 @@ Reader = Annotated[User, Depends(require_page(*READERS))]
 Surveyor = Annotated[User, Depends(require_page("admin", "manager", "surveyor"))]
 Manager = Annotated[User, Depends(require_page("admin", "manager"))]
 MANAGERS = ("admin", "manager")
-DONE = {"step": "cases.step.done", "destroyed": "cases.destroy.done"}
+DONE = {"step": "cases.step.done", "destroyed": "cases.destroy.done", "corrected": "cases.correct.done"}
+# What the page lets a manager correct (the surveyor: through the API), and how the typed value is read.
+PAGE_CORRECTABLE = ("received_on", "kind", "deadline", "surveyed_on", "submitted_on", "withdrawn_on", "note")
 # Which form field each refusal belongs next to.
 FIELD_OF = {"same_person": "witness", "unknown_person": "witness", "unknown_method": "method"}
 DATE_FIELDS = {"received_on", "deadline", "surveyed_on", "submitted_on", "withdrawn_on", "retain_until"}
@@ -102,6 +105,8 @@ def _context(request: Request, db: Session, case: Case, *, values: dict | None =
             "retention_over": case.retain_until is not None and _today(request) >= case.retain_until,
             "methods": [("", t("cases.destroy.choose"))] + [(m, t(f"cases.method.{m}")) for m in METHODS],
             "staff": [("", t("cases.destroy.choose"))] + staff, "today": _today(request).isoformat(),
+            "can_correct": user.role in MANAGERS and now_state != "destroyed",
+            "correct_fields": [("", t("cases.destroy.choose"))] + [(f, t(f"cases.field.{f}")) for f in PAGE_CORRECTABLE],
             "values": values or {}, "errors": errors or {}}
 
 
@@ -188,3 +193,47 @@ def destroy(request: Request, db: Db, user: Manager, case_id: RowId, method: Ann
     audit(db, request, "case_destroyed", f"case {case.number}: memos destroyed ({method}), "
           f"by person {by}, witness person {seen}")
     return RedirectResponse(f"/cases/{case.id}?done=destroyed", status_code=303)
+
+
+def _typed(field: str, text: str) -> object:
+    """The typed value of a corrected field (dates also in 和暦, kinds as the office writes them)."""
+    if field == "note":
+        return text
+    if field == "kind":
+        return csv_import.parse_case_kind(text)
+    return csv_import.parse_date(text)
+
+
+@router.post("/cases/{case_id}/correct", response_class=HTMLResponse)
+def correct(request: Request, db: Db, user: Manager, case_id: RowId, entry: Annotated[str, Form()] = "",
+            field: Annotated[str, Form()] = "", value: Annotated[str, Form(max_length=1000)] = "",
+            reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """A correction of one field that a history entry set, with its reason; the entry itself stays."""
+    case = _case(request, db, case_id)
+    if isinstance(case, HTMLResponse):
+        return case
+    t = translator(request.state.lang)
+    values = {"entry": entry, "field": field, "value": value, "reason": reason}
+    events = service.history(db, case)
+    errors = {name: t("cases.err.required") for name in ("entry", "field", "reason") if not values[name].strip()}
+    wrong = events[int(entry) - 1] if entry.isdigit() and 1 <= int(entry) <= len(events) else None
+    if not errors and wrong is None:
+        errors["entry"] = t("cases.err.no_entry")
+    if not errors and field not in PAGE_CORRECTABLE:
+        errors["field"] = t("cases.err.required")
+    if not errors:
+        try:
+            typed = _typed(field, value.strip())
+        except ValueError:
+            errors["value"] = t("cases.err.date" if field != "kind" else "import.err.case_kind")
+    if not errors:
+        try:
+            service.correct(db, case, request.app.state.clock(), _today(request), Actor.of(user), corrects=wrong.id,
+                            changes={field: typed}, reason=reason)
+        except CaseError as exc:
+            errors["entry" if exc.reason == "not_in_event" else "value"] = _problem(request, exc)
+    if errors:
+        db.rollback()  # a refused correction may have set the field on the case already
+        return page(request, "cases/case.html", _context(request, db, db.get(Case, case_id), values=values,
+                                                         errors=errors), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}?done=corrected", status_code=303)
