@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     clock_ahead_tolerance_s: float = Field(2, gt=0, le=300, description="a reader whose messages are stamped more than "
                                            "this many seconds after they arrive has a fast clock: a "
                                            "reader_clock_ahead alert")
+    # The 受付簿 (server/cases): per-office rules, each kept on the case or chased once per case
+    case_retention_days: int = Field(365, ge=1, le=3650, description="survey memos are kept locked this many days "
+                                     "after the report is submitted (the rule in force is kept on each new case)")
+    case_deadline_warn_days: int = Field(3, ge=0, le=60, description="a survey deadline this many days away is "
+                                         "told to the surveyor and the managers (once)")
+    case_report_within_days: int = Field(14, ge=1, le=365, description="a report not submitted this many days after "
+                                         "the survey is a report_late alert (once)")
 
     @field_validator("print_stamps", mode="before")
     @classmethod

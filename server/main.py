@@ -18,6 +18,7 @@ from server.alerts.routes import router as alerts_router
 from server.api.body_limit import BodyLimit
 from server.api.early_auth import EarlyAuth
 from server.api.schemas import OfficeZone
+from server.cases.routes import router as cases_router
 from server.checkouts.routes import router as checkouts_router
 from server.clock import Clock, system_clock
 from server.config import Settings
@@ -34,6 +35,7 @@ from server.visits.routes import router as visits_router
 from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
+from server.web.cases import router as case_pages_router
 from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
@@ -94,6 +96,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
         api.include_router(router)
     api.include_router(lost_router)
     api.include_router(stocktakes_router)
+    api.include_router(cases_router)
     app.include_router(api)
     for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router,
                    register_router):
@@ -102,6 +105,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(my_router)
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
+    app.include_router(case_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

@@ -36,6 +36,9 @@ class Alert(Base):
         # One door alert of each type per door event (held open, forced).
         Index("uq_alerts_type_event", "type", "event_id", unique=True,
               sqlite_where=text("event_id IS NOT NULL"), postgresql_where=text("event_id IS NOT NULL")),
+        # One 受付簿 alert of each level per case (deadline near or passed, report late, retention ended).
+        Index("uq_alerts_type_case", "type", "case_id", unique=True,
+              sqlite_where=text("case_id IS NOT NULL"), postgresql_where=text("case_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +55,7 @@ class Alert(Base):
     checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), default=None)  # overdue alerts
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), default=None)  # closing-time alerts
     event_id: Mapped[str | None] = mapped_column(String(64), default=None)  # door alerts: the reader event
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)  # 受付簿 alerts
     note: Mapped[str | None] = mapped_column(Text, default=None)
     # Folding: how many times it happened, the newest time (opened_at is the first), and the key of
     # "the same problem" (type and subject), set only for alerts that fold.

@@ -26,7 +26,8 @@ def registered_uids(db: Session, uids: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 500):  # keep the IN list within every database's limits
         chunk = wanted[start:start + 500]
-        found.update((uid, "tag") for uid in db.scalars(select(Item.tag_uid).where(Item.tag_uid.in_(chunk))))
+        found.update((uid, "tag") for uid in db.scalars(select(Item.tag_uid).where(Item.tag_uid.in_(chunk),
+                                                                                    Item.status != "retired")))
         found.update((uid, "badge") for uid in db.scalars(select(VisitorBadge.uid).where(VisitorBadge.uid.in_(chunk))))
         found.update((uid, "card") for uid in db.scalars(select(Card.uid).where(Card.uid.in_(chunk))))
     return found

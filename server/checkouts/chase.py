@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.alerts.models import Alert
 from server.alerts.overdue import open_level_alerts
+from server.cases.chase import chase_cases
 from server.checkouts.models import Checkout
 from server.checkouts.not_erased import open_not_erased_alerts
 from server.clock import Clock
@@ -92,6 +93,7 @@ def chase(db: Session, now: datetime, settings: Settings) -> list[Alert]:
                 db.get(Person, alert.person_id)
             _tell(db, now, settings, level, checkout, item, person, holder=level == "overdue", managers=True)
     opened += open_not_erased_alerts(db, now, settings)  # a device back but its survey data not confirmed erased
+    opened += chase_cases(db, now, settings)  # the 受付簿's deadlines, and case papers still out after the survey
     return opened
 
 

@@ -41,7 +41,9 @@ _STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_hol
           .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
 _BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.in_(_many("uids")))
 _ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.screen_locked,
-                 Item.case_number, Item.due_time, Item.loan_minutes).where(Item.tag_uid.in_(_many("uids"))))
+                 Item.case_number, Item.due_time, Item.loan_minutes).where(Item.tag_uid.in_(_many("uids")))
+          # A re-issued tag: the item in use comes last and is the one the tag means.
+          .order_by(Item.status != "retired"))
 _LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
 # The visit each badge is lent to now: until the badge is back at reception.
 _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)

@@ -20,7 +20,9 @@ def find_items(db: Session, typed: str) -> list[Item]:
              func.lower(Item.label) == typed.lower()]
     if typed.isdigit() and len(typed) <= 9:
         exact.append(Item.id == int(typed))
-    found = list(db.scalars(select(Item).where(or_(*exact)).order_by(Item.label, Item.id).limit(MATCHES_SHOWN)))
+    # A retired folder may share its tag with the new one that took it over: the one in use comes first.
+    found = list(db.scalars(select(Item).where(or_(*exact)).order_by(Item.status == "retired", Item.label, Item.id)
+                            .limit(MATCHES_SHOWN)))
     if found:
         return found
     pattern = "%" + typed.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

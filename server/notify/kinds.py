@@ -37,6 +37,14 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     NoticeKind("door_held_open", "扉の開放時間超過", "Door held open too long", MANAGERS),
     NoticeKind("reader_offline", "読取機オフライン", "Reader offline", MANAGERS),
     NoticeKind("reader_online", "読取機の再接続", "Reader back online", MANAGERS),
+    # The 受付簿: the surveyor in charge and managers.
+    NoticeKind("case_deadline_near", "調査期限が近い依頼", "Survey deadline near", (*MANAGERS, "surveyor")),
+    NoticeKind("case_deadline_passed", "調査期限を過ぎた依頼", "Survey deadline passed", (*MANAGERS, "surveyor")),
+    NoticeKind("case_report_late", "調査票の未提出", "Report not submitted", (*MANAGERS, "surveyor")),
+    NoticeKind("case_retention_ended", "保管期限を過ぎたメモの未廃棄", "Retention ended, memos not destroyed",
+               MANAGERS),
+    NoticeKind("case_folder_out", "調査後も返却されていない書類", "Papers still out after the survey",
+               (*MANAGERS, "surveyor")),
 )}
 
 

@@ -14,7 +14,7 @@ from server.web.render import uid_tail
 # fact -> the catalog prefix that words its code
 CODES = {"role": "role.", "reader_role": "admin.readers.role.", "kind": "admin.items.kind.",
          "status": "admin.items.status.", "who": "log.who.", "report": "reg.report.", "loan_state": "reg.state.",
-         "state": "st.state.", "alert_type": "alert.type.", "reason": "audit.reason.", "where": "audit.where.",
+         "state": "st.state.", "case_state": "cases.state.", "case_kind": "cases.kind.", "method": "cases.method.", "alert_type": "alert.type.", "reason": "audit.reason.", "where": "audit.where.",
          "outcome": "audit.outcome.", "shown_action": "audit.action."}
 TIMES = {"until", "cutoff", "returned"}
 DATES = {"from", "to", "day", "training_on"}

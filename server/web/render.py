@@ -47,6 +47,7 @@ NAV = [
     ("/entry-log", "nav.entry_log", ("admin", "manager", "receptionist", "auditor")),
     ("/devices", "nav.devices", ("admin", "manager", "surveyor", "auditor")),
     ("/register", "nav.register", ("admin", "manager", "auditor", "surveyor")),
+    ("/cases", "nav.cases", ("admin", "manager", "surveyor", "auditor")),
     ("/admin/people", "nav.people", OVERSIGHT),
     ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
     ("/admin/items", "nav.items", OVERSIGHT),

@@ -33,6 +33,8 @@ MANAGERS = frozenset({"admin", "manager"})
 RECEPTION = frozenset({"admin", "manager", "receptionist"})
 HOSTS = frozenset({"admin", "manager", "receptionist", "surveyor"})
 OVERSIGHT = frozenset({"admin", "manager", "auditor"})
+CASE_READERS = frozenset({"admin", "manager", "surveyor", "auditor"})  # the 受付簿: never reception
+SURVEYORS = frozenset({"admin", "manager", "surveyor"})
 
 # Every guarded route and the roles it admits. A route added to the app without a row here fails
 # `test_each_route_admits_exactly_the_roles_in_the_matrix`, so whoever adds it decides who may call it.
@@ -76,10 +78,20 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/scans"): EVERYONE,
     ("GET", "/api/v1/reader-events"): EVERYONE,
     ("GET", "/api/v1/dead-letters"): OVERSIGHT,
+    ("GET", "/api/v1/cases"): CASE_READERS,
+    ("POST", "/api/v1/cases"): MANAGERS,
+    ("GET", "/api/v1/cases/{case_id}"): CASE_READERS,
+    ("GET", "/api/v1/cases/{case_id}/events"): CASE_READERS,
+    ("POST", "/api/v1/cases/{case_id}/survey"): SURVEYORS,  # the surveyor in charge, or a manager
+    ("POST", "/api/v1/cases/{case_id}/submit"): SURVEYORS,
+    ("POST", "/api/v1/cases/{case_id}/note"): SURVEYORS,
+    ("POST", "/api/v1/cases/{case_id}/withdraw"): MANAGERS,
+    ("POST", "/api/v1/cases/{case_id}/destroy"): MANAGERS,
+    ("POST", "/api/v1/cases/{case_id}/corrections"): MANAGERS,
 }
 
 LISTS = ["/readers", "/people", "/visitor-badges", "/items", "/visits", "/presence", "/checkouts",
-         "/alerts", "/scans", "/reader-events", "/dead-letters", "/lost-items", "/stocktakes"]
+         "/alerts", "/scans", "/reader-events", "/dead-letters", "/lost-items", "/stocktakes", "/cases"]
 PAGED_LISTS = [path for path in LISTS if path != "/presence"]  # the roll call is never cut short
 
 
@@ -141,8 +153,9 @@ def stock(office):
         db.add(alert)
         db.flush()
         alert_id = alert.id
+    case = office.post("/cases", {"number": f"R8-{fresh_uid()[:8]}", "received_on": "2026-04-01", "kind": "new"})
     return {"cabinet": cabinet, "entrance": entrance, "person": person, "item": item, "visit": visit,
-            "lost": lost, "stocktake": stocktake, "alert": alert_id}
+            "lost": lost, "stocktake": stocktake, "alert": alert_id, "case": case}
 
 
 def api_routes(app) -> list[WalkedRoute]:
@@ -163,6 +176,7 @@ def concrete(path: str, stock: dict, method: str = "GET") -> str:
             .replace("{person_id}", str(stock["person"]["id"]))
             .replace("{item_id}", str(stock["item"]["id"]))
             .replace("{visit_id}", str(stock["visit"]["id"]))
+            .replace("{case_id}", str(stock["case"]["id"]))
             .replace("{kind}", "key"))
     if method != "GET":
         return path  # finishing a stock-take or closing a lost record has no body to refuse: the bad id is refused instead

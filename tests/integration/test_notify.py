@@ -266,7 +266,8 @@ def test_a_person_sets_their_address_and_chooses_their_notices(site):
     with site.factory() as db:
         user = db.scalars(select(User).where(User.name == "surveyor")).one()
     assert user.email == "yamada@example.jp"
-    assert user.notices_off == ["due_soon", "not_erased"]
+    assert user.notices_off == ["case_deadline_near", "case_deadline_passed", "case_folder_out", "case_report_late",
+                                "due_soon", "not_erased"]
     assert ("notices_changed", "surveyor") in site.audit()
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from server.cases.routes import CaseIn
+from server.domain.cases import number_problem, personal_data_in
 from server.items.routes import ItemIn
 from server.people.routes import PersonIn
 from server.wareki import ERAS
@@ -29,7 +31,16 @@ from server.web.admin.validation import Problem, check
 
 MAX_BYTES = 600 * 1024  # base64 in the confirm form (×4/3) must stay under the 1 MiB form-field limit
 MAX_ROWS = 5000
-KINDS = ("people", "items")
+KINDS = ("people", "items", "cases")
+# Columns the ward's request list may carry that the 受付簿 must never hold (seed rule 1): a row with a
+# value in one of them is refused, so that nothing about a resident is stored by accident.
+PERSONAL_COLUMNS = (
+    ("name", ("氏名", "name", "被保険者氏名", "対象者氏名", "名前", "フリガナ", "カナ氏名", "resident")),
+    ("address", ("住所", "address", "現住所", "居所", "所在地")),
+    ("insured_number", ("被保険者番号", "insured_number", "insured number", "保険者番号")),
+    ("birth_date", ("生年月日", "birth_date", "birthday", "date of birth")),
+    ("phone", ("電話番号", "phone", "電話", "連絡先", "tel")),
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         # Phones need it as well as encryption to leave; left out or blank: the same as 暗号化.
         Column("screen_locked", ("画面ロック", "screen_locked", "画面ロック済み", "screen lock", "画面ロック設定")),
         Column("case", ("ケース番号", "case", "case_number", "case number", "ケースNo")),
+    ),
+    "cases": (
+        Column("number", ("ケース番号", "number", "case", "case_number", "case number", "ケースNo", "受付番号"),
+               required=True),
+        Column("received_on", ("依頼受理日", "received_on", "受理日", "依頼日", "受付日", "received"), required=True),
+        Column("kind", ("調査区分", "kind", "区分", "申請区分", "type"), required=True),
+        Column("surveyor", ("担当調査員", "surveyor", "調査員", "担当者")),
+        Column("deadline", ("調査期限", "deadline", "期限")),
+        Column("note", ("備考", "note", "メモ")),
+        *(Column(f"personal_{what}", names) for what, names in PERSONAL_COLUMNS),
     ),
 }
 
@@ -252,7 +273,7 @@ def parse(kind: str, data: bytes) -> Parsed:
         row = Row(index + 1, {name: (cells[at].strip() if at < len(cells) else "") for name, at in positions.items()})
         if any(cell.strip() for cell in cells[width:]):
             row.problems.append(("", ("import.err.extra_cells", {})))
-        (_person_row if kind == "people" else _item_row)(parsed, row)
+        ROW_READERS[kind](parsed, row)
         parsed.rows.append(row)
     if not parsed.rows:
         parsed.problems.append(("import.err.no_rows", {}))
@@ -349,10 +370,51 @@ def _bool_or_none(text: str) -> bool | None:
     return parse_bool(text) if text.strip() else None
 
 
+CASE_KINDS = {"new": ("new", "新規", "新規申請"), "renewal": ("renewal", "更新", "更新申請"),
+              "change": ("change", "区分変更", "区分変更申請", "変更")}
+_CASE_KIND_OF = {normal(word): kind for kind, words in CASE_KINDS.items() for word in words}
+
+
+def parse_case_kind(text: str) -> str:
+    """新規 / 更新 / 区分変更 (or new / renewal / change); ValueError otherwise."""
+    try:
+        return _CASE_KIND_OF[normal(text)]
+    except KeyError:
+        raise ValueError(f"{text!r} is not a survey kind") from None
+
+
+def _case_row(parsed: Parsed, row: Row) -> None:
+    """A request of the ward's list; refused whole if it carries a resident's personal data."""
+    failed: set[str] = set()
+    for what, _names in PERSONAL_COLUMNS:
+        if row.cells.get(f"personal_{what}"):
+            row.problems.append((parsed.headers[f"personal_{what}"], (f"import.err.personal.{what}", {})))
+    number, note = row.cells.get("number", ""), row.cells.get("note") or None
+    if number and number_problem(number):
+        row.problems.append((parsed.headers["number"], ("import.err.case_number", {})))
+        failed.add("number")
+    if note and (found := personal_data_in(note)):
+        row.problems.append((parsed.headers["note"], (f"import.err.personal_note.{found}", {})))
+        failed.add("note")
+    data = {
+        "number": number,
+        "received_on": _convert(parsed, row, failed, "received_on", parse_date, "admin.err.date", None),
+        "kind": _convert(parsed, row, failed, "kind", parse_case_kind, "import.err.case_kind", "new"),
+        "deadline": _convert(parsed, row, failed, "deadline", parse_date, "admin.err.date", None),
+        "note": note,
+    }
+    _validated(parsed, row, CaseIn, data, failed)
+    if row.values:
+        row.values["surveyor"] = row.cells.get("surveyor") or None
+
+
+ROW_READERS = {"people": _person_row, "items": _item_row, "cases": _case_row}
+UNIQUE_IN_FILE = {"people": ("card_uid", "name"), "items": ("tag_uid",), "cases": ("number",)}
+
+
 def _duplicates(parsed: Parsed) -> None:
-    """A uid twice in one file is a mistake, and so is one person listed twice."""
-    keys = ("card_uid", "name") if parsed.kind == "people" else ("tag_uid",)
-    for name in keys:
+    """A uid twice in one file is a mistake, and so is one person or one case number listed twice."""
+    for name in UNIQUE_IN_FILE[parsed.kind]:
         first: dict[str, int] = {}
         for row in parsed.rows:
             value = row.values.get(name) if row.values else _uid_or_text(row.cells.get(name, ""), name)
@@ -375,6 +437,24 @@ def _fail(row: Row, column: str, problem: Problem) -> None:
 
 
 # ---------------------------------------------------------------------- against what is registered
+
+def check_cases_against(parsed: Parsed, *, numbers: set[str], staff: Mapping[str, int]) -> None:
+    """A case number already in the 受付簿 is refused; the surveyor is found by name among the active
+    staff (`staff`: `normal(name)` -> person id)."""
+    for row in parsed.rows:
+        if not row.values:
+            continue
+        problems: list[tuple[str, Problem]] = []
+        if row.values["number"] in numbers:
+            problems.append((parsed.headers["number"], ("import.err.case_taken", {})))
+        surveyor = row.values.get("surveyor")
+        row.values["surveyor_id"] = staff.get(normal(surveyor)) if surveyor else None
+        if surveyor and row.values["surveyor_id"] is None:
+            problems.append((parsed.headers["surveyor"], ("import.err.no_surveyor", {})))
+        if problems:
+            row.problems.extend(problems)
+            row.values = {}
+
 
 def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Mapping[str, str] | None = None,
                   names: set[str] | None = None) -> None:

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.api.deps import Db
 from server.api.uids import registered_uids
+from server.cases import service as cases
+from server.cases.models import Case
+from server.cases.service import Actor
 from server.items import service as items
 from server.people import service as people
 from server.people.models import Person
@@ -37,6 +40,9 @@ SAMPLES = {
     "items": "品名,種別,タグID,キャビネット,暗号化,画面ロック,ケース番号\r\n"
              "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
              "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
+    "cases": "ケース番号,依頼受理日,調査区分,担当調査員,調査期限,備考\r\n"
+             "R8-00123,令和8年4月1日,更新,佐藤 花子,令和8年4月20日,\r\n"
+             "R8-00124,2026/04/02,区分変更,,2026/04/25,再調査\r\n",
 }
 
 
@@ -68,6 +74,13 @@ def examine(db: Session, kind: str, data: bytes) -> csv_import.Parsed:
     """Parse the file and check it against what is registered now."""
     parsed = csv_import.parse(kind, data)
     if parsed.problems:
+        return parsed
+    if kind == "cases":
+        numbers = set(db.scalars(select(Case.number).where(
+            Case.number.in_([row.values["number"] for row in parsed.rows if row.values]))))
+        staff = {csv_import.normal(name): person_id
+                 for person_id, name in db.execute(select(Person.id, Person.name).where(Person.active))}
+        csv_import.check_cases_against(parsed, numbers=numbers, staff=staff)
         return parsed
     uid_field = "card_uid" if kind == "people" else "tag_uid"
     registered = registered_uids(db, [row.values[uid_field] for row in parsed.rows
@@ -128,13 +141,17 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
     now = request.app.state.clock()
     for row in parsed.rows:
         v = row.values
-        if kind == "people":
+        if kind == "cases":
+            cases.receive(db, now, Actor.of(user), number=v["number"], received_on=v["received_on"], kind=v["kind"],
+                          retention_days=request.app.state.settings.case_retention_days,
+                          surveyor_id=v["surveyor_id"], deadline=v["deadline"], note=v["note"],
+                          reason=f"CSV: {filename or '-'}")
+        elif kind == "people":
             people.add_person(db, now, name=v["name"], card_uid=v["card_uid"], key_holder=v["key_holder"],
                               training_on=v["training_on"], roles=v["roles"], active=v["active"])
         else:
             items.add_item(db, now, label=v["label"], kind=v["kind"], tag_uid=v["tag_uid"], cabinet=v["cabinet"],
                            encrypted=v["encrypted"], screen_locked=v["screen_locked"], case=v["case"])
-    names = [row.values["name" if kind == "people" else "label"] for row in parsed.rows]
-    audit(db, request, "import_people" if kind == "people" else "import_items",
-          {"rows": len(names), "file": filename, "names": names[:NAMES_KEPT]})
+    names = [row.values[{"people": "name", "items": "label", "cases": "number"}[kind]] for row in parsed.rows]
+    audit(db, request, f"import_{kind}", {"rows": len(names), "file": filename, "names": names[:NAMES_KEPT]})
     return RedirectResponse(f"/admin/import?done={len(parsed.rows)}&kind={kind}", status_code=303)

@@ -252,6 +252,7 @@ MESSAGES = {
     "audit.action.reader_changed": ("読取機の変更", "reader changed"),
     "audit.action.import_people": ("職員の一括登録", "staff imported"),
     "audit.action.import_items": ("物品の一括登録", "items imported"),
+    "audit.action.import_cases": ("調査依頼の一括登録", "survey requests imported"),
     "audit.action.loan_rule_changed": ("貸出ルールの変更", "loan rule changed"),
     # ---------------------------------------------------------------- loan rules (/admin/loan-rules)
     "nav.loan_rules": ("貸出ルール", "Loan rules"),
