@@ -17,7 +17,8 @@ ACTIONS = frozenset({
     "checkout_purpose", "item_marked_lost", "item_found", "stocktake_started", "stocktake_finished",
     "stocktake_cancelled",
     # reception
-    "visit_registered", "visit_badge_lent", "visit_badge_back", "visit_cancelled", "visits_anonymised",
+    "visit_registered", "visit_badge_lent", "visit_badge_back", "visit_cancelled", "visit_marked_in",
+    "visit_marked_out", "visits_anonymised",
     # exports and printouts
     "checkout_register_exported", "checkout_register_printed", "entry_log_exported", "entry_log_printed",
     "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",

@@ -66,7 +66,7 @@ def test_the_flood_is_four_entries_most_severe_first_with_no_code_or_card_number
     assert entries(html) == [str(ids[k]) for k in ("escalated", "door_forced", "unknown_card", "training_expired")]
     text = words(html)
     assert "4件" in text
-    assert "15回" in text and "3回" in text and TRAINEE in text and "研修の期限切れ" in text
+    assert "15回" in text and "3回" in text and TRAINEE in text and "教育の期限切れ" in text
     assert "未登録のカード" in text and "返却期限超過 督促 紛失の疑い" in text
     assert HEX_UID.findall(text) == [] and SNAKE_CODE.findall(text) == []
 
@@ -96,7 +96,7 @@ def test_the_list_behind_a_folded_alert_names_each_time_reader_and_reason(office
     rows = re.findall(r"<tr><td class=\"dash-when\">", html)
     assert len(rows) == 15
     text = words(html)
-    assert text.count("研修の期限切れ") >= 15 and "cabinet-1" in text and TRAINEE in text
+    assert text.count("教育の期限切れ") >= 15 and "cabinet-1" in text and TRAINEE in text
     assert TRAINEE_CARD not in text and SNAKE_CODE.findall(text) == []
     client.get("/language/en")
     text = words(client.get(f"/alerts/{ids['unknown_card']}").text)

@@ -86,7 +86,7 @@ def test_the_csv_opens_in_excel_with_the_same_words_and_is_itself_audited(site):
 def test_the_print_view_is_an_a4_page_of_the_filtered_log_and_is_audited(site):
     client, _ = logged_in(site.app, "manager", PASSWORDS["manager"])
     printed = client.get("/audit/print", params={"action": "stocktake_started"})
-    assert printed.status_code == 200 and "A4" in printed.text
+    assert printed.status_code == 200 and 'class="print print-portrait"' in printed.text  # A4 portrait: print.css
     text = visible_text(printed.text)
     assert "操作記録" in text and "絞り込み：棚卸の開始" in text and "棚卸 No.：3" in text and "来所の受付" not in text
     assert set(SNAKE_CODE.findall(text)) == set()

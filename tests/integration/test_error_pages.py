@@ -3,9 +3,13 @@ the API keeps JSON, with a sentence."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fastapi.testclient import TestClient
 
+from server.accounts.service import create_token
+from server.db import unit_of_work
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
 from tests.support.words import SNAKE_CODE, visible_text
 
@@ -73,5 +77,9 @@ def test_the_api_keeps_json_with_sentences(site):
     client = page_client(site.app)
     unknown = client.get("/api/v1/no-such-thing")
     assert unknown.status_code == 404 and "/docs" in unknown.json()["detail"]
-    wrong = client.delete("/api/v1/health")
+    anonymous = client.delete("/api/v1/health")  # a change without a token is refused before anything else
+    assert anonymous.status_code == 401
+    with unit_of_work(site.factory) as db:
+        token = create_token(db, "admin", datetime.now(UTC))
+    wrong = client.delete("/api/v1/health", headers={"Authorization": f"Bearer {token}"})
     assert wrong.status_code == 405 and "DELETE is not allowed" in wrong.json()["detail"]

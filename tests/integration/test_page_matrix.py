@@ -11,6 +11,7 @@ import re
 import pytest
 
 from server.accounts.models import ROLES
+from server.config import Settings
 from tests.support.routes import WalkedRoute, role_guards, walk_routes
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
@@ -118,8 +119,8 @@ def _seed_a_working_day(site) -> None:
 
     now = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
     with unit_of_work(site.factory) as db:
-        readers.register_reader(db, now, id="matrix-cabinet", site="nerima", role="cabinet", name="書庫 1")
-        readers.register_reader(db, now, id="matrix-entrance", site="nerima", role="entrance", name="入口")
+        readers.register_reader(db, now, Settings(), id="matrix-cabinet", site="nerima", role="cabinet", name="書庫 1")
+        readers.register_reader(db, now, Settings(), id="matrix-entrance", site="nerima", role="entrance", name="入口")
         sato = people.add_person(db, now, name="佐藤 花子", card_uid="04A1B2C3D4E5F6", key_holder=True,
                                  training_on=now.date())
         items.add_item(db, now, label="調査書類 R8-00123", kind="folder", tag_uid="0A0B0C0D", cabinet="matrix-cabinet",

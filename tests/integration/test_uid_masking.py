@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from server.accounts.models import ROLES
 from server.accounts.service import create_token
 from server.alerts.models import Alert
+from server.audit.models import AuditEvent
 from server.audit.service import record
 from server.db import unit_of_work
 from server.ledger.models import DeadLetter, ScanRecord
@@ -18,6 +19,7 @@ from tests.support.web import PASSWORDS, Site, logged_in, page_client
 pytestmark = pytest.mark.integration
 
 CARD, BADGE, TAG, STRANGER = "04A1B2C3D4E5F6", "0BADCAFE0001", "7A6B5C4D3E2F", "DEADBEEF1234"
+OTHER_BADGE = "0BADCAFE0002"  # only ever in an audit entry
 SEE_ALL = ("admin", "manager")
 
 
@@ -41,7 +43,7 @@ def office(database_url):
                               fresh=True, result="deny", reason="unknown_card"))
             db.add(Alert(type="unknown_card", severity="warning", opened_at=now, subject=f"書庫: {STRANGER} (unknown)"))
             db.add(DeadLetter(topic="mamori/v1/nerima/cab-1/scan", payload=f'{{"uid":"{STRANGER}"}}'.encode(),
-                              reason="schema", detail="", received_at=now))
+                              reason="schema", detail="", received_at=now, last_received_at=now))
         yield site
 
 
@@ -92,8 +94,11 @@ def test_the_audit_log_and_the_dashboard_mask_uids_for_an_auditor(office):
     client, _ = logged_in(office.app, "auditor", PASSWORDS["auditor"])
     assert STRANGER not in client.get("/dashboard").text  # the unknown card's alert
     manager, _ = logged_in(office.app, "manager", PASSWORDS["manager"])
-    with unit_of_work(office.factory) as db:
-        record(db, datetime.now(UTC), "badge_added", "manager", f"badge {BADGE} 来訪者1")
+    with unit_of_work(office.factory) as db:  # an entry written before facts were kept: plain text
+        db.add(AuditEvent(at=datetime.now(UTC), actor="manager", action="badge_added", detail=f"badge {BADGE} 来所者1"))
     audit = client.get("/audit").text
     assert "****0001" in audit and BADGE not in audit
     assert BADGE in manager.get("/audit").text
+    with unit_of_work(office.factory) as db:  # facts name a card by its last four digits, for everyone
+        record(db, datetime.now(UTC), "badge_added", "manager", {"card": OTHER_BADGE, "label": "来所者2"})
+    assert OTHER_BADGE not in manager.get("/audit").text and OTHER_BADGE not in client.get("/audit").text

@@ -18,6 +18,7 @@ from server.web.audit_words import Words
 from server.web.csv_export import csv_response, to_csv
 from server.web.deps import require_page
 from server.web.i18n import translator
+from server.web.printout import printout
 from server.web.render import OVERSIGHT, duration, page
 
 router = APIRouter(include_in_schema=False)
@@ -105,9 +106,9 @@ def audit_print(request: Request, db: Db, user: Viewer, f: Filtered) -> HTMLResp
     audit(db, request, "audit_log_printed", {"lines": len(events), **_facts(f)})
     words = _words(request)
     shown = [words.action(f.action)] if f.action else []
-    return page(request, "admin/audit_print.html", {
+    return printout(request, "admin/audit_print.html", {
         "rows": _rows(request, events), "headers": _headers(request),
-        "filter_text": "、".join(shown + ([f.actor] if f.actor else [])), "printed_at": request.app.state.clock()})
+        "filter_text": "、".join(shown + ([f.actor] if f.actor else []))})
 
 
 def _facts(f: Filter) -> dict[str, str | None]:

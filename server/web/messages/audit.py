@@ -13,6 +13,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.action.visit_badge_lent": ("来所者カードの貸出", "visitor badge lent"),
     "audit.action.visit_badge_back": ("来所者カードの返却", "visitor badge back"),
     "audit.action.visit_cancelled": ("来所の取り消し", "visit cancelled"),
+    "audit.action.visit_marked_in": ("受付で入室を記録（カードなし）", "marked in at the desk (no badge)"),
+    "audit.action.visit_marked_out": ("受付で退室を記録", "marked out at the desk"),
     "audit.action.visits_anonymised": ("来所記録の匿名化（保存期間経過）", "old visits anonymised"),
     "audit.action.checkout_register_exported": ("持ち出し管理簿のCSV出力", "take-out ledger exported (CSV)"),
     "audit.action.checkout_register_printed": ("持ち出し管理簿の印刷", "take-out ledger printed"),
