@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -174,7 +176,7 @@ def test_a_manager_adds_accounts_below_admin_and_it_is_audited(site):
         assert db.scalars(select(User.role).where(User.name == "新人 受付")).one() == "receptionist"
         assert db.scalars(select(User).where(User.name == "新しい 管理者")).first() is None
         added = db.scalars(select(AuditEvent).where(AuditEvent.action == "account_added")).one()
-        assert (added.actor, added.detail) == ("manager", "新人 受付 (receptionist)")
+        assert (added.actor, json.loads(added.detail)) == ("manager", {"account": "新人 受付", "role": "receptionist"})
     auditor, auditor_csrf = logged_in(site.app, "auditor", PASSWORDS["auditor"])
     assert _add_account(auditor, auditor_csrf, "誰か", "surveyor").status_code == 403
 
