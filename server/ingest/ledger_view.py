@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from server.alerts import fold
@@ -73,8 +73,9 @@ _STOCKTAKES = (select(Stocktake.cabinet_id, Stocktake.started_at)
 # A stretch applied again (server/ingest/rewind.py): what it made before, and the state before it.
 _SESSIONS_FROM = select(CabinetSession.id, CabinetSession.scan_id).where(
     CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.opened_at >= bindparam("since"))
-_STRETCH_CHECKOUTS = select(Checkout.id, Checkout.item_id, Checkout.out_scan_id, Checkout.return_scan_id).where(
-    or_(Checkout.out_scan_id.in_(_many("ids")), Checkout.return_scan_id.in_(_many("ids2"))))
+_CHECKOUT_FACTS = select(Checkout.id, Checkout.item_id, Checkout.out_scan_id)
+_TAKEN_IN_STRETCH = _CHECKOUT_FACTS.where(Checkout.out_scan_id.in_(_many("ids")))
+_RETURNED_IN_STRETCH = _CHECKOUT_FACTS.where(Checkout.return_scan_id.in_(_many("ids")))
 _INSIDE_BEFORE = (select(PresenceEvent.kind)
                   .where(PresenceEvent.person_id == bindparam("person"), PresenceEvent.at < bindparam("before"))
                   .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1))
@@ -90,7 +91,6 @@ _RECOUNT = (update(Alert.__table__).where(Alert.__table__.c.id == bindparam("ale
                                             .scalar_subquery(), Alert.__table__.c.opened_at),
                     last_at=select(func.max(_occ.at)).where(_occ.alert_id == Alert.__table__.c.id).scalar_subquery()))
 _NEVER = datetime.max.replace(tzinfo=UTC)
-_SAME = object()  # a second IN list bound to the same slice
 _NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
 _RETURN = (update(Checkout.__table__)
            .where(Checkout.__table__.c.id == bindparam("checkout_id"))
@@ -237,13 +237,15 @@ class BatchLedger:
     def _rewind(self, rewind: Rewind) -> None:
         """Put the rewound cabinets and people back as they stood when their stretch began, and
         remember the rows the stretch made, so those that come out the same keep their ids."""
-        replayed = list(rewind.scan_ids)
+        replayed_ids = rewind.scan_ids
+        replayed = list(replayed_ids)
         for cabinet, since in rewind.cabinets.items():
             for session_id, scan_id in self.conn.execute(_SESSIONS_FROM, {"cabinet": cabinet, "since": since}):
                 self._old_sessions[scan_id] = session_id
-        for checkout_id, item_id, out_scan, return_scan in self._rows(_STRETCH_CHECKOUTS, "ids", replayed,
-                                                                       ids2=_SAME):
-            if out_scan in rewind.scan_ids:
+        touched = {row.id: row for statement in (_TAKEN_IN_STRETCH, _RETURNED_IN_STRETCH)
+                   for row in self._rows(statement, "ids", replayed)}
+        for checkout_id, item_id, out_scan in touched.values():
+            if out_scan in replayed_ids:
                 self._old_checkouts[out_scan] = checkout_id
                 if (loan := self._loans.get(item_id)) is not None and loan.checkout_id == checkout_id:
                     del self._loans[item_id]
@@ -268,8 +270,7 @@ class BatchLedger:
         rows: list = []
         for start in range(0, len(values), 500):
             chunk = values[start:start + 500]
-            rows += conn.execute(statement, {name: chunk, **{k: chunk if v is _SAME else v
-                                                             for k, v in params.items()}}).all()
+            rows += conn.execute(statement, {name: chunk, **params}).all()
         return rows
 
     # ------------------------------------------------------------ reading

@@ -242,7 +242,9 @@ class IngestWorker:
         because some of the batch landed before them (server/ingest/rewind.py)."""
         known = BatchLedger.known(db, [p.body.id for p in timed if isinstance(p.body, protocol.Scan)],
                                   [p.body.id for p in timed if isinstance(p.body, protocol.Event)])
-        new = [(p.reader, p.body) for p in timed if p.body.id not in known[isinstance(p.body, protocol.Event)]]
+        known_scans, known_events = known
+        new = [(p.reader, p.body) for p in timed
+               if p.body.id not in (known_events if isinstance(p.body, protocol.Event) else known_scans)]
         rewind = rewind_plan(db.connection(), new)
         # A repeat of a stored message in the batch changes nothing itself: its replay must still run.
         batch_ids = {body.id for _reader, body in new}
