@@ -91,12 +91,17 @@ def _position(events: list[CaseEvent], event_id: int | None) -> int:
     return next((n for n, e in enumerate(events, 1) if e.id == event_id), 0)
 
 
+def _in_charge(user: User, case: Case) -> bool:
+    """A manager, or the surveyor whose account is the person in charge of the case."""
+    return user.role in MANAGERS or (user.person_id is not None and user.person_id == case.surveyor_id)
+
+
 def _context(request: Request, db: Session, case: Case, *, values: dict | None = None,
              errors: dict | None = None, notice: str | None = None) -> dict[str, Any]:
     t, user = translator(request.state.lang), db.get(User, request.state.user.id)  # the viewer has no person_id
     now_state = state(service.facts(case))
     names = _names(db, {i for i in (case.surveyor_id, case.destroyed_by_id, case.witness_id) if i})
-    in_charge = user.role in MANAGERS or (user.person_id is not None and user.person_id == case.surveyor_id)
+    in_charge = _in_charge(user, case)
     staff = [(str(i), name) for i, name in db.execute(select(Person.id, Person.name).where(Person.active)
                                                        .order_by(Person.name))]
     return {"case": case, "state": now_state, "names": names, "notice": notice,
@@ -145,7 +150,7 @@ def _step(request: Request, db: Session, user: User, case_id: int, on: str, reco
     if isinstance(case, HTMLResponse):
         return case
     t = translator(request.state.lang)
-    if user.role == "surveyor" and (user.person_id is None or user.person_id != case.surveyor_id):
+    if not _in_charge(user, case):
         return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         day = date.fromisoformat(on)
@@ -283,7 +288,7 @@ def change_note(request: Request, db: Db, user: Surveyor, case_id: RowId,
     if isinstance(case, HTMLResponse):
         return case
     t = translator(request.state.lang)
-    if user.role == "surveyor" and (user.person_id is None or user.person_id != case.surveyor_id):
+    if not _in_charge(user, case):
         return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         service.change_note(db, case, request.app.state.clock(), Actor.of(user), note)
