@@ -112,7 +112,8 @@ def _context(request: Request, db: Session, q: BookQuery, *, shown: int | None =
             "columns": [t(f"cases.col.{c}") for c in COLUMNS], "keys": COLUMNS, "query": request.url.query,
             "states": [("", t("cases.any"))] + [(s, t(f"cases.state.{s}")) for s in STATES],
             "kinds": [("", t("cases.any"))] + [(k, t(f"cases.kind.{k}")) for k in KINDS],
-            "surveyors": [("", t("cases.any"))] + _surveyors(db)}
+            "surveyors": [("", t("cases.any"))] + _surveyors(db),
+            "can_receive": request.state.user.role in ("admin", "manager")}
 
 
 def _params(state: str | None, kind: str | None, surveyor: str | None, overdue: str | None,

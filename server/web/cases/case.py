@@ -1,5 +1,6 @@
 """/cases/{id}: one survey request with its items, their take-outs and its whole history, and the forms
-for its next step: survey done, report submitted, memos destroyed (witnessed by somebody else)."""
+for its next step: survey done, report submitted, request withdrawn, memos destroyed (witnessed by somebody
+else), the note, a new surveyor in charge, a correction."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ Reader = Annotated[User, Depends(require_page(*READERS))]
 Surveyor = Annotated[User, Depends(require_page("admin", "manager", "surveyor"))]
 Manager = Annotated[User, Depends(require_page("admin", "manager"))]
 MANAGERS = ("admin", "manager")
-DONE = {"step": "cases.step.done", "destroyed": "cases.destroy.done", "corrected": "cases.correct.done"}
+DONE = {"step": "cases.step.done", "destroyed": "cases.destroy.done", "corrected": "cases.correct.done",
+        "received": "cases.receive.done", "withdrawn": "cases.withdraw.done", "note": "cases.note.done",
+        "surveyor": "cases.reassign.done"}
 # What the page lets a manager correct (the surveyor: through the API), and how the typed value is read.
 PAGE_CORRECTABLE = ("received_on", "kind", "deadline", "surveyed_on", "submitted_on", "withdrawn_on", "note")
 # Which form field each refusal belongs next to.
@@ -88,12 +91,17 @@ def _position(events: list[CaseEvent], event_id: int | None) -> int:
     return next((n for n, e in enumerate(events, 1) if e.id == event_id), 0)
 
 
+def _in_charge(user: User, case: Case) -> bool:
+    """A manager, or the surveyor whose account is the person in charge of the case."""
+    return user.role in MANAGERS or (user.person_id is not None and user.person_id == case.surveyor_id)
+
+
 def _context(request: Request, db: Session, case: Case, *, values: dict | None = None,
              errors: dict | None = None, notice: str | None = None) -> dict[str, Any]:
-    t, user = translator(request.state.lang), request.state.user
+    t, user = translator(request.state.lang), db.get(User, request.state.user.id)  # the viewer has no person_id
     now_state = state(service.facts(case))
     names = _names(db, {i for i in (case.surveyor_id, case.destroyed_by_id, case.witness_id) if i})
-    in_charge = user.role in MANAGERS or (user.person_id is not None and user.person_id == case.surveyor_id)
+    in_charge = _in_charge(user, case)
     staff = [(str(i), name) for i, name in db.execute(select(Person.id, Person.name).where(Person.active)
                                                        .order_by(Person.name))]
     return {"case": case, "state": now_state, "names": names, "notice": notice,
@@ -106,6 +114,9 @@ def _context(request: Request, db: Session, case: Case, *, values: dict | None =
             "methods": [("", t("cases.destroy.choose"))] + [(m, t(f"cases.method.{m}")) for m in METHODS],
             "staff": [("", t("cases.destroy.choose"))] + staff, "today": _today(request).isoformat(),
             "can_correct": user.role in MANAGERS and now_state != "destroyed",
+            "can_withdraw": user.role in MANAGERS and now_state in ("received", "surveyed"),
+            "can_note": in_charge and user.role != "auditor" and now_state != "destroyed",
+            "note_value": case.note or "",
             "correct_fields": [("", t("cases.destroy.choose"))] + [(f, t(f"cases.field.{f}")) for f in PAGE_CORRECTABLE],
             "values": values or {}, "errors": errors or {}}
 
@@ -139,7 +150,7 @@ def _step(request: Request, db: Session, user: User, case_id: int, on: str, reco
     if isinstance(case, HTMLResponse):
         return case
     t = translator(request.state.lang)
-    if user.role == "surveyor" and (user.person_id is None or user.person_id != case.surveyor_id):
+    if not _in_charge(user, case):
         return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         day = date.fromisoformat(on)
@@ -238,3 +249,80 @@ def correct(request: Request, db: Db, user: Manager, case_id: RowId, entry: Anno
         return page(request, "cases/case.html", _context(request, db, db.get(Case, case_id), values=values,
                                                          errors=errors), status_code=422)
     return RedirectResponse(f"/cases/{case.id}?done=corrected", status_code=303)
+
+
+@router.post("/cases/{case_id}/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, db: Db, user: Manager, case_id: RowId,
+             withdrawn_on: Annotated[str, Form(max_length=40)] = "",
+             withdraw_reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """The ward took the request back (取下げ): refused while any of its items is out of the cabinet."""
+    case = _case(request, db, case_id)
+    if isinstance(case, HTMLResponse):
+        return case
+    t = translator(request.state.lang)
+    values = {"withdrawn_on": withdrawn_on, "withdraw_reason": withdraw_reason}
+    errors = {} if withdraw_reason.strip() else {"withdraw_reason": t("cases.err.reason_missing")}
+    try:
+        day = csv_import.parse_date(withdrawn_on)
+    except ValueError:
+        day = None
+    if day is None:
+        errors["withdrawn_on"] = t("cases.err.date")
+    if not errors:
+        try:
+            service.withdraw(db, case, request.app.state.clock(), _today(request), Actor.of(user), day,
+                             withdraw_reason.strip())
+        except CaseError as exc:
+            errors["withdrawn_on"] = _problem(request, exc)
+    if errors:
+        return page(request, "cases/case.html", _context(request, db, case, values=values, errors=errors),
+                    status_code=422)
+    return RedirectResponse(f"/cases/{case.id}?done=withdrawn", status_code=303)
+
+
+@router.post("/cases/{case_id}/note", response_class=HTMLResponse)
+def change_note(request: Request, db: Db, user: Surveyor, case_id: RowId,
+                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """A new note (empty clears it), by a manager or the surveyor in charge; the old one stays in the history."""
+    case = _case(request, db, case_id)
+    if isinstance(case, HTMLResponse):
+        return case
+    t = translator(request.state.lang)
+    if not _in_charge(user, case):
+        return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
+    try:
+        service.change_note(db, case, request.app.state.clock(), Actor.of(user), note)
+    except CaseError as exc:
+        return page(request, "cases/case.html", _context(request, db, case, values={"note": note},
+                                                         errors={"note": _problem(request, exc)}), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}?done=note", status_code=303)
+
+
+@router.post("/cases/{case_id}/surveyor", response_class=HTMLResponse)
+def reassign(request: Request, db: Db, user: Manager, case_id: RowId, surveyor: Annotated[str, Form()] = "",
+             surveyor_reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """Another surveyor takes the request over: written as a correction of the entry that last set the
+    surveyor in charge, with its reason, as the API does it; that entry stays."""
+    case = _case(request, db, case_id)
+    if isinstance(case, HTMLResponse):
+        return case
+    t = translator(request.state.lang)
+    values = {"surveyor": surveyor, "surveyor_reason": surveyor_reason}
+    errors = {} if surveyor_reason.strip() else {"surveyor_reason": t("cases.err.reason_missing")}
+    person = _person(surveyor)
+    if person is None:
+        errors["surveyor"] = t("cases.err.unknown_person")
+    elif person == case.surveyor_id:
+        errors["surveyor"] = t("cases.err.same_surveyor")
+    if not errors:
+        last = next(e for e in reversed(service.history(db, case)) if "surveyor_id" in e.changes)
+        try:
+            service.correct(db, case, request.app.state.clock(), _today(request), Actor.of(user), corrects=last.id,
+                            changes={"surveyor_id": person}, reason=surveyor_reason)
+        except CaseError as exc:
+            errors["surveyor"] = _problem(request, exc)
+    if errors:
+        db.rollback()  # a refused correction may have set the field on the case already
+        return page(request, "cases/case.html", _context(request, db, db.get(Case, case_id), values=values,
+                                                         errors=errors), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}?done=surveyor", status_code=303)
