@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio
 import pytest
 
@@ -40,7 +42,9 @@ def send(app, method: str, path: str, headers: dict[str, str], chunks: list[byte
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "app": app,
              "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
              "client": ("127.0.0.1", 50000), "server": ("testserver", 443)}
-    anyio.run(app, scope, receive, capture)
+    # A thread of its own: a browser test's Playwright may keep an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, capture).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], read, {k.decode(): v.decode() for k, v in start["headers"]}
 
