@@ -24,6 +24,7 @@ from server.items.models import Item
 from server.main import create_app, serve_web
 from server.migrate import upgrade
 from server.people.models import Card, Person, VisitorBadge
+from server.readers.allowlist_key import new_allowlist_key
 from server.readers.models import Reader
 from server.visits import service as visits
 from server.visits.models import Visit
@@ -77,6 +78,8 @@ def seed(settings: Settings) -> None:
             Reader(id="entrance", site=SITE, role="entrance", name="入口 受付", created_at=now),
             Reader(id="cabinet-1", site=SITE, role="cabinet", name="書庫キャビネット 1", created_at=now),
         ])
+        db.flush()
+        new_allowlist_key(db, "cabinet-1")  # its offline list is published keyed, as a real cabinet's would be
         surveyor = Person(name="佐藤 花子", key_holder=True, training_on=date.today() - timedelta(days=40),
                           roles=["surveyor"], created_at=now)
         trainee = Person(name="田中 一郎", key_holder=True, training_on=date.today() - timedelta(days=400),
