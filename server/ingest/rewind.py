@@ -5,7 +5,7 @@ network delivers them in. When a batch brings a scan or door event older than so
 recorded at the same cabinet, or an entrance tap older than the same card's last one, the stored
 scans and door closings from a safe point before it (the start of the cabinet session it falls
 into, or the tap itself) are applied again together with the batch, in event-time order. The
-rows they imply (sessions, checkouts, returns, presence, denial alerts) are re-derived; rows whose
+rows they imply (sessions, checkouts, returns, presence, visits, denial alerts) are re-derived; rows whose
 meaning did not change keep their ids. What a reader was told at the time stays in `scans`.
 """
 
@@ -46,18 +46,13 @@ _LENT_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.entered_at,
                 .where(Visit.id.in_(select(func.max(Visit.id)).where(Visit.badge_uid.in_(bindparam("uids", expanding=True)))
                                     .group_by(Visit.badge_uid)),
                        Visit.state.in_(("expected", "in", "out"))))
-_BADGE_TAPS = (select(ScanRecord.id, ScanRecord.reader_id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at,
-                      ScanRecord.received_at, ScanRecord.fresh, ScanRecord.visit_id)
-               .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)),
-                      ScanRecord.reader_id.in_(bindparam("readers", expanding=True)),
-                      ScanRecord.at >= bindparam("since")))
 _NEWEST_OF_UIDS = (select(ScanRecord.uid, func.max(ScanRecord.at))
                    .where(ScanRecord.uid.in_(bindparam("uids", expanding=True))).group_by(ScanRecord.uid))
 _ENTRANCES = select(Reader.id, Reader.site, Reader.role, Reader.name).where(Reader.role == "entrance")
 _STAFF_CARDS = select(Card.uid, Card.person_id).where(
     Card.person_id.in_(select(Card.person_id).where(Card.uid.in_(bindparam("uids", expanding=True)))))
 _ENTRANCE_TAPS = (select(ScanRecord.id, ScanRecord.reader_id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at,
-                         ScanRecord.received_at, ScanRecord.fresh)
+                         ScanRecord.received_at, ScanRecord.fresh, ScanRecord.visit_id)
                   .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)),
                          ScanRecord.reader_id.in_(bindparam("readers", expanding=True)),
                          ScanRecord.at >= bindparam("since")))
@@ -175,7 +170,7 @@ def _plan_visits(conn: Connection, rewind: Rewind, taps: dict[str, datetime]) ->
     if not visits:
         return
     entrances = {row.id: ReaderInfo(row.id, row.site, row.role, row.name) for row in conn.execute(_ENTRANCES)}
-    stored = conn.execute(_BADGE_TAPS, {"uids": list(visits), "readers": list(entrances),
+    stored = conn.execute(_ENTRANCE_TAPS, {"uids": list(visits), "readers": list(entrances),
                                         "since": min(taps[uid] for uid in visits)}).all()
     for uid, visit in visits.items():
         since = taps[uid]
