@@ -222,9 +222,14 @@ class BatchLedger:
             if scan_id not in replayed:
                 view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
         for cabinet in cabinets:
-            before = rewind.cabinets.get(cabinet, _NEVER)
-            if (last := view.conn.execute(_LAST_READ, {"reader": cabinet, "before": before}).first()) is not None:
-                view._last_read[cabinet] = (last.uid, last.at)
+            if cabinet in rewind.newest_reads:  # the plan read it already
+                last = rewind.newest_reads[cabinet]
+            else:
+                found = view.conn.execute(_LAST_READ, {"reader": cabinet,
+                                                       "before": rewind.cabinets.get(cabinet, _NEVER)}).first()
+                last = (found.uid, found.at) if found is not None else None
+            if last is not None:
+                view._last_read[cabinet] = last
         for cabinet, *facts in run(_SESSIONS, "cabinets", list(cabinets)):
             if facts[2] < rewind.cabinets.get(cabinet, _NEVER):
                 view._sessions[cabinet] = _Session(*facts)

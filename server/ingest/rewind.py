@@ -27,7 +27,9 @@ from server.visits.models import Visit
 # Door closings end sessions; the other door events change no derived row.
 REPLAYED_EVENTS = ("door_closed",)
 
-_NEWEST_SCAN = select(func.max(ScanRecord.at)).where(ScanRecord.reader_id == bindparam("reader"))
+# A cabinet's newest read (uid, at): one step down the (reader_id, at) index; the batch's ledger keeps it.
+_NEWEST_READ = (select(ScanRecord.uid, ScanRecord.at).where(ScanRecord.reader_id == bindparam("reader"))
+                .order_by(ScanRecord.at.desc(), ScanRecord.id.desc()).limit(1))
 _NEWEST_CLOSING = select(func.max(ReaderEvent.at)).where(ReaderEvent.reader_id == bindparam("reader"),
                                                          ReaderEvent.type.in_(REPLAYED_EVENTS))
 # The session a late scan falls into (still open, or closed at or after it): replay from its opening.
@@ -87,6 +89,8 @@ class Rewind:
     cabinets: dict[str, datetime] = field(default_factory=dict)
     people: dict[int, datetime] = field(default_factory=dict)
     visits: dict[str, VisitBefore] = field(default_factory=dict)  # badge -> its visit as it stood
+    # cabinet -> its newest read (uid, at) or None, for the cabinets not rewound: the ledger needs it too
+    newest_reads: dict[str, tuple[str, datetime] | None] = field(default_factory=dict)
     steps: list[Replay] = field(default_factory=list)
 
     @property
@@ -113,9 +117,12 @@ def plan(conn: Connection, new: list[tuple[ReaderInfo, protocol.Scan | protocol.
         elif isinstance(body, protocol.Scan):
             entrance_taps[body.uid] = min(body.at, entrance_taps.get(body.uid, body.at))
     for cabinet, at in earliest.items():
-        newest = [t for q in (_NEWEST_SCAN, _NEWEST_CLOSING) if (t := conn.execute(q, {"reader": cabinet}).scalar())]
-        if not newest or max(newest) <= at:
-            continue  # the usual case: everything new comes after what is known
+        read = conn.execute(_NEWEST_READ, {"reader": cabinet}).first()
+        closing = conn.execute(_NEWEST_CLOSING, {"reader": cabinet}).scalar()
+        newest = [t for t in (read.at if read else None, closing) if t is not None]
+        if not newest or max(newest) <= at:  # the usual case: everything new comes after what is known
+            rewind.newest_reads[cabinet] = (read.uid, read.at) if read else None
+            continue
         start = conn.execute(_SESSION_START, {"cabinet": cabinet, "at": at}).scalar()
         since = min(start, at) if start is not None else at
         rewind.cabinets[cabinet] = since

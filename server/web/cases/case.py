@@ -145,13 +145,20 @@ def _problem(request: Request, exc: CaseError) -> str:
              day=office_date(day, request.state.lang) if day else "")
 
 
-def _step(request: Request, db: Session, user: User, case_id: int, on: str, record) -> Response:
+def _case_in_charge(request: Request, db: Session, user: User, case_id: int) -> Case | HTMLResponse:
+    """The case, if this person may record on it (a manager or its surveyor in charge); else the page saying why."""
     case = _case(request, db, case_id)
+    if isinstance(case, HTMLResponse) or _in_charge(user, case):
+        return case
+    return page(request, "cases/message.html", {"message": translator(request.state.lang)("cases.err.not_in_charge")},
+                status_code=403)
+
+
+def _step(request: Request, db: Session, user: User, case_id: int, on: str, record) -> Response:
+    case = _case_in_charge(request, db, user, case_id)
     if isinstance(case, HTMLResponse):
         return case
     t = translator(request.state.lang)
-    if not _in_charge(user, case):
-        return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         day = date.fromisoformat(on)
     except ValueError:
@@ -284,12 +291,9 @@ def withdraw(request: Request, db: Db, user: Manager, case_id: RowId,
 def change_note(request: Request, db: Db, user: Surveyor, case_id: RowId,
                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """A new note (empty clears it), by a manager or the surveyor in charge; the old one stays in the history."""
-    case = _case(request, db, case_id)
+    case = _case_in_charge(request, db, user, case_id)
     if isinstance(case, HTMLResponse):
         return case
-    t = translator(request.state.lang)
-    if not _in_charge(user, case):
-        return page(request, "cases/message.html", {"message": t("cases.err.not_in_charge")}, status_code=403)
     try:
         service.change_note(db, case, request.app.state.clock(), Actor.of(user), note)
     except CaseError as exc:
