@@ -78,6 +78,8 @@ class Gateway:
         self._taps: queue.Queue[_Waiter] = queue.Queue()
         self._seen_commands: deque[str] = deque(maxlen=256)
         self._threads: list[threading.Thread] = []
+        # What the retained status reports as not working (protocol.DEGRADED_CODES); the server alerts on it.
+        self.degraded: set[str] = set()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -277,7 +279,19 @@ class Gateway:
 
     def _status(self) -> protocol.Status:
         return protocol.Status(v=1, online=True, at=self.clock(), version=self.publisher.version,
-                               queued=len(self.outbox))
+                               queued=len(self.outbox), degraded=sorted(self.degraded))
+
+    def _card_reader_working(self, working: bool) -> None:
+        """Say so in the retained status when the card reader stops or starts working again."""
+        code = "card_reader_unavailable"
+        if working == (code not in self.degraded):
+            return
+        if working:
+            self.degraded.discard(code)
+            log.info("the card reader works again")
+        else:
+            self.degraded.add(code)
+        self._status_due.set()
 
     def _refresh_status(self) -> None:
         last = time.monotonic()
@@ -294,13 +308,15 @@ class Gateway:
             try:
                 if self.reader is None:
                     self.reader = open_reader(self.config.card_reader)
-                self.reader.run(self._tap_safely, self._stop)
+                self.reader.run(self._tap_safely, self._stop, on_ready=lambda: self._card_reader_working(True))
             except ReaderError as exc:
                 log.error("%s (retrying in %.0f s)", exc, READER_RETRY_S)
+                self._card_reader_working(False)
                 self.outputs.signal("error")
                 self._stop.wait(READER_RETRY_S)
             except Exception:
                 log.exception("the card reader failed (retrying in %.0f s)", READER_RETRY_S)
+                self._card_reader_working(False)
                 self._stop.wait(READER_RETRY_S)
 
     def _tap_safely(self, tap: Tap) -> None:

@@ -11,12 +11,44 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gateway.protocol import NAME_PATTERN, OFFLINE_DECISION_WAIT_S
 
 Technology = Literal["felica", "iso14443a", "iso14443b"]
-GpioPin = Annotated[int | str, Field(description="BCM pin number (17) or a gpiozero pin name ('GPIO17', 'BOARD11')")]
+
+# The 40-pin header: physical pin → the BCM GPIO on it (the other pins are power and ground).
+BOARD_TO_BCM = {3: 2, 5: 3, 7: 4, 8: 14, 10: 15, 11: 17, 12: 18, 13: 27, 15: 22, 16: 23, 18: 24, 19: 10, 21: 9,
+                22: 25, 23: 11, 24: 8, 26: 7, 27: 0, 28: 1, 29: 5, 31: 6, 32: 12, 33: 13, 35: 19, 36: 16, 37: 26,
+                38: 20, 40: 21}
+BCM_PINS = range(28)
+# nfcpy's "devices known not to work": the RC-S300 (FeliCa Port/PaSoRi 4.0) is a different chipset from
+# the RC-S380 and nfcpy has no driver for it (nfcpy issues #214, #240).
+UNSUPPORTED_NFC = {"054c:0dc8": "Sony RC-S300/S", "054c:0dc9": "Sony RC-S300/P"}
+RDM6300_BAUD = 9600  # the module's datasheet: 9600 bps, N, 8, 1; it speaks nothing else
+
+
+def bcm_number(pin: int | str) -> int | None:
+    """The BCM GPIO number a configured pin names (17, 'GPIO17', 'BCM17', 'BOARD11', 'J8:11'), or None."""
+    if isinstance(pin, int):
+        return pin if pin in BCM_PINS else None
+    text = pin.strip().upper()
+    if m := re.fullmatch(r"(?:GPIO|BCM)(\d{1,2})", text):
+        return int(m[1]) if int(m[1]) in BCM_PINS else None
+    if m := re.fullmatch(r"(?:BOARD|J8:)(\d{1,2})", text):
+        return BOARD_TO_BCM.get(int(m[1]))
+    return None
+
+
+def _raspberry_pi_pin(pin: int | str) -> int | str:
+    if bcm_number(pin) is None:
+        raise ValueError(f"{pin!r} is not a GPIO pin of a Raspberry Pi: give a BCM number 0-27 (e.g. 17), "
+                         "'GPIO17' or a header pin 'BOARD11' that carries a GPIO")
+    return pin
+
+
+GpioPin = Annotated[int | str, AfterValidator(_raspberry_pi_pin),
+                    Field(description="BCM pin number 0-27 (17) or a gpiozero pin name ('GPIO17', 'BOARD11')")]
 
 
 class _Section(BaseModel):
@@ -67,14 +99,31 @@ class NfcReaderConfig(_Section):
         description="A card the presence check missed and that is read again within this is the same tap "
                     "(a folder lying on the reader is not tapped twice)")
 
+    @field_validator("device")
+    @classmethod
+    def _known_to_work(cls, value: str) -> str:
+        usb_id = value.lower().removeprefix("usb:")
+        if value.lower().startswith("usb:") and usb_id in UNSUPPORTED_NFC:
+            raise ValueError(f"{usb_id} is the {UNSUPPORTED_NFC[usb_id]}, which nfcpy cannot drive (a different "
+                             "chipset from the RC-S380; no driver): use an RC-S380 (usb:054c:06c1 or usb:054c:06c3)")
+        return value
+
 
 class Rdm6300ReaderConfig(_Section):
     type: Literal["rdm6300"] = Field(description="An RDM6300 125 kHz (EM4100) module on a serial port")
     port: str = Field("/dev/serial0", description="Serial device, e.g. /dev/serial0 (the Pi's UART) or /dev/ttyUSB0")
-    baudrate: int = Field(9600, description="The RDM6300 speaks 9600 8N1")
+    baudrate: int = Field(RDM6300_BAUD, description="The RDM6300 speaks 9600 8N1 and nothing else")
     gone_after_s: float = Field(
         0.5, gt=0.0, le=5.0,
         description="The module repeats a fob's frame while it stays; this long without a frame means it left")
+
+    @field_validator("baudrate")
+    @classmethod
+    def _what_the_module_speaks(cls, value: int) -> int:
+        if value != RDM6300_BAUD:
+            raise ValueError(f"the RDM6300 speaks {RDM6300_BAUD} baud (8N1) only, per its datasheet: "
+                             f"at {value} nothing it sends can be read; write {RDM6300_BAUD} or leave it out")
+        return value
 
 
 CardReaderConfig = Annotated[NfcReaderConfig | Rdm6300ReaderConfig, Field(discriminator="type")]
@@ -171,6 +220,31 @@ class GatewayConfig(_Section):
             raise ValueError("a cabinet reader needs a lock: section (the relay pin)")
         return self
 
+    def pins(self) -> list[tuple[tuple[str, ...], int | str]]:
+        """Every configured pin with where it is in the file, outputs first: ("lock", "pin") → 17."""
+        found: list[tuple[tuple[str, ...], int | str]] = []
+        if self.lock is not None:
+            found.append((("lock", "pin"), self.lock.pin))
+        for name in ("green_led", "red_led", "buzzer"):
+            if (pin := getattr(self.indicators, name)) is not None:
+                found.append((("indicators", name), pin))
+        for name in ("door", "exit_button", "tamper"):
+            if (section := getattr(self.inputs, name)) is not None:
+                found.append((("inputs", name, "pin"), section.pin))
+        return found
+
+    def pin_clashes(self) -> list[tuple[tuple[str, ...], str]]:
+        """A GPIO named twice (17 and 'BOARD11' are the same pin): where the second use is, and why."""
+        first: dict[int, tuple[str, ...]] = {}
+        clashes = []
+        for loc, pin in self.pins():
+            bcm = bcm_number(pin)
+            if bcm in first:
+                clashes.append((loc, f"GPIO{bcm} is already used by {'.'.join(first[bcm])}: one pin, one job"))
+            else:
+                first[bcm] = loc
+        return clashes
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file, the line and the field."""
@@ -219,21 +293,35 @@ def parse_config(text: str, name: str = "<config>") -> GatewayConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{name}:1: the file must be a mapping of keys (site:, reader:, role:, …)")
     try:
-        return GatewayConfig.model_validate(data)
+        config = GatewayConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError("\n".join(_describe(err, root, name) for err in exc.errors(include_url=False))) from None
+    if clashes := config.pin_clashes():
+        raise ConfigError("\n".join(where(root, name, loc, why) for loc, why in clashes))
+    return config
+
+
+def where(root: yaml.Node | None, name: str, loc: tuple | list, message: str) -> str:
+    """One refusal as the person at the Pi reads it: file:line: field: why."""
+    return f"{name}:{_line_of(root, list(loc))}: {'.'.join(str(p) for p in loc) or '(top level)'}: {message}"
+
+
+def locate(path: str | Path):
+    """A function naming file, line and field for a problem found in the file after loading it."""
+    root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    return lambda loc, message: where(root, str(path), loc, message)
 
 
 def _describe(err: dict, root: yaml.Node | None, name: str) -> str:
     # pydantic puts the discriminator's value in the location ("card_reader.nfc.device"); a person
     # reading the file sees "card_reader.device".
     loc = [part for part in err["loc"] if part not in ("nfc", "rdm6300") or err["loc"][0] != "card_reader"]
-    field = ".".join(str(p) for p in loc) or "(top level)"
-    line = _line_of(root, loc)
+    if loc and loc[-1] in ("int", "str") and len(loc) > 1:
+        loc = loc[:-1]  # a pin is a number or a name: pydantic names the branch it tried
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key (misspelt? see docs/firmware_config.md)"
-    return f"{name}:{line}: {field}: {message}"
+    return where(root, name, loc, message)
 
 
 def _line_of(node: yaml.Node | None, loc: list) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 
 from gpiozero import LED, Button, Buzzer, Device, DigitalOutputDevice
@@ -22,6 +23,36 @@ PATTERNS: dict[str, tuple[float, float, float, float, int]] = {
 }
 
 
+class _Logged:
+    """Logs every change of the pin, whoever makes it (a command, or gpiozero's blink thread)."""
+
+    label = "output"
+    words = ("on", "off")
+
+    def _write(self, value) -> None:
+        if bool(value) != bool(self.is_active):
+            log.info("%s %s", self.label, self.words[0] if value else self.words[1])
+        super()._write(value)
+
+
+class Relay(_Logged, DigitalOutputDevice):
+    label, words = "lock relay", ("on (unlocked)", "off (locked)")
+
+
+class Lamp(_Logged, LED):
+    pass
+
+
+class Beeper(_Logged, Buzzer):
+    label = "buzzer"
+
+
+def _lamp(pin, label: str) -> Lamp:
+    lamp = Lamp(pin)
+    lamp.label = label
+    return lamp
+
+
 def choose_pin_factory(name: str | None) -> None:
     """Use the configured gpiozero pin library, unless a factory is already set (tests set MockFactory)."""
     if name and Device.pin_factory is None:
@@ -33,12 +64,12 @@ class Outputs:
 
     def __init__(self, config: GatewayConfig):
         choose_pin_factory(config.pin_factory)
-        self.lock = (DigitalOutputDevice(config.lock.pin, active_high=config.lock.active_high, initial_value=False)
+        self.lock = (Relay(config.lock.pin, active_high=config.lock.active_high, initial_value=False)
                      if config.lock else None)
         ind = config.indicators
-        self.green = LED(ind.green_led) if ind.green_led is not None else None
-        self.red = LED(ind.red_led) if ind.red_led is not None else None
-        self.buzzer = Buzzer(ind.buzzer) if ind.buzzer is not None else None
+        self.green = _lamp(ind.green_led, "green LED") if ind.green_led is not None else None
+        self.red = _lamp(ind.red_led, "red LED") if ind.red_led is not None else None
+        self.buzzer = Beeper(ind.buzzer) if ind.buzzer is not None else None
 
     def unlock(self, seconds: float) -> None:
         """Open the lock for `seconds`; it closes by itself (a second unlock restarts the time)."""
@@ -55,9 +86,27 @@ class Outputs:
 
     def signal(self, kind: str) -> None:
         green_s, red_s, beep_s, off_s, repeats = PATTERNS[kind]
+        log.info("signal: %s", kind)
         for device, on_s in ((self.green, green_s), (self.red, red_s), (self.buzzer, beep_s)):
             if device is not None and on_s > 0:
                 device.blink(on_time=on_s, off_time=off_s or 0.01, n=repeats, background=True)
+
+    def self_test(self, on_s: float = 1.0, say: Callable[[str], None] = print,
+                  stop: threading.Event | None = None) -> list[str]:
+        """Switch each output on for `on_s`, one after the other, saying which first: a person at the
+        cabinet watches the relay click, each LED light and hears the buzzer. Returns what was pulsed."""
+        stop = stop or threading.Event()
+        pulsed = []
+        for device in (self.lock, self.green, self.red, self.buzzer):
+            if device is None or stop.is_set():
+                continue
+            say(f"now: {device.label} for {on_s:g} s — watch (or listen to) it")
+            device.on()
+            stop.wait(on_s)
+            device.off()
+            stop.wait(on_s / 2)
+            pulsed.append(device.label)
+        return pulsed
 
     def close(self) -> None:
         for device in (self.lock, self.green, self.red, self.buzzer):

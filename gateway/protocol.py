@@ -34,6 +34,7 @@ MAX_FUTURE = timedelta(minutes=5)
 FRESH_WITHIN = timedelta(seconds=10)
 COMMAND_MAX_AGE = timedelta(seconds=10)
 OFFLINE_DECISION_WAIT_S = 1.5
+DEGRADED_CODES = ("card_reader_unavailable",)  # a status's `degraded`: the card reader fails to open or answer
 
 NAME_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"
 CHANNELS = ("scan", "event", "status", "decision", "ack", "command", "allowlist")
@@ -202,6 +203,10 @@ class Status(_Message):
     at: Timestamp | None = None
     version: Annotated[StrictStr, Field(max_length=64)] | None = None
     queued: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] | None = None
+    # Optional (contract v1 extended): what does not work on a reader that is online, e.g.
+    # ["card_reader_unavailable"]; [] or absent: all well. Codes the server does not know are shown as such.
+    degraded: Annotated[list[Annotated[StrictStr, Field(pattern=r"^[a-z][a-z_]{0,39}$")]], Field(max_length=8)] \
+        | None = None
 
 
 # ---------------------------------------------------------------- server → reader

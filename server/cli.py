@@ -45,7 +45,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _say_database(settings)
     upgrade(settings.database_url)
-    serve_web(create_app(settings), settings, host=args.host, port=args.port, log_level="info")
+    from gateway.logs import wants_json
+
+    serve_web(create_app(settings), settings, host=args.host, port=args.port, log_level="info",
+              json_logs=wants_json(args.log_json))
     return 0
 
 
@@ -242,6 +245,8 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamori", description="mamori: visitor log and cabinet ledger from taps")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--log-json", action="store_true",
+                        help="log one JSON object per line (also MAMORI_LOG_FORMAT=json)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the web server, the API and the MQTT ingest")
@@ -314,9 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from gateway.logs import setup_logging
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(verbose=args.verbose, json_lines=args.log_json)
     for noisy in ("alembic", "transitions", "amqtt"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     return args.func(args)

@@ -117,9 +117,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     return app
 
 
-def serve_web(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str) -> None:
-    """uvicorn, with its own proxy-header handling off (create_app trusts only MAMORI_TRUSTED_PROXIES)."""
+def serve_web(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str,
+              json_logs: bool = False) -> None:
+    """uvicorn, with its own proxy-header handling off (create_app trusts only MAMORI_TRUSTED_PROXIES);
+    with JSON logs, uvicorn's loggers go through the root handler instead of its own format."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False,
+    extra = {"log_config": None} if json_logs else {}
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, **extra,
                 limit_concurrency=settings.web_max_connections)

@@ -43,10 +43,12 @@ class Presence:
 
 
 class CardReader(Protocol):
-    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event) -> None:
+    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event,
+            on_ready: Callable[[], None] = lambda: None) -> None:
         """Read until `stop` is set, calling `on_tap` once each time a card or tag arrives.
 
         A card left on the reader is one tap; taken away and brought back, it is a new one.
+        `on_ready` is called once the device is open (the reader is working again).
         Raises `ReaderError` when the device cannot be opened or is lost.
         """
 

@@ -26,8 +26,10 @@ class NfcReader:
         self._nfcpy_options = dict(nfcpy_options or {})
         self._clf = None
 
-    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event) -> None:
+    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event,
+            on_ready: Callable[[], None] = lambda: None) -> None:
         clf = self._open()
+        on_ready()
         import nfc.clf  # after _open(), which explains a missing nfcpy
         pause = self.config.interval_s
         options = {

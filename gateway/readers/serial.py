@@ -105,9 +105,11 @@ class Rdm6300Reader:
         self._closing = False
         self.parser = FrameParser()
 
-    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event) -> None:
+    def run(self, on_tap: Callable[[Tap], None], stop: threading.Event,
+            on_ready: Callable[[], None] = lambda: None) -> None:
         """Read frames until `stop` is set (or `close()` is called), calling `on_tap` once per presence."""
         port = self._open()
+        on_ready()
         presence = Presence(self._config.gone_after_s, self._clock)
         reported = (0, self._clock())
         try:

@@ -24,7 +24,7 @@ from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
 from server.ingest.rewind import Replay
 from server.items.loan_rules import RuleBook
-from server.readers import clock, door_watch, offline
+from server.readers import clock, degraded, door_watch, offline
 from server.readers.models import Reader
 
 
@@ -185,13 +185,15 @@ class IngestService:
     def handle_status(self, db: Session, reader: ReaderInfo, status: protocol.Status, received_at: datetime, *,
                       retained: bool = False) -> None:
         """Keep what the reader last said of itself (online, version, queued) for the dashboard, and
-        open or resolve its reader_offline alert (server/readers/offline.py).
+        open or resolve its reader_offline alert (server/readers/offline.py) and, when it says what does not
+        work, its reader_degraded alert (server/readers/degraded.py).
 
         A retained status replayed by the broker at (re)subscription is old news: it does not
         mean the reader was seen now.
         """
-        was = db.execute(select(Reader.online, Reader.last_seen_at).where(Reader.id == reader.id)).first()
-        was_online, last_seen_at = was if was is not None else (None, None)
+        was = db.execute(select(Reader.online, Reader.last_seen_at, Reader.degraded)
+                         .where(Reader.id == reader.id)).first()
+        was_online, last_seen_at, was_degraded = was if was is not None else (None, None, None)
         values: dict = {"online": status.online}
         if not retained:
             values["last_seen_at"] = received_at
@@ -209,6 +211,9 @@ class IngestService:
         if status.online:
             offline.came_back(db, self.settings, reader_id=reader.id, name=reader.name, was_online=was_online,
                               now=received_at)
+            if status.degraded is not None:
+                degraded.reported(db, self.settings, reader_id=reader.id, name=reader.name, role=reader.role,
+                                  degraded=status.degraded, was=was_degraded, now=received_at)
         else:
             offline.went_offline(db, self.settings, reader_id=reader.id, name=reader.name, role=reader.role,
                                  was_online=was_online, last_seen_at=last_seen_at, now=received_at)

@@ -31,3 +31,6 @@ class Reader(Base):
     # How far the reader's clock ran ahead (+) or behind (-) the server's at its last live status, or
     # ahead by at its last scan stamped after it arrived (server/readers/clock.py).
     clock_offset_s: Mapped[float | None] = mapped_column(default=None)
+    # What the reader's last status said does not work, comma-separated (e.g. card_reader_unavailable);
+    # None: all well, or a reader that does not say (server/readers/degraded.py).
+    degraded: Mapped[str | None] = mapped_column(String(400), default=None)

@@ -28,7 +28,7 @@ from server.checkouts.models import Checkout
 from server.domain.alerts import CHASE_LEVELS
 from server.items.models import Item
 from server.people.models import Person
-from server.readers import unlock
+from server.readers import degraded, unlock
 from server.readers.heard import last_heard
 from server.readers.models import Reader
 from server.visits.presence import roll_call
@@ -67,8 +67,9 @@ def overdue_rows(db: Session, now: datetime) -> tuple[list[OverdueRow], int]:
 
 
 def readers(db: Session) -> list[Reader]:
-    """Offline first (they need someone), then never heard from, then online."""
-    state = case((Reader.online.is_(False), 0), (Reader.online.is_(None), 1), else_=2)
+    """Offline first (they need someone), then never heard from, then online but not working, then online."""
+    state = case((Reader.online.is_(False), 0), (Reader.online.is_(None), 1), (Reader.degraded.is_not(None), 2),
+                 else_=3)
     return list(db.scalars(select(Reader).order_by(state, Reader.id)))
 
 
@@ -85,6 +86,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "present": present, "staff_count": sum(1 for p in present if p.kind == "staff"),
         "visitor_count": sum(1 for p in present if p.kind == "visitor"),
         "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
+        "troubled": {r.id: degraded.codes(r.degraded) for r in reader_list if r.online and r.degraded},
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
         "chase_levels": CHASE_LEVELS,

@@ -12,6 +12,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.reason.alert_reconnected": ("読取機の再接続", "the reader came back online"),
     "audit.reason.alert_clock_in_step": ("読取機の時計が正しく戻った", "the reader's clock was right again"),
     "alert.why.clock_in_step": ("読取機の時計が正しく戻りました", "the reader's clock is right again"),
+    "alert.why.recovered": ("読取機がカードを読み取れるようになりました", "the reader reads cards again"),
+    "audit.reason.alert_recovered": ("読取機の復旧", "the reader reads cards again"),
     "audit.reason.alert_erased": ("調査データの消去確認", "survey data confirmed erased"),
     "audit.reason.alert_marked_lost": ("紛失として登録", "marked lost"),
 }

@@ -19,6 +19,8 @@ MESSAGES = {
     "alert.what.door_held_open": ("{reader}：扉が開いたままです（{at} から上限時間を超過）。",
                                   "{reader}: the door is held open (past its limit since {at})."),
     "alert.what.reader_offline": ("{reader} と通信できません（{at} から）。", "{reader} is offline (since {at})."),
+    "alert.what.reader_degraded": ("{reader} はオンラインですが、カードを読み取れません（{at} から）。読取部の接続と配線を確認してください。",
+                                   "{reader} is online but cannot read cards (since {at}). Check the card reader's plug and wiring."),
     "alert.what.reader_clock_ahead": ("{reader} の時計がサーバーより進んでいます（{at} に検知）。読取機の時刻合わせ（NTP）を確認してください。",
                                       "{reader}'s clock runs ahead of the server's (seen {at}). Check the reader's time sync (NTP)."),
     "alert.what.allowlist_full": ("鍵を持つ職員が多すぎて、キャビネットのオフライン用名簿に入りきりません。サーバー停止中は一部の人がキャビネットを開けられません。",
