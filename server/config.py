@@ -90,6 +90,9 @@ class Settings(BaseSettings):
                                     "many seconds of the last are one dead-letter row with a count")
     dead_letter_retention_days: int = Field(90, ge=1, description="dead letters are deleted this many days after "
                                             "their last refusal (`mamori dead-letters prune`, daily)")
+    # Monitoring (docs/monitoring.md)
+    metrics_token: str | None = Field(None, description="bearer token a Prometheus scraper sends for /metrics; "
+                                      "unset: /metrics answers only on this machine (loopback)")
     # Cabinet doors and reader availability (door_forced, door_held_open, reader_offline alerts)
     door_forced_grace_s: float = Field(5, ge=0, le=300, description="a cabinet door opened with no unlock within "
                                        "unlock_s + this many seconds before it is a door_forced alert")

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -24,6 +25,8 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
 from server.ingest.runner import Ingest
+from server.metrics import allowed, make_registry
+from server.readiness import readiness_problems
 from server.items.routes import router as items_router
 from server.items.rule_routes import router as loan_rules_router
 from server.ledger.routes import router as ledger_router
@@ -55,10 +58,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
 
+    registry, ingest_metrics = make_registry(factory, lambda: getattr(app.state, "ingest", None))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if with_ingest:
-            app.state.ingest = Ingest(settings, clock)
+            app.state.ingest = Ingest(settings, clock, metrics=ingest_metrics)
             app.state.ingest.start()
         try:
             yield
@@ -91,6 +96,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
         return {"status": "ok" if (broker and worker) or not ingest else "degraded", "version": __version__,
                 "broker_connected": broker, "ingest_running": worker}
 
+    @api.get("/ready", tags=["health"])
+    def ready(request: Request) -> JSONResponse:
+        """Readiness (unlike /health, liveness): 503 with the reasons unless the database answers at the
+        newest schema, the broker is connected and the ingest worker runs."""
+        reasons = readiness_problems(engine, getattr(request.app.state, "ingest", None))
+        return JSONResponse({"ready": not reasons, "reasons": reasons}, status_code=503 if reasons else 200)
+
     for router in (readers_router, people_router, items_router, loan_rules_router, visits_router, checkouts_router,
                    alerts_router, ledger_router):
         api.include_router(router)
@@ -106,6 +118,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        if not allowed(settings.metrics_token, request.headers.get("authorization"),
+                       request.client.host if request.client else None):
+            return PlainTextResponse("forbidden: set MAMORI_METRICS_TOKEN and send it as a bearer token, or scrape "
+                                     "from this machine (docs/monitoring.md)\n", status_code=403)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

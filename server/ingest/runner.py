@@ -16,13 +16,14 @@ from server.ingest.intake import Incoming
 from server.ingest.mqtt import BrokerLink
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
+from server.metrics import IngestMetrics
 from server.notify.sender import NoticeSender
 from server.readers.door_watch import DoorWatch
 from server.visits.closing import ClosingChecker
 
 
 class Ingest:
-    def __init__(self, settings: Settings, clock: Clock = system_clock):
+    def __init__(self, settings: Settings, clock: Clock = system_clock, metrics: IngestMetrics | None = None):
         self.clock = clock
         # Its own pool without pre-ping: the worker retries when the database is away.
         self.engine = make_engine(settings.database_url, pre_ping=False)
@@ -31,7 +32,8 @@ class Ingest:
             settings.mqtt_url, settings.mqtt_client_id, self._received,
             username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
         )
-        self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max)
+        self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max,
+                                   metrics=metrics)
         self.allowlists = AllowlistPublisher(
             factory, self.link, clock, zone=settings.zone, training_valid_days=settings.training_valid_days,
             valid_for=timedelta(hours=settings.allowlist_valid_h), check_every_s=settings.allowlist_check_s)

@@ -31,6 +31,7 @@ from server.ingest.refusals import DeadLetterBook, RefusalLimit
 from server.ingest.rewind import Replay
 from server.ingest.rewind import plan as rewind_plan
 from server.ingest.service import Answer, IngestService
+from server.metrics import IngestMetrics
 from server.ledger.models import DeadLetter
 from server.visits.arrivals import tell_hosts
 
@@ -55,14 +56,18 @@ class Link(Protocol):
 @dataclass(slots=True)
 class _Outcome:
     committed: bool = True
-    answers: list[tuple[str, Answer]] = field(default_factory=list)
+    answers: list[tuple[str, Answer, datetime]] = field(default_factory=list)  # topic, answer, arrival
     acks: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    scans: list[str] = field(default_factory=list)  # each scan's result, for the metrics
+    refused: list[str] = field(default_factory=list)  # each refusal's reason, for the metrics
 
     def merge(self, other: _Outcome) -> None:
         self.committed = self.committed and other.committed
         self.answers += other.answers
         for key, ids in other.acks.items():
             self.acks[key] += ids
+        self.scans += other.scans
+        self.refused += other.refused
 
 
 def _database_away(exc: DBAPIError) -> bool:
@@ -74,8 +79,9 @@ class IngestWorker:
     """Single consumer thread, so one reader's messages are handled in order."""
 
     def __init__(self, factory: sessionmaker[Session], service: IngestService, link: Link,
-                 clock: Callable[[], datetime], batch_max: int = 500):
+                 clock: Callable[[], datetime], batch_max: int = 500, metrics: IngestMetrics | None = None):
         self.factory = factory
+        self.metrics = metrics
         self.service = service
         self.link = link
         self.clock = clock
@@ -91,6 +97,10 @@ class IngestWorker:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
 
     def submit(self, msg: Incoming) -> None:
         self._queue.put(msg)
@@ -136,8 +146,9 @@ class IngestWorker:
         if not outcome.committed:
             return  # stopped while the database was away: nothing is acked, the broker keeps it all
         # Committed: from here nothing may raise, or the batch would be taken again.
+        latencies: list[float] = []
         try:
-            self._publish_decisions(outcome.answers)
+            latencies = self._publish_decisions(outcome.answers)
             for (site, reader), ids in outcome.acks.items():
                 for ack in protocol.pack_acks(ids):
                     self.link.publish(protocol.topic(site, reader, "ack"), protocol.encode(ack))
@@ -146,17 +157,26 @@ class IngestWorker:
         for msg in batch:
             if msg.qos:
                 self.link.ack(msg.mid, msg.qos, msg.connection)
+        if self.metrics is not None:
+            try:
+                self.metrics.batch_done(len(batch), outcome.scans, latencies, outcome.refused)
+            except Exception:
+                log.exception("could not count a committed batch in the metrics")
 
-    def _publish_decisions(self, answers: list[tuple[str, Answer]]) -> None:
-        """Only while the scan is still fresh: an unlock minutes late would open a door nobody stands at."""
+    def _publish_decisions(self, answers: list[tuple[str, Answer, datetime]]) -> list[float]:
+        """Only while the scan is still fresh: an unlock minutes late would open a door nobody stands at.
+        Returns the seconds from each sent decision's scan arriving to its leaving."""
         now = self.clock()
-        for topic_name, answer in answers:
+        latencies = []
+        for topic_name, answer, arrived in answers:
             if not (self.link.connected and protocol.is_fresh(answer.scan_at, now)):
                 log.warning("decision for scan %s not sent: %s", answer.scan_id,
                             "broker not connected" if not self.link.connected else "no longer fresh")
                 continue
             decision = answer.decision(now.astimezone(self.service.zone))
             self.link.publish(topic_name, protocol.encode(decision))
+            latencies.append((self.clock() - arrived).total_seconds())
+        return latencies
 
     def _commit_with_retry(self, batch: list[Incoming]) -> _Outcome:
         delay = 0.5
@@ -202,7 +222,7 @@ class IngestWorker:
                                        "the server could not apply this message; see the server log")
         except Exception:  # not even a copy could be kept: the reader still has it
             log.exception("could not keep a copy of a message the server cannot apply (%s)", msg.topic[:200])
-        return _Outcome()
+        return _Outcome(refused=["processing_error"])
 
     def _commit(self, batch: list[Incoming]) -> _Outcome:
         out = _Outcome()
@@ -216,6 +236,7 @@ class IngestWorker:
                         parsed.append(p)
                 except protocol.ProtocolError as err:
                     letters.refuse(msg, err.reason, err.detail)
+                    out.refused.append(err.reason)
                     if (refused := intake.refused_id(msg)) is not None:
                         out.acks[refused[0]].append(refused[1])
             for p in parsed:
@@ -266,9 +287,11 @@ class IngestWorker:
     def _apply(self, ledger: BatchLedger, out: _Outcome, p: Parsed) -> None:
         key = (p.topic.site, p.topic.reader)
         if isinstance(p.body, protocol.Scan):
+            new = ledger.is_new_scan(p.body.id)
             answer = self.service.handle_scan(ledger, p.reader, p.body, p.msg.received_at)
             if answer is not None:
-                out.answers.append((protocol.topic(*key, "decision"), answer))
+                out.answers.append((protocol.topic(*key, "decision"), answer, p.msg.received_at))
+            out.scans.append(answer.verdict.result if answer is not None else "stale" if new else "repeat")
         else:
             self.service.handle_event(ledger, p.reader, p.body, p.msg.received_at)
         out.acks[key].append(p.body.id)
