@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -25,14 +25,14 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
 from server.ingest.runner import Ingest
-from server.metrics import allowed, make_registry
-from server.readiness import readiness_problems
 from server.items.routes import router as items_router
 from server.items.rule_routes import router as loan_rules_router
 from server.ledger.routes import router as ledger_router
 from server.lost.routes import router as lost_router
+from server.metrics import allowed, make_registry
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
+from server.readiness import readiness_problems
 from server.stocktakes.routes import router as stocktakes_router
 from server.visits.routes import router as visits_router
 from server.web.accounts import router as accounts_router

@@ -31,8 +31,8 @@ from server.ingest.refusals import DeadLetterBook, RefusalLimit
 from server.ingest.rewind import Replay
 from server.ingest.rewind import plan as rewind_plan
 from server.ingest.service import Answer, IngestService
-from server.metrics import IngestMetrics
 from server.ledger.models import DeadLetter
+from server.metrics import IngestMetrics
 from server.visits.arrivals import tell_hosts
 
 log = logging.getLogger("mamori.ingest")
