@@ -7,6 +7,7 @@ the field, as the config's own refusals do. Nothing is switched on.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,22 +76,27 @@ def _nfc_device(device: str, sys_usb: Path) -> list[str]:
 def _pins(config: GatewayConfig, locate: Locate) -> list[str]:
     """Claim each pin as the gateway would (outputs off, inputs with their pull) and let it go."""
     from gpiozero import DigitalOutputDevice, InputDevice
-    from gpiozero.exc import GPIOZeroError
+    from gpiozero.exc import BadPinFactory, GPIOZeroError
 
     from gateway.outputs import choose_pin_factory
 
     choose_pin_factory(config.pin_factory)
     problems = []
-    for loc, pin in config.pins():
-        try:
-            if loc[0] == "inputs":
-                section = getattr(config.inputs, loc[1])
-                device = InputDevice(pin, pull_up=section.pull_up)
-            else:  # held at "off": a relay board that switches on a low pin must not click
-                active_high = config.lock.active_high if loc[0] == "lock" else True
-                device = DigitalOutputDevice(pin, active_high=active_high, initial_value=False)
-            device.close()
-        except (GPIOZeroError, ImportError, OSError, RuntimeError) as exc:
-            problems.append(locate(loc, f"cannot use this pin here ({type(exc).__name__}: {exc}); is pin_factory "
-                                        "right, and is another program using the pin?"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gpiozero's "falling back from lgpio…" for each library it tries
+        for loc, pin in config.pins():
+            try:
+                if loc[0] == "inputs":
+                    device = InputDevice(pin, pull_up=getattr(config.inputs, loc[1]).pull_up)
+                else:  # held at "off": a relay board that switches on a low pin must not click
+                    active_high = config.lock.active_high if loc[0] == "lock" else True
+                    device = DigitalOutputDevice(pin, active_high=active_high, initial_value=False)
+                device.close()
+            except BadPinFactory as exc:
+                return [*problems, locate(("pin_factory",), f"no pin library works here ({exc}): on a Raspberry "
+                                          "Pi install python3-lgpio, or name the one installed (lgpio, rpigpio, "
+                                          "pigpio, native)")]
+            except (GPIOZeroError, ImportError, OSError, RuntimeError) as exc:
+                problems.append(locate(loc, f"cannot use this pin here ({type(exc).__name__}: {exc}); is "
+                                            "another program using it?"))
     return problems

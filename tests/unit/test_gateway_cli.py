@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,13 @@ def gateway_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=60)
 
 
-def test_check_accepts_the_shipped_cabinet_config():
+def test_check_takes_the_shipped_cabinet_config_to_the_hardware_it_names():
+    # The file itself is valid (test_gateway_config); here there is no RC-S380 and no Raspberry Pi.
     done = gateway_cli("--config", "firmware_config/cabinet.yaml", "--check")
-    assert done.returncode == 0
-    assert "cabinet reader nerima/cabinet-1" in done.stdout
+    assert done.returncode == 2
+    assert "firmware_config/cabinet.yaml:16: card_reader.device: " in done.stderr
+    assert re.search(r"firmware_config/cabinet.yaml:\d+: pin_factory: no pin library works here", done.stderr)
+    assert "Traceback" not in done.stderr
 
 
 def test_check_refuses_a_bad_file_naming_the_line(tmp_path):
