@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from gateway.protocol import NAME_PATTERN
 from server.accounts.models import User
 from server.api.deps import MANAGE, READ, Db, Paging, require
 from server.api.schemas import In, Name, OfficeTime, Out
-from server.readers import service, unlock
+from server.readers import degraded, service, unlock
 from server.readers.models import Reader
 
 router = APIRouter(prefix="/readers", tags=["readers"])
@@ -37,7 +37,14 @@ class ReaderOut(Out):
     status_at: OfficeTime | None
     version: str | None
     queued: int | None
+    degraded: list[str] = Field([], description="what the reader's last status said does not work, e.g. "
+                                "card_reader_unavailable; [] when all is well")
     created_at: OfficeTime
+
+    @field_validator("degraded", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> object:
+        return degraded.codes(value) if value is None or isinstance(value, str) else value
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ReaderOut,

@@ -69,6 +69,7 @@ def test_metrics_count_what_the_ingest_did(database_url, broker):
         assert value(samples, "mamori_readers_online") == 1
         assert value(samples, "mamori_readers", state="degraded") == 1
         assert value(samples, "mamori_readers", state="online") == 0
+        assert office.get("/readers")[0]["degraded"] == ["card_reader_unavailable"]
         assert value(samples, "mamori_database_up") == 1
         assert value(samples, "mamori_broker_connected") == 1
         assert value(samples, "mamori_notices_waiting") == 0
