@@ -27,6 +27,18 @@ def broker(tmp_path):
     mosquitto.kill()
 
 
+@pytest.fixture
+def pins():
+    """gpiozero's mock pins (the stand-in for a Raspberry Pi's), reset after the test."""
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    Device.pin_factory = MockFactory()
+    yield Device.pin_factory
+    Device.pin_factory.reset()
+    Device.pin_factory = None
+
+
 @pytest.fixture(params=DATABASES)
 def database_kind(request) -> str:
     if request.param == "postgresql":

@@ -12,8 +12,6 @@ import os
 import threading
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 from gateway import cli
 from gateway.config import ConfigError, parse_config
@@ -40,14 +38,6 @@ inputs:
     pin: 23
 pin_factory: mock
 """
-
-
-@pytest.fixture
-def pins():
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = None
 
 
 @pytest.fixture

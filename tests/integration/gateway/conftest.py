@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from gpiozero import Device
-from gpiozero.pins.mock import MockFactory
 
 from gateway.app import Gateway
 from server.db import unit_of_work
@@ -21,14 +19,6 @@ from tests.support.rdm6300 import FobField
 def database_url(tmp_path):
     # The gateway does not care which database the server uses; the server's own tests cover both.
     return migrated_sqlite(tmp_path / "mamori.db")
-
-
-@pytest.fixture
-def pins():
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = None
 
 
 @pytest.fixture
