@@ -51,12 +51,6 @@ def months(first: date, last: date, today: date) -> list[str]:
     return out
 
 
-def valid_month(text: str) -> bool:
-    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
-        return False
-    return 2000 <= int(text[:4]) <= 2999 and 1 <= int(text[5:]) <= 12
-
-
 def problems(answers: dict[str, Answer]) -> dict[str, str]:
     """question -> what is wrong with its answer ('unanswered', 'note_needed', 'too_long'); empty when all is well.
     A いいえ (not kept) needs a note: what happened and what was done."""
