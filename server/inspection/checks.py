@@ -60,14 +60,21 @@ def rule9(db: Session, p: Period, settings: Settings) -> Section:
     return Section("9", [Count("lost", lost, "/lost")])
 
 
+def _lapse(training_on, day) -> str:
+    """Why training did not count on `day`. Only the latest training date is kept: one after the period
+    hides whether an earlier one covered it."""
+    if training_on is None:
+        return "training_missing"
+    return "training_later" if training_on > day else "training_expired"
+
+
 def training(db: Session, p: Period, settings: Settings) -> Section:
     """情報セキュリティ教育: every active member of staff trained within `training_valid_days` on the period's
     last day (today while it runs)."""
     day = p.last_seen
     people = db.execute(select(Person.id, Person.name, Person.training_on).where(Person.active)
                         .order_by(Person.name, Person.id)).all()
-    lapsed = [Finding("training_missing" if on is None else "training_expired", on, name, None,
-                      f"/admin/people/{person_id}")
+    lapsed = [Finding(_lapse(on, day), on, name, None, f"/admin/people/{person_id}")
               for person_id, name, on in people if not training_current(on, day, settings.training_valid_days)]
     return Section("training", [Count("staff", len(people), "/admin/people"),
                                 Count("trained", len(people) - len(lapsed), "/register?report=access")], lapsed)

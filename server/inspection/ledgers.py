@@ -3,6 +3,8 @@ linking to the ledger line that shows it. The existing report queries are reused
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -11,8 +13,8 @@ from server.cases import book
 from server.cases.models import Case
 from server.checkouts import register
 from server.checkouts.models import Checkout
-from server.checkouts.not_erased import waiting_too_long
 from server.config import Settings
+from server.domain.erasure import erasure_late
 from server.inspection.evidence import Count, Finding, Period, Section
 from server.items.models import Item
 from server.ledger.models import ScanRecord
@@ -79,11 +81,15 @@ def rule2(db: Session, p: Period, settings: Settings) -> Section:
                    denials + differences + lost)
 
 
+def _day(p: Period, moment: datetime) -> Period:
+    """The office day of `moment`, for a link to the ledger on that day."""
+    day = moment.astimezone(p.zone).date()
+    return Period(day, day, p.zone, p.now)
+
+
 def _register_link(p: Period, line: register.RegisterLine) -> str:
     """The 持ち出し管理簿 on the day of the take-out, narrowed to its item and holder."""
-    day = line.out_at.astimezone(p.zone).date()
-    return "/register?" + Period(day, day, p.zone, p.now).query(report="transactions", item=line.item,
-                                                                 person=line.person)
+    return "/register?" + _day(p, line.out_at).query(report="transactions", item=line.item, person=line.person)
 
 
 def late_take_outs(db: Session, p: Period, settings: Settings) -> list[Finding]:
@@ -123,12 +129,17 @@ def rule4(db: Session, p: Period, settings: Settings) -> Section:
 
 
 def not_erased(db: Session, p: Period, settings: Settings) -> list[Finding]:
-    """Devices returned in the period whose survey data nobody has confirmed erased in time."""
-    query = (select(Checkout.returned_at, Item.label, Person.name)
+    """Devices returned in the period whose survey data was not confirmed erased within
+    `erase_confirm_within_h`: confirmed late, or not confirmed at all by now."""
+    within = timedelta(hours=settings.erase_confirm_within_h)
+    query = (select(Checkout.returned_at, Checkout.erased_at, Item.label, Person.name)
              .join(Item, Item.id == Checkout.item_id).join(Person, Person.id == Checkout.person_id)
-             .where(*waiting_too_long(p.now, settings), *_in(Checkout.returned_at, p))
+             .where(Checkout.erasure.is_not(None), *_in(Checkout.returned_at, p))
              .order_by(Checkout.returned_at, Checkout.id))
-    return [Finding("not_erased", at, f"{label}（{name}）", None, "/devices") for at, label, name in db.execute(query)]
+    return [Finding("not_erased", back, f"{label}（{name}）", "insp.erase.late" if erased else "insp.erase.never",
+                    "/devices" if erased is None else "/register?" + _day(p, back).query(report="transactions",
+                                                                                        item=label))
+            for back, erased, label, name in db.execute(query) if erasure_late(back, erased or p.now, within)]
 
 
 def rule5(db: Session, p: Period, settings: Settings) -> Section:
@@ -147,9 +158,7 @@ def closing_exceptions(db: Session, p: Period) -> list[Finding]:
              .order_by(Alert.opened_at, Alert.id))
     out = []
     for kind, at, name in db.execute(query):
-        day = at.astimezone(p.zone).date()
-        link = "/entry-log?" + Period(day, day, p.zone, p.now).query(who="visitor", q=name)
-        out.append(Finding(kind, at, name, None, link))
+        out.append(Finding(kind, at, name, None, "/entry-log?" + _day(p, at).query(who="visitor", q=name)))
     return out
 
 

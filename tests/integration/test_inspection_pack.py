@@ -89,10 +89,12 @@ def a_month_with_known_exceptions(site: Site) -> dict:
         _loan(db, 2, folder, sato, tokyo(11, 9), tokyo(11, 18), tokyo(11, 19))
         _loan(db, 3, folder2, sato, tokyo(12, 9), tokyo(12, 18), tokyo(13, 9))
         _loan(db, 4, folder2, sato, tokyo(20, 9, month=9), tokyo(20, 18, month=9), tokyo(22, 9, month=9))  # before
-        # Phones: one erased after its return, one whose erasure nobody confirmed.
+        # Phones: one erased after its return, one whose erasure nobody confirmed, one confirmed late.
         _loan(db, 5, phone, sato, tokyo(14, 9), tokyo(14, 18), tokyo(14, 16), erasure="done", erased_at=tokyo(14, 16),
               erased_by="佐藤 花子", purpose="R8-1001")
         _loan(db, 6, phone2, suzuki, tokyo(15, 9), tokyo(15, 18), tokyo(15, 16), erasure="pending", purpose="R8-1002")
+        _loan(db, 7, phone, sato, tokyo(16, 9), tokyo(16, 18), tokyo(16, 12), erasure="done", erased_at=tokyo(16, 15),
+              erased_by="佐藤 花子", purpose="R8-1001")  # confirmed 3 h after its return: late
         # Visitors: one signed out, one never tapped out, one given a badge who never came.
         for uid, label in (("VB01", "来所者1"), ("VB02", "来所者2"), ("VB03", "来所者3")):
             db.add(VisitorBadge(uid=uid, label=label, created_at=db_now))
@@ -154,7 +156,8 @@ def test_the_pack_lists_exactly_the_known_exceptions_rule_by_rule(site):
         "3": [("overdue", "R8-1001 調査書類", "insp.late.returned"),
               ("escalated", "R8-1002 調査書類", "insp.late.returned")],
         "4": [("past_retention", "R8-0002", None)],
-        "5": [("not_erased", "調査用スマホ2（鈴木 一郎）", None)],
+        "5": [("not_erased", "調査用スマホ2（鈴木 一郎）", "insp.erase.never"),
+              ("not_erased", "調査用スマホ1（佐藤 花子）", "insp.erase.late")],
         "6": [("visitor_not_signed_out", "田中 次郎", None), ("badge_not_returned", "中村 三郎", None)],
         "7": [("self_inspection_missing", "", None)],
         "8": [("self_inspection_missing", "", None)],
@@ -197,8 +200,8 @@ def test_the_zip_holds_every_ledger_and_its_manifest_matches_its_files(site):
         assert len(rows) - 1 == entry["rows"], name
     assert {n: listed[n]["rows"] for n in ("入退室記録簿.csv", "持ち出し管理簿_取引記録.csv", "受付簿.csv",
                                           "廃棄記録.csv", "棚卸.csv", "自己点検.csv", "立入検査・監査資料_例外.csv")} \
-        == {"入退室記録簿.csv": 3, "持ち出し管理簿_取引記録.csv": 5, "受付簿.csv": 1, "廃棄記録.csv": 1, "棚卸.csv": 2,
-            "自己点検.csv": len(KEYS), "立入検査・監査資料_例外.csv": 11}
+        == {"入退室記録簿.csv": 3, "持ち出し管理簿_取引記録.csv": 6, "受付簿.csv": 1, "廃棄記録.csv": 1, "棚卸.csv": 2,
+            "自己点検.csv": len(KEYS), "立入検査・監査資料_例外.csv": 12}
     assert {"持ち出し管理簿_持ち出し中.csv", "持ち出し管理簿_期限超過.csv", "持ち出し管理簿_利用権限.csv", "アラート.csv",
             "操作記録.csv", "紛失.csv"} <= set(listed)
     assert ("inspection_pack_downloaded", "auditor") in site.audit()
