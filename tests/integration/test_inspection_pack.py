@@ -234,6 +234,7 @@ def test_a_manager_answers_the_self_inspection_and_each_answer_is_kept(site):
     assert _found(site)["8"] == []  # the newest answer counts
     page = client.get(url).text
     assert page.count("<td>2026年11月</td>") == 2 and "11月分の更新が未適用" in page  # both kept, newest first
+    assert '<input type="radio" name="q-patches" value="yes" checked>' in page  # the form starts from the newest
     assert site.audit().count(("self_inspection_answered", "manager")) == 2
     with site.factory() as db:
         rows = db.scalars(select(SelfInspection).where(SelfInspection.month == "2026-11")).all()

@@ -53,6 +53,18 @@ def rule_context(request: Request, db, a: Asked, rule: str) -> dict[str, Any]:
     return context
 
 
+def _last_answers(context: dict[str, Any]) -> dict[str, str]:
+    """The form starts from the newest month's latest answer, so answering again changes only what changed."""
+    months = context.get("months") or []
+    row = context["latest"].get(months[-1][0]) if months else None
+    if row is None:
+        return {"month": months[-1][0]} if months else {}
+    values = {"month": row.month}
+    for key, answer in row.answers.items():
+        values[f"q-{key}"], values[f"note-{key}"] = ("yes" if answer.get("ok") else "no"), answer.get("note") or ""
+    return values
+
+
 @router.get("/inspection/rules/{rule}", response_class=HTMLResponse)
 def rule_page(request: Request, db: Db, user: Reader, rule: str, start: From = None, to: To = None,
               done: str | None = None) -> HTMLResponse:
@@ -61,8 +73,9 @@ def rule_page(request: Request, db: Db, user: Reader, rule: str, start: From = N
     a = asked(request, start, to)
     if a.problems:
         return page(request, "inspection/summary.html", {**_base(request, a), "sections": []}, status_code=422)
-    context = {**rule_context(request, db, a, rule), "answer_values": {}, "answer_errors": {},
-               "done": "insp.self.saved" if done == "saved" else None}
+    context = rule_context(request, db, a, rule)
+    context.update(answer_values=_last_answers(context), answer_errors={},
+                   done="insp.self.saved" if done == "saved" else None)
     return page(request, "inspection/rule.html", context)
 
 
