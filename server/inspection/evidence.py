@@ -7,10 +7,13 @@ One function per seed rule section (server/inspection/ledgers.py, server/inspect
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 RULES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "training")
 
@@ -22,7 +25,7 @@ NOT_YET: dict[str, str] = {"incidents": "9", "chain": "9"}
 
 # The hash chain's head of each chained ledger, for the ZIP's manifest: ledger name -> function(db) giving
 # its newest hash. Empty until the chain is recorded (then NOT_YET loses "chain").
-CHAIN_HEADS: dict[str, object] = {}
+CHAIN_HEADS: dict[str, Callable[[Session], str]] = {}
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def pack_zip(request: Request, db: Db, user: Reader, start: Annotated[str | None
                     {"values": a.values, "errors": messages(request, a.problems), "sections": []}, status_code=422)
     settings, p = request.app.state.settings, a.period
     files = Builder(request, db, p, pack.sections(db, p, settings)).files()
-    heads = {ledger: head(db) for ledger, head in CHAIN_HEADS.items()}  # type: ignore[operator]
+    heads = {ledger: head(db) for ledger, head in CHAIN_HEADS.items()}
     about = manifest(p, files, made_by=user.name, office=settings.office_name, lang=request.state.lang,
                      chain_heads=heads)
     audit(db, request, "inspection_pack_downloaded", {"from": p.first, "to": p.last, "files": len(files),
