@@ -43,6 +43,7 @@ from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
 from server.web.headers import SecurityHeaders
+from server.web.inspection import router as inspection_router
 from server.web.lost import router as lost_pages_router
 from server.web.my import router as my_router
 from server.web.reception import router as reception_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
+    app.include_router(inspection_router)
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
         if not allowed(settings.metrics_token, request.headers.get("authorization"),

@@ -35,7 +35,12 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 def csv_response(data: bytes, filename: str) -> Response:
     """A download named `filename` (Japanese allowed: RFC 6266 filename* with an ASCII fallback)."""
+    return download(data, filename, "text/csv; charset=utf-8")
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    """Any file to save, named as csv_response names it."""
     fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type="text/csv; charset=utf-8",
+    return Response(data, media_type=media_type,
                     headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})

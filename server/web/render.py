@@ -56,6 +56,7 @@ NAV = [
     ("/lost", "nav.lost", OVERSIGHT),
     ("/admin/readers", "nav.readers", OVERSIGHT),
     ("/admin/import", "nav.import", ("admin", "manager")),
+    ("/inspection", "nav.inspection", OVERSIGHT),
     ("/audit", "nav.audit", OVERSIGHT),
     ("/admin/accounts", "acct.nav", OVERSIGHT),
 ]

@@ -61,13 +61,13 @@ def _count(db: Session, f: Filter) -> int:
     return db.scalar(select(func.count()).select_from(f.query().order_by(None).subquery())) or 0
 
 
-def _rows(request: Request, events: list[AuditEvent]) -> list[list[str]]:
+def rows_of(request: Request, events: list[AuditEvent]) -> list[list[str]]:
     words, zone = _words(request), request.app.state.settings.zone
     return [[f"{e.at.astimezone(zone):%Y/%m/%d %H:%M:%S}", e.actor or "—", words.action(e.action),
              words.detail(e.detail or ""), e.address or "—"] for e in events]
 
 
-def _headers(request: Request) -> list[str]:
+def headers_of(request: Request) -> list[str]:
     t = translator(request.state.lang)
     return [t(f"audit.{c}") for c in ("at", "actor", "action", "detail", "address")]
 
@@ -83,8 +83,8 @@ def audit_log(request: Request, db: Db, user: Viewer, f: Filtered,
     codes = db.scalars(select(AuditEvent.action).distinct())
     actions = sorted(((code, words.action(code)) for code in codes), key=lambda a: a[1])
     return page(request, "admin/audit.html", {
-        "rows": _rows(request, events), "actions": actions, "action": f.action, "actor": f.actor, "page_no": page_no,
-        "pages": pages, "total": total, "filters": f.params(), "headers": _headers(request)})
+        "rows": rows_of(request, events), "actions": actions, "action": f.action, "actor": f.actor, "page_no": page_no,
+        "pages": pages, "total": total, "filters": f.params(), "headers": headers_of(request)})
 
 
 @router.get("/audit.csv")
@@ -95,7 +95,7 @@ def audit_csv(request: Request, db: Db, user: Viewer, f: Filtered) -> Response:
     audit(db, request, "audit_log_exported", {"lines": len(events), **_facts(f)})
     today = request.app.state.clock().astimezone(request.app.state.settings.zone)
     name = f"操作記録_{today:%Y%m%d}.csv" if request.state.lang == "ja" else f"audit-log_{today:%Y%m%d}.csv"
-    return csv_response(to_csv(_headers(request), _rows(request, events)), name)
+    return csv_response(to_csv(headers_of(request), rows_of(request, events)), name)
 
 
 @router.get("/audit/print", response_class=HTMLResponse)
@@ -107,7 +107,7 @@ def audit_print(request: Request, db: Db, user: Viewer, f: Filtered) -> HTMLResp
     words = _words(request)
     shown = [words.action(f.action)] if f.action else []
     return printout(request, "admin/audit_print.html", {
-        "rows": _rows(request, events), "headers": _headers(request),
+        "rows": rows_of(request, events), "headers": headers_of(request),
         "filter_text": "、".join(shown + ([f.actor] if f.actor else []))})
 
 

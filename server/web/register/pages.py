@@ -36,7 +36,7 @@ PRINT_MAX = 5000  # more than this on paper is a box file nobody reads: the CSV 
 FILE_WORDS = {"transactions": "取引記録", "out": "持ち出し中", "overdue": "期限超過", "access": "利用権限"}
 
 
-def _fetch(request: Request, db: Session, q: Query, limit: int | None, offset: int = 0) -> list:
+def fetch(request: Request, db: Session, q: Query, limit: int | None, offset: int = 0) -> list:
     settings, now = request.app.state.settings, request.app.state.clock()
     if q.report == "transactions":
         start, end = q.bounds(settings.zone)
@@ -49,14 +49,14 @@ def _fetch(request: Request, db: Session, q: Query, limit: int | None, offset: i
     return lines[offset:offset + limit] if limit is not None else lines[offset:]
 
 
-def _cells(request: Request, db: Session, q: Query, *, full: bool, paper: bool = False) -> Cells:
+def cells_for(request: Request, db: Session, q: Query, *, full: bool, paper: bool = False) -> Cells:
     lang = request.state.lang
     cabinets = tuple(register.cabinets(db)) if q.report == "access" else ()
     return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, cabinets,
                  paper)
 
 
-def _rows(cells: Cells, q: Query, lines: list) -> list[list[str]]:
+def rows_of(cells: Cells, q: Query, lines: list) -> list[list[str]]:
     if q.report == "access":
         return [cells.access(line) for line in lines]
     return [cells.line(q.report, line) for line in lines]
@@ -94,18 +94,18 @@ def register_page(request: Request, db: Db, user: Reader) -> HTMLResponse:
     q, problems, values = parse(request, user, dict(request.query_params))
     problems = _relevant(q, problems)
     offset = (q.page - 1) * PER_PAGE
-    everyone = _fetch(request, db, q, None) if q.report == "access" and not problems else None  # for the totals
+    everyone = fetch(request, db, q, None) if q.report == "access" and not problems else None  # for the totals
     if problems:
         lines = []
     else:
-        lines = everyone[offset:offset + PER_PAGE + 1] if everyone is not None else _fetch(request, db, q,
+        lines = everyone[offset:offset + PER_PAGE + 1] if everyone is not None else fetch(request, db, q,
                                                                                            PER_PAGE + 1, offset)
     shown = lines[:PER_PAGE]
-    cells = _cells(request, db, q, full=False)
+    cells = cells_for(request, db, q, full=False)
     now = request.app.state.clock()
     context = {
         "values": values, "errors": messages(request, problems), "report": q.report, "reports": REPORTS,
-        "query": q, "columns": cells.headers(q.report), "rows": _rows(cells, q, shown),
+        "query": q, "columns": cells.headers(q.report), "rows": rows_of(cells, q, shown),
         "row_classes": [_row_class(q, line, now) for line in shown],
         "kind_options": [(k, cells.t(f"dash.kind.{k}")) for k in KINDS],
         "tabs": [(r, _link(values, report=r)) for r in REPORTS],
@@ -133,9 +133,9 @@ def register_csv(request: Request, db: Db, user: Reader) -> Response:
     q, problems, values = parse(request, user, dict(request.query_params))
     if _relevant(q, problems):
         return register_page(request, db, user)
-    cells = _cells(request, db, q, full=True)
-    lines = _fetch(request, db, q, None)
-    data = to_csv(cells.headers(q.report), _rows(cells, q, lines))
+    cells = cells_for(request, db, q, full=True)
+    lines = fetch(request, db, q, None)
+    data = to_csv(cells.headers(q.report), rows_of(cells, q, lines))
     audit(db, request, "checkout_register_exported", _describe(q, len(lines)))
     today = request.app.state.clock().astimezone(request.app.state.settings.zone).date()
     dates = f"{q.start:%Y%m%d}-{q.end:%Y%m%d}" if q.report == "transactions" else f"{today:%Y%m%d}"
@@ -156,18 +156,18 @@ def register_print(request: Request, db: Db, user: Reader) -> HTMLResponse:
     problems = _relevant(q, problems)
     lang, now = request.state.lang, request.app.state.clock()
     zone = request.app.state.settings.zone
-    lines = [] if problems else _fetch(request, db, q, PRINT_MAX + 1)
+    lines = [] if problems else fetch(request, db, q, PRINT_MAX + 1)
     errors = messages(request, problems)
     if len(lines) > PRINT_MAX:
         errors, lines = {"": translator(lang)("reg.err.too_many", n=PRINT_MAX)}, []
-    cells = _cells(request, db, q, full=False, paper=True)
+    cells = cells_for(request, db, q, full=False, paper=True)
     if not errors:
         audit(db, request, "checkout_register_printed", _describe(q, len(lines)))
     local: datetime = now.astimezone(zone)
     moment = f"{_day_label(local.date(), lang)} {local:%H:%M}" if lang == "ja" else office_time(now, zone, lang)
     context = {
         "report": q.report, "errors": errors, "columns": cells.headers(q.report), "keys": COLUMNS[q.report],
-        "rows": _rows(cells, q, lines), "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)),
+        "rows": rows_of(cells, q, lines), "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)),
         "moment": moment, "own_only": q.filter.own_only,
         "filters": [(key, values[key]) for key in ("person", "item", "kind", "case", "state") if values[key]],
     }
