@@ -24,4 +24,7 @@ ACTIONS = frozenset({
     "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",
     # the 受付簿
     "case_destroyed", "case_book_exported", "case_book_printed", "case_destructions_printed",
+    # who may open which cabinet, and when; a lost card; the quarterly access review
+    "grant_added", "grant_changed", "grant_removed", "grant_one_off_added", "closed_day_added", "closed_day_removed",
+    "card_revoked", "access_review_signed",
 })

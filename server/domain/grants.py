@@ -123,3 +123,9 @@ def parse_hours(value: list) -> tuple[Slot, ...]:
 
 def stored_hours(slots: Iterable[Slot]) -> list[list]:
     return [[s.weekday, f"{s.start:%H:%M}", f"{s.end:%H:%M}"] for s in sorted(slots, key=lambda s: (s.weekday, s.start))]
+
+
+def public_holiday_names(first: date, last: date, language: str) -> dict[date, str]:
+    """The public holidays from `first` to `last`, named in `language` ("ja" or "en_US") by the library."""
+    found = holidays.country_holidays("JP", years=range(first.year, last.year + 1), language=language)
+    return {day: name for day, name in sorted(found.items()) if first <= day <= last}
