@@ -32,6 +32,7 @@ from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
 from server.stocktakes.routes import router as stocktakes_router
 from server.visits.routes import router as visits_router
+from server.web.access_review import router as access_review_router
 from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
+    app.include_router(access_review_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

@@ -122,3 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.fact.digest": ("ハッシュ値", "digest"),
     "audit.fact.signed_at": ("承認日時", "signed at"),
 }
+MESSAGES.update({
+    "review.changed": ("一覧を開いた後に利用権限が変わりました。最新の一覧を確認してから承認してください。",
+                       "The access rights changed after you opened the list: check the current list, then sign."),
+    "review.report_link": ("持ち出し管理簿の利用権限（CSV・印刷）", "The access-rights report (CSV, print)"),
+    "alert.what.access_review_overdue": ("前の四半期の利用権限の点検が、期限までに承認されていません。",
+                                         "Last quarter's access review was not signed off by its due date."),
+})
