@@ -13,7 +13,7 @@ from server.alerts.models import Alert
 from server.clock import Clock
 from server.config import Settings
 from server.domain.reviews import overdue_quarter, quarter_of
-from server.grants.models import AccessReview
+from server.grants.models import AccessReview, CabinetGrant
 from server.people.models import Person
 from server.periodic import Periodic
 
@@ -44,11 +44,12 @@ def sign_offs(db: Session, limit: int = 40) -> list[AccessReview]:
 def open_overdue_alert(db: Session, now: datetime, settings: Settings) -> Alert | None:
     """The previous quarter unsigned: one alert for it, ever (its fold key names the quarter)."""
     today = now.astimezone(settings.zone).date()
-    first_person = db.scalar(select(func.min(Person.created_at)))
-    if first_person is None:  # an office with nobody registered has nothing to review
+    # Reviews are owed from the quarter grants came in (the upgrade stamps them), or the first person.
+    since = db.scalar(select(func.min(CabinetGrant.created_at))) or db.scalar(select(func.min(Person.created_at)))
+    if since is None:  # an office with nobody registered has nothing to review
         return None
     signed = set(db.scalars(select(AccessReview.quarter).distinct()))
-    quarter = overdue_quarter(today, signed, first_person.astimezone(settings.zone).date())
+    quarter = overdue_quarter(today, signed, since.astimezone(settings.zone).date())
     if quarter is None or db.scalar(select(Alert.id).where(Alert.fold_key == f"{ALERT}:{quarter}")) is not None:
         return None
     alert = Alert(type=ALERT, severity="medium", state="open", opened_at=now, last_at=now, count=1,
