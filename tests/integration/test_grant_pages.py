@@ -57,6 +57,7 @@ def test_a_manager_grants_weekdays_8_to_19_adds_a_saturday_and_a_closed_day(site
                                              "days": ["0", "1"], "starts": "19:00", "ends": "08:00"})
     assert bad.status_code == 422
     assert re.search(r'id="f-ends-error">終了は開始より後にしてください。', bad.text)
+    assert 'name="days" value="1" checked' in bad.text and 'name="days" value="2" checked' not in bad.text  # kept
     added = client.post("/admin/grants", data={"csrf": csrf, "cabinet": "folders", "who": f"person:{site.person_id}",
                                                "days": ["0", "1", "2", "3", "4"], "starts": "08:00", "ends": "19:00",
                                                "expires_on": "2027-03-31"})

@@ -99,7 +99,7 @@ def _day(typed: str) -> date | None:
         return None
 
 
-def _hours(form: Any, problems: dict[str, str], prefix: str = "") -> tuple[list[Slot], datetime | None, bool]:
+def _hours(form: Any, problems: dict[str, str], prefix: str = "") -> tuple[list[Slot], date | None]:
     """The weekly hours (days ticked, from–to) and the expiry typed in a grant's form."""
     days = sorted({int(d) for d in form.getlist("days") if str(d) in "0123456"})
     starts, ends = _clock_time(text(form, "starts")), _clock_time(text(form, "ends"))
@@ -115,7 +115,7 @@ def _hours(form: Any, problems: dict[str, str], prefix: str = "") -> tuple[list[
     expiry = _day(typed_expiry)
     if typed_expiry and expiry is None:
         problems[prefix + "expires_on"] = "grants.err.date"
-    return slots, expiry, bool(days)
+    return slots, expiry
 
 
 def _expires_at(request: Request, last_day: date | None) -> datetime | None:
@@ -159,9 +159,10 @@ def add_grant(request: Request, db: Db, user: Annotated[User, Depends(require_pa
     role = value if kind == "role" and value in JOB_ROLES else None
     if person_id is None and role is None:
         problems["who"] = "grants.err.who"
-    slots, expiry, _timed = _hours(form, problems)
+    slots, expiry = _hours(form, problems)
     if problems:
-        return _again(request, db, problems, dict(form))
+        return _again(request, db, problems, {**dict(form), "days": [int(d) for d in form.getlist("days")
+                                                                      if str(d).isdigit()]})
     assert cabinet is not None
     grant = service.add_grant(db, cabinet_id=cabinet.id, person_id=person_id, role=role, slots=slots,
                               expires_at=_expires_at(request, expiry), now=request.app.state.clock(), by=user.name)
@@ -174,7 +175,7 @@ def change_grant(request: Request, db: Db, grant_id: RowId, user: Annotated[User
                  form: Posted) -> Response:
     grant = _grant(db, grant_id)
     problems: dict[str, str] = {}
-    slots, expiry, _timed = _hours(form, problems, f"g{grant.id}-")
+    slots, expiry = _hours(form, problems, f"g{grant.id}-")
     if problems:
         return _again(request, db, problems, {})
     changes = service.set_hours(db, grant, slots, _expires_at(request, expiry))
