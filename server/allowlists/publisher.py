@@ -3,7 +3,10 @@
 Checked every few seconds against the database, so a change from any path (the API, the
 command line, a page, midnight ending someone's training) reaches the cabinets without each
 path having to remember to say so. Republished when the set changes, daily, and after every
-reconnect to the broker (a broker restarted without persistence forgets retained messages).
+reconnect to the broker (a broker restarted without persistence forgets retained messages); a
+page that revokes a card or changes a grant wakes it after its commit (`nudge.py`), so that
+change does not wait for the next round. Each cabinet gets the cards its grants let in, with
+their hours (server/grants/allowlist.py).
 """
 
 from __future__ import annotations
