@@ -108,12 +108,12 @@ class AllowlistPublisher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake-up during it makes another round at once
             try:
                 self.publish_due()
             except Exception:  # the database may be away; the next round tries again
                 log.exception("could not check the cabinet allowlists")
             self._wake.wait(self.check_every_s)
-            self._wake.clear()
 
     def publish_due(self) -> int:
         """Publish every cabinet's allowlist that changed, is a day old, or predates a reconnect."""
