@@ -50,7 +50,8 @@ class OfflineAllowlist:
         log.info("allowlist: %d cards until %s", len(allowlist.hashes), allowlist.until.isoformat())
 
     def allows(self, uid: str, now: datetime) -> bool:
-        """True only for a card on an allowlist that has not expired (fail-secure otherwise)."""
+        """True only for a card on an allowlist that has not expired, within the card's hours if the list
+        gives any (fail-secure otherwise)."""
         with self._lock:
             current = self._current
         if current is None:
@@ -74,4 +75,11 @@ class OfflineAllowlist:
                         "locked (put the cabinet's current key in the config)", current.key_id or "no key",
                         self._key_id)
             return False
-        return protocol.allowlist_hash(current.salt, uid, self._key) in current.hashes
+        digest = protocol.allowlist_hash(current.salt, uid, self._key)
+        if digest not in current.hashes:
+            return False
+        # The cabinet's grants with hours: by the reader's own clock, in the office's time zone.
+        if not current.hours_admit(current.hashes.index(digest), now):
+            log.warning("the card is on the allowlist, but outside its hours: the cabinet stays locked")
+            return False
+        return True

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -160,6 +161,9 @@ DenyReason = Literal[
     "item_not_loanable",
     "not_encrypted",
     "wrong_cabinet",
+    # Additions (docs/protocol.md): the cabinet's grants (server/domain/grants.py). A reader treats them like any deny.
+    "no_grant",
+    "outside_hours",
 ]
 
 
@@ -250,6 +254,34 @@ class Command(_Message):
     at: Timestamp
 
 
+WEEK_SLOT = r"^[1-7] ([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+ONE_OFF = r"^\d{4}-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Hours(BaseModel):
+    """When the cards at `cards` (indexes into the list's `hashes`) may open, in office time.
+
+    `week`: "D HH:MM-HH:MM" with D 1 = Monday … 7 = Sunday; `closed`: the days (YYYY-MM-DD) within
+    the list's life when the week's hours do not apply (holidays, 年末年始, the office's own);
+    `extra`: one-off openings "YYYY-MM-DD HH:MM-HH:MM", which apply on closed days too.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    cards: list[Annotated[StrictInt, Field(ge=0)]]
+    week: list[Annotated[StrictStr, Field(pattern=WEEK_SLOT)]] = []
+    closed: list[Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = []
+    extra: list[Annotated[StrictStr, Field(pattern=ONE_OFF)]] = []
+
+    def admits(self, local: datetime) -> bool:
+        """Whether `local` (the office's wall-clock time) falls in these hours."""
+        day, moment = local.date().isoformat(), local.strftime("%H:%M")
+        if any(e[:10] == day and e[11:16] <= moment < e[17:] for e in self.extra):
+            return True
+        weekday = str(local.isoweekday())
+        return day not in self.closed and any(w[0] == weekday and w[2:7] <= moment < w[8:] for w in self.week)
+
+
 class Allowlist(_Message):
     """The card hashes allowed to open one cabinet while the server does not answer."""
 
@@ -262,6 +294,19 @@ class Allowlist(_Message):
     # An addition (optional): the hashes are keyed with the cabinet's own secret key, given to the reader
     # out of band and never published; this names the key (`allowlist_key_id`), not the key itself.
     key_id: KeyId | None = None
+    # An addition (optional): the hours of the cards whose grants have hours, in the office's time zone
+    # `zone` (IANA name; Asia/Tokyo if absent). A card in no `hours` entry opens at any time, as a list
+    # without the field means for every card.
+    hours: list[Hours] | None = None
+    zone: Annotated[StrictStr, Field(max_length=64)] | None = None
+
+    def hours_admit(self, index: int, now: datetime, default_zone: str = "Asia/Tokyo") -> bool:
+        """Whether the card at `hashes[index]` may open at `now` by the list's hours."""
+        theirs = [h for h in self.hours or () if index in h.cards]
+        if not theirs:
+            return True
+        local = now.astimezone(ZoneInfo(self.zone or default_zone))
+        return any(h.admits(local) for h in theirs)
 
 
 def pack_acks(ids: list[str]) -> list[Ack]:
@@ -341,7 +386,9 @@ def _describe(exc: ValidationError) -> str:
 def encode(message: _Message) -> bytes:
     """Serialise a message as compact UTF-8 JSON (the Last Will drops absent optional fields)."""
     exclude_none = isinstance(message, Status)
-    return message.model_dump_json(exclude_none=exclude_none).encode("utf-8")
+    # An allowlist's optional hours cost nothing when absent: the bytes are the cards'.
+    absent = {name for name in ("hours", "zone") if getattr(message, name, 0) is None}
+    return message.model_dump_json(exclude_none=exclude_none, exclude=absent or None).encode("utf-8")
 
 
 def check_not_future(at: datetime, now: datetime) -> None:

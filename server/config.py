@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     allowlist_valid_h: int = Field(26, ge=25, le=24 * 7, description="a cabinet's offline allowlist expires after "
                                    "this many hours unless republished (it is republished daily)")
     allowlist_check_s: float = Field(5, gt=0, description="how often key holders are compared with the published allowlists")
+    access_review_check_s: float = Field(3600, gt=0, description="how often the last quarter's access review is "
+                                         "checked for a sign-off (one alert per quarter missed)")
     overdue_check_s: float = Field(30, gt=0, description="how often open checkouts are checked for being past due "
                                    "(each overdue one opens one alert)")
     remind_before_min: int = Field(30, ge=0, le=24 * 60, description="the holder is reminded this long before an item "

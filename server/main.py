@@ -35,6 +35,7 @@ from server.readers.routes import router as readers_router
 from server.readiness import readiness_problems
 from server.stocktakes.routes import router as stocktakes_router
 from server.visits.routes import router as visits_router
+from server.web.access_review import router as access_review_router
 from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
@@ -120,6 +121,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
     app.include_router(inspection_router)
+    app.include_router(access_review_router)
+
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
         if not allowed(settings.metrics_token, request.headers.get("authorization"),

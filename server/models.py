@@ -6,6 +6,7 @@ from server.audit.models import AuditEvent
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
+from server.grants.models import AccessReview, CabinetGrant, ClosedDay, GrantOneOff
 from server.inspection.models import SelfInspection
 from server.items.loan_rules import KindRule
 from server.items.models import Item
@@ -18,7 +19,6 @@ from server.stocktakes.models import Stocktake, StocktakeLine
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "DeadLetter", "Item", "KindRule",
-    "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine",
     "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -3,7 +3,10 @@
 Checked every few seconds against the database, so a change from any path (the API, the
 command line, a page, midnight ending someone's training) reaches the cabinets without each
 path having to remember to say so. Republished when the set changes, daily, and after every
-reconnect to the broker (a broker restarted without persistence forgets retained messages).
+reconnect to the broker (a broker restarted without persistence forgets retained messages); a
+page that revokes a card or changes a grant wakes it after its commit (`nudge.py`), so that
+change does not wait for the next round. Each cabinet gets the cards its grants let in, with
+their hours (server/grants/allowlist.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from gateway import protocol
 from server.alerts.models import Alert
 from server.clock import Clock
 from server.domain.cabinet import training_current
+from server.grants.allowlist import CabinetCards, cabinet_cards, wire_hours
 from server.ingest.mqtt import BrokerLink
 from server.people.models import Card, Person
 from server.readers.models import Reader
@@ -53,17 +57,28 @@ def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: 
             and training_current(trained, until, training_valid_days)]
 
 
-def build_allowlist(uids: list[str], issued: datetime, until: datetime, key: bytes | None) -> protocol.Allowlist:
+def build_allowlist(uids: list[str], issued: datetime, until: datetime, key: bytes | None,
+                    cards: CabinetCards | None = None, zone: str | None = None) -> protocol.Allowlist:
     """Hashes keyed with the cabinet's secret key and a fresh salt each time, so neither the retained
     message nor a stolen reader's copy gives card numbers to whoever lacks the key. A cabinet without a
     key gets an empty list (it stays locked offline): unkeyed hashes of 4-byte uids are brute-forced in
-    a minute."""
+    a minute. `cards` adds the hours of cards whose grants have hours; the cards last in `uids` are
+    left off while the list would pass the contract's 2 KiB."""
     salt = secrets.token_hex(16)
     if key is None:
         return protocol.Allowlist(v=1, salt=salt, hashes=[], until=until, issued=issued)
-    hashes = sorted(protocol.allowlist_hash(salt, uid, key) for uid in uids)
-    return protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until, issued=issued,
-                              key_id=protocol.allowlist_key_id(key))
+    while True:
+        digests = {uid: protocol.allowlist_hash(salt, uid, key) for uid in uids}
+        hashes = sorted(digests.values())
+        index_of = {uid: hashes.index(digest) for uid, digest in digests.items()}
+        hours = wire_hours(index_of, cards) if cards is not None else None
+        allowlist = protocol.Allowlist(v=1, salt=salt, hashes=hashes, until=until, issued=issued,
+                                       key_id=protocol.allowlist_key_id(key), hours=hours,
+                                       zone=zone if hours else None)
+        if hours is None or len(protocol.encode(allowlist)) <= protocol.MAX_PAYLOAD_BYTES:
+            return allowlist
+        log.error("a cabinet's allowlist with its hours is over 2 KiB: the card with the oldest training is left off")
+        uids = uids[:-1]
 
 
 class AllowlistPublisher:
@@ -73,9 +88,10 @@ class AllowlistPublisher:
         self.training_valid_days = training_valid_days
         self.valid_for = valid_for
         self.check_every_s = check_every_s
-        # reader -> (uids, key, at, connection)
-        self._published: dict[str, tuple[frozenset[str], str | None, datetime, int]] = {}
+        # reader -> (cards and their hours, key, at, connection)
+        self._published: dict[str, tuple[CabinetCards, str | None, datetime, int]] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="allowlists", daemon=True)
 
     def start(self) -> None:
@@ -83,15 +99,21 @@ class AllowlistPublisher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(5)
+
+    def wake(self) -> None:
+        """Check now, not at the next round: a card was revoked or a grant changed (committed already)."""
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake-up during it makes another round at once
             try:
                 self.publish_due()
             except Exception:  # the database may be away; the next round tries again
                 log.exception("could not check the cabinet allowlists")
-            self._stop.wait(self.check_every_s)
+            self._wake.wait(self.check_every_s)
 
     def publish_due(self) -> int:
         """Publish every cabinet's allowlist that changed, is a day old, or predates a reconnect."""
@@ -104,25 +126,28 @@ class AllowlistPublisher:
                                   .where(Reader.role == "cabinet")).all()
             uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
                                 training_valid_days=self.training_valid_days)
-        if len(uids) > MAX_HASHES:
-            self._too_many(len(uids), now)
-            uids = uids[:MAX_HASHES]
-        wanted = frozenset(uids)
+            granted = cabinet_cards(db, [c.id for c in cabinets], uids, now=now, until=until, zone=self.zone)
         published = 0
         for reader_id, site, key in cabinets:
+            wanted = granted[reader_id]
+            cabinet_uids = [uid for uid, _hours in wanted.cards]
+            if len(cabinet_uids) > MAX_HASHES:
+                self._too_many(len(cabinet_uids), now)
+                cabinet_uids = cabinet_uids[:MAX_HASHES]
             last = self._published.get(reader_id)
             if (last and last[:2] == (wanted, key) and last[3] == self.link.connection
                     and now - last[2] < REPUBLISH_EVERY):
                 continue
-            allowlist = build_allowlist(uids, now.astimezone(self.zone), until.astimezone(self.zone),
-                                        bytes.fromhex(key) if key else None)
+            allowlist = build_allowlist(cabinet_uids, now.astimezone(self.zone), until.astimezone(self.zone),
+                                        bytes.fromhex(key) if key else None, wanted, self.zone.key)
             self.link.publish(protocol.topic(site, reader_id, "allowlist"), protocol.encode(allowlist), retain=True)
             self._published[reader_id] = (wanted, key, now, self.link.connection)
             if key is None:
                 log.warning("cabinet %s has no allowlist key: it gets an empty allowlist and stays locked while the "
                             "server does not answer; run `mamori readers key %s`", reader_id, reader_id)
             else:
-                log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
+                log.info("allowlist for %s: %d cards until %s", reader_id, len(allowlist.hashes),
+                         allowlist.until.isoformat())
             published += 1
         return published
 

@@ -26,4 +26,7 @@ ACTIONS = frozenset({
     "case_destroyed", "case_book_exported", "case_book_printed", "case_destructions_printed",
     # the inspection pack (立入検査・監査) and the monthly self-inspection
     "inspection_pack_printed", "inspection_pack_downloaded", "self_inspection_answered",
+    # who may open which cabinet, and when; a lost card; the quarterly access review
+    "grant_added", "grant_changed", "grant_removed", "grant_one_off_added", "closed_day_added", "closed_day_removed",
+    "card_revoked", "access_review_signed",
 })

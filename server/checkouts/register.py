@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, aliased
 
 from server.checkouts.models import Checkout
 from server.domain.key_access import KeyAccess, key_access
+from server.grants.rights import Right, rights_of
 from server.items.models import Item
 from server.people.models import Card, Person
-from server.readers.models import Reader
 
 STATES = ("out", "overdue", "returned", "late")  # late: returned after its due time
 
@@ -67,6 +67,7 @@ class AccessLine:
     cards: int
     training_on: date | None
     access: KeyAccess
+    rights: tuple[Right, ...] = ()  # the cabinets the person's grants open, and when (server/grants/rights.py)
 
 
 _returner = aliased(Person)
@@ -139,24 +140,26 @@ def count_open(db: Session, f: RegisterFilter, now: datetime, *, overdue: bool) 
     return db.scalar(query) or 0
 
 
-def access_rights(db: Session, f: RegisterFilter, today: date, valid_days: int) -> list[AccessLine]:
-    """Every key holder, those who can open the cabinets today first, then those who cannot and why."""
+def access_rights(db: Session, f: RegisterFilter, today: date, valid_days: int, now: datetime) -> list[AccessLine]:
+    """Every key holder, those who can open a cabinet today first, then those who cannot and why; with the
+    cabinets each one's grants open, and when."""
     cards = (select(Card.person_id, func.count().label("n")).where(Card.active)
              .group_by(Card.person_id).subquery())
-    query = (select(Person.id, Person.name, Person.active, Person.training_on, func.coalesce(cards.c.n, 0))
+    query = (select(Person.id, Person.name, Person.active, Person.training_on, func.coalesce(cards.c.n, 0),
+                    Person.roles)
              .outerjoin(cards, cards.c.person_id == Person.id).where(Person.key_holder))
     if f.own_only:
         query = query.where(Person.id == f.holder_id if f.holder_id is not None else false())
     if f.person:
         query = query.where(Person.name.contains(f.person, autoescape=True))
-    lines = [AccessLine(pid, name, active, n, trained,
-                        key_access(person_active=active, key_holder=True, active_cards=n, training_on=trained,
-                                   today=today, valid_days=valid_days))
-             for pid, name, active, trained, n in db.execute(query).all()]
+    found = db.execute(query).all()
+    rights = rights_of(db, {row[0]: list(row[5] or ()) for row in found}, now)
+    lines = []
+    for pid, name, active, trained, n, _roles in found:
+        access = key_access(person_active=active, key_holder=True, active_cards=n, training_on=trained, today=today,
+                            valid_days=valid_days)
+        if access.can_open and not rights[pid]:  # fit to open, but granted no cabinet
+            access = KeyAccess(False, "no_grant", access.expires_on)
+        lines.append(AccessLine(pid, name, active, n, trained, access, tuple(rights[pid])))
     lines.sort(key=lambda line: (not line.access.can_open, line.name, line.person_id))
     return lines
-
-
-def cabinets(db: Session) -> list[str]:
-    """The cabinets a key holder opens (a key holder opens every cabinet of the office)."""
-    return list(db.scalars(select(Reader.name).where(Reader.role == "cabinet").order_by(Reader.id)))

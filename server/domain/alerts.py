@@ -14,6 +14,8 @@ _SEVERITY = {
     "item_not_loanable": "medium",
     "not_encrypted": "medium",
     "wrong_cabinet": "low",
+    "no_grant": "high",  # a key holder at a cabinet that is not theirs
+    "outside_hours": "medium",
 }
 
 

@@ -20,6 +20,7 @@ from server.checkouts.models import CabinetSession, Checkout
 from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
 from server.domain.loans import LoanRule
+from server.grants.facts import GrantBook
 from server.ingest.rewind import Rewind
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
@@ -179,6 +180,9 @@ class BatchLedger:
         self._denial_alerts: dict[str, tuple[int, int, str, str]] = {}
         self._denials_kept: set[str] = set()
         self._remade: list[dict] = []  # checkouts a replay made again, with their old ids
+        # Grants (server/grants/facts.py): read once per batch, at its first staff tap on a cabinet.
+        self._grant_scope: tuple[list[str], list[int], list[datetime]] = ([], [], [])
+        self._grants: GrantBook | None = None
 
     # ------------------------------------------------------------ loading
 
@@ -235,6 +239,9 @@ class BatchLedger:
                 view._sessions[cabinet] = _Session(*facts)
         view._stocktakes = dict(run(_STOCKTAKES, "cabinets", list(cabinets)))
         view._cabinets = set(cabinets)
+        at_cabinets = [(uid, at) for _id, reader, uid, at in scans if reader in cabinets and uid in view._staff]
+        view._grant_scope = (sorted(cabinets), sorted({view._staff[uid][0] for uid, _at in at_cabinets}),
+                             [at for _uid, at in at_cabinets])
         if rewind.steps:
             view._rewind(rewind)
         return view
@@ -315,6 +322,12 @@ class BatchLedger:
         """Whether a tap at `at` on this cabinet belongs to its open stock-take."""
         started_at = self._stocktakes.get(cabinet_id)
         return started_at is not None and at >= started_at
+
+    def grant_refusal(self, cabinet_id: str, person_id: int, at: datetime, zone) -> str | None:
+        """Why the cabinet's grants keep this person out at `at` (no_grant, outside_hours), or None."""
+        if self._grants is None:
+            self._grants = GrantBook.load(self.conn, *self._grant_scope, zone)
+        return self._grants.refusal(cabinet_id, person_id, at)
 
     def open_session(self, cabinet_id: str) -> OpenSession | None:
         session = self._sessions.get(cabinet_id)

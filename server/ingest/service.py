@@ -19,7 +19,7 @@ from server.domain.door import DOOR_EVENTS
 from server.domain.entrance import decide_entrance
 from server.domain.facts import ItemTag, StaffCard, VisitorCard
 from server.domain.loans import applicable, due_at
-from server.domain.verdict import Verdict
+from server.domain.verdict import Verdict, deny
 from server.ingest.directory import ReaderInfo
 from server.ingest.ledger_view import BatchLedger
 from server.ingest.rewind import Replay
@@ -112,7 +112,7 @@ class IngestService:
                                  prior=ledger.prior_tap(reader.id, scan.uid) if still_there else None,
                                  duplicate_window=self.duplicate_window,
                                  stocktake_open=ledger.stocktake_counts(reader.id, scan.at))
-        verdict = outcome.verdict
+        verdict = self._granted(ledger, reader, identity, outcome.verdict, scan.at)
         row["duplicate_of"] = outcome.duplicate_of
         if isinstance(identity, StaffCard):
             row["person_id"] = identity.person_id
@@ -146,6 +146,13 @@ class IngestService:
                                       reason=verdict.reason, person_id=row["person_id"],
                                       item_id=row["item_id"], scan_id=scan.id))
         return verdict
+
+    def _granted(self, ledger: BatchLedger, reader: ReaderInfo, identity, verdict: Verdict, at: datetime) -> Verdict:
+        """A key holder the cabinet would open for, held to the cabinet's grants (server/domain/grants.py)."""
+        if verdict.action != "session_open" or not isinstance(identity, StaffCard):
+            return verdict
+        refused = ledger.grant_refusal(reader.id, identity.person_id, at, self.zone)
+        return deny(refused) if refused else verdict
 
     def clocks_ahead(self, db: Session, stamped: list[tuple[ReaderInfo, datetime, datetime]], now: datetime) -> None:
         """Messages (reader, at, received) of a batch stamped after they arrived: a fast reader clock."""

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 from server.audit.service import facts_of
 from server.notify.kinds import KINDS as NOTICE_KINDS
 from server.wareki import wareki
+from server.web.grant_words import hours_words
 from server.web.render import uid_tail
 
 # fact -> the catalog prefix that words its code
 CODES = {"role": "role.", "reader_role": "admin.readers.role.", "kind": "admin.items.kind.",
          "status": "admin.items.status.", "who": "log.who.", "report": "reg.report.", "loan_state": "reg.state.",
          "state": "st.state.", "case_state": "cases.state.", "case_kind": "cases.kind.", "method": "cases.method.", "alert_type": "alert.type.", "reason": "audit.reason.", "where": "audit.where.",
-         "outcome": "audit.outcome.", "shown_action": "audit.action."}
-TIMES = {"until", "cutoff", "returned"}
+         "outcome": "audit.outcome.", "shown_action": "audit.action.", "job_role": "role."}
+TIMES = {"until", "cutoff", "returned", "expires_at", "signed_at"}
 DATES = {"from", "to", "day", "training_on"}
 UIDS = {"card", "tag"}  # only the last four characters: enough to tell cards apart, not to copy one
 
@@ -54,6 +55,8 @@ class Words:
             return self.t("audit.yes" if value else "audit.no")
         if key == "rule" and isinstance(value, dict):
             return self._rule(value)
+        if key == "hours" and isinstance(value, list):  # a grant's weekly hours (server/domain/grants.py)
+            return hours_words(value, self.t, self.lang)
         if key == "off" and isinstance(value, list):
             names = {k.name: (k.ja if self.lang == "ja" else k.en) for k in NOTICE_KINDS.values()}
             return self.sep.join(names.get(str(v), str(v)) for v in value) or "—"

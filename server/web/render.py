@@ -52,6 +52,8 @@ NAV = [
     ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
     ("/admin/items", "nav.items", OVERSIGHT),
     ("/admin/loan-rules", "nav.loan_rules", OVERSIGHT),
+    ("/admin/grants", "nav.grants", OVERSIGHT),
+    ("/access-review", "nav.access_review", OVERSIGHT),
     ("/stocktakes", "nav.stocktakes", OVERSIGHT),
     ("/lost", "nav.lost", OVERSIGHT),
     ("/admin/readers", "nav.readers", OVERSIGHT),

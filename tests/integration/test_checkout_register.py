@@ -233,7 +233,7 @@ def test_access_rights_name_who_can_open_and_the_key_holder_whose_training_lapse
     today = office.clock().astimezone(office.settings.zone).date()
     expired = today - timedelta(days=400) + timedelta(days=office.settings.training_valid_days)
     assert tanaka[4] == expired.strftime("%Y/%m/%d") + "(" + "月火水木金土日"[expired.weekday()] + ")"
-    assert table[0][6] == "cabinet-1"  # the cabinets 佐藤 opens
+    assert table[0][6] == "cabinet-1（いつでも）"  # the cabinets 佐藤 opens, and when (no grant yet: any time)
     page = client.get("/register", params={"report": "access"}).text
     assert "開けられる: 2 名・開けられない: 1 名" in page
 

@@ -37,7 +37,8 @@ def release_frozen_offices() -> None:
 
 
 class Office:
-    def __init__(self, database_url: str, mqtt_url: str, **overrides):
+    def __init__(self, database_url: str, mqtt_url: str, clock=None, **overrides):
+        """`clock`: the server's clock, for tests of hours and days (the readers stamp taps with it too)."""
         self.database_url = database_url
         self.mqtt_url = mqtt_url
         self.settings = Settings(database_url=database_url, mqtt_url=mqtt_url,
@@ -50,7 +51,7 @@ class Office:
             self.token = create_token(db, "kanri", datetime.now(UTC))
         engine.dispose()
         self.headers = {"Authorization": f"Bearer {self.token}"}
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, **({"clock": clock} if clock is not None else {}))
         self.client = TestClient(self.app)
         self.readers: list[SimulatedReader] = []
 

@@ -74,6 +74,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alert.reason.item_not_loanable": ("持ち出し不可の物品", "item may not be taken out"),
     "alert.reason.not_encrypted": ("暗号化されていない機器", "device not encrypted"),
     "alert.reason.wrong_cabinet": ("別のキャビネットの物品", "item belongs to another cabinet"),
+    "alert.reason.no_grant": ("このキャビネットの利用権限がない", "not granted this cabinet"),
+    "alert.reason.outside_hours": ("利用できる時間外", "outside the permitted hours"),
     "alert.acknowledged": ("アラートを確認済みにしました。", "The alert is acknowledged."),
     "alert.resolved": ("アラートを解決済みにしました。", "The alert is resolved."),
     "alert.missing": ("このアラートは見つかりません。", "There is no such alert."),

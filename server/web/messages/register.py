@@ -16,9 +16,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.explain.overdue": ("{time} 現在、返却予定を過ぎても戻っていない物品です。超過の長い順。",
                             "Items not back by their due time as of {time}, longest overdue first."),
     "reg.explain.access": ("{day} 現在、鍵の権限がある職員と、キャビネットを開けられるかどうかです。"
-                           "開けるには、在職中・有効なカード・{days} 日以内の情報セキュリティ教育が必要です。",
+                           "開けるには、在職中・有効なカード・{days} 日以内の情報セキュリティ教育と、そのキャビネットの"
+                           "利用権限が必要です。右端の列は、開けられるキャビネットと時間です。",
                            "Key holders as of {day} and whether they can open the cabinets: they must be active, "
-                           "hold an active card, and have had information-security training within {days} days."),
+                           "hold an active card, have had information-security training within {days} days, and be "
+                           "granted the cabinet. The last column says which cabinets, and when."),
     "reg.own_only": ("認定調査員のため、ご自身の記録だけを表示しています。", "As a surveyor you see your own records only."),
     "reg.unlinked": ("このログインは職員（カード）と結び付けられていないため、表示できる記録がありません。"
                      "管理責任者に連絡してください。",
@@ -89,6 +91,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.access.no": ("不可", "No"),
     "reg.access.never": ("未受講", "never"),
     "reg.access.soon": ("{date}（まもなく期限）", "{date} (soon)"),
+    "reg.access.cabinet": ("{cabinet}（{when}）", "{cabinet} ({when})"),
+    "reg.access.until": ("{hours}、{day} まで", "{hours}, until {day}"),
+    "reg.access.reason.no_grant": ("どのキャビネットの利用権限もない", "not granted any cabinet"),
     "reg.access.inactive_mark": ("（退職・無効）", " (inactive)"),
     "reg.access.reason.inactive": ("職員が無効（退職など）", "staff record inactive"),
     "reg.access.reason.no_card": ("有効なカードがない", "no active card"),

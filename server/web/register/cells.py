@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from server.checkouts.register import AccessLine, RegisterLine
+from server.grants.rights import Right
+from server.web.grant_words import hours_words
 from server.web.print_dates import print_date, print_time
 from server.web.render import duration, office_date
 
@@ -33,7 +35,6 @@ class Cells:
     lang: str
     now: datetime
     full: bool  # the CSV: every time with its date
-    cabinets: tuple[str, ...] = ()
     paper: bool = False  # a printout: dates as print_dates has them
 
     def headers(self, report: str) -> list[str]:
@@ -92,6 +93,14 @@ class Cells:
         }
         return [values[c] for c in COLUMNS[report]]
 
+    def right(self, right: Right) -> str:
+        """「書類キャビネット（月〜金 08:00〜19:00、2027/03/31 まで）」: a cabinet, when, and until when."""
+        when = hours_words(list(right.hours), self.t, self.lang)
+        if right.expires_at is not None:
+            last_day = (right.expires_at.astimezone(self.zone) - timedelta(microseconds=1)).date()  # type: ignore[arg-type]
+            when = self.t("reg.access.until", hours=when, day=self.day(last_day))
+        return self.t("reg.access.cabinet", cabinet=right.cabinet, when=when)
+
     def access(self, line: AccessLine) -> list[str]:
         access = line.access
         expires = self.day(access.expires_on)
@@ -103,7 +112,7 @@ class Cells:
             "reason": self.t(f"reg.access.reason.{access.reason}") if access.reason else "",
             "training_on": self.day(line.training_on) if line.training_on else self.t("reg.access.never"),
             "expires_on": expires, "cards": str(line.cards),
-            "cabinets": "、".join(self.cabinets) if access.can_open and self.lang == "ja"
-            else ", ".join(self.cabinets) if access.can_open else "",
+            "cabinets": ("、" if self.lang == "ja" else "; ").join(self.right(r) for r in line.rights)
+            if access.can_open else "",
         }
         return [values[c] for c in COLUMNS["access"]]

@@ -45,15 +45,14 @@ def fetch(request: Request, db: Session, q: Query, limit: int | None, offset: in
         return register.currently_out(db, q.filter, now, limit=limit, offset=offset)
     if q.report == "overdue":
         return register.overdue(db, q.filter, now, limit=limit, offset=offset)
-    lines = register.access_rights(db, q.filter, now.astimezone(settings.zone).date(), settings.training_valid_days)
+    lines = register.access_rights(db, q.filter, now.astimezone(settings.zone).date(), settings.training_valid_days,
+                                   now)
     return lines[offset:offset + limit] if limit is not None else lines[offset:]
 
 
 def cells_for(request: Request, db: Session, q: Query, *, full: bool, paper: bool = False) -> Cells:
     lang = request.state.lang
-    cabinets = tuple(register.cabinets(db)) if q.report == "access" else ()
-    return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, cabinets,
-                 paper)
+    return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, paper)
 
 
 def rows_of(cells: Cells, q: Query, lines: list) -> list[list[str]]:
