@@ -19,9 +19,10 @@ pytestmark = pytest.mark.integration
 
 # Pages anyone may open: the public status page, logging in, the lock screen and the language switch
 # (the lock screen, /unlock and /logout check the session and its token themselves: they must work
-# while the screen is locked).
+# while the screen is locked). /metrics is for a scraper, not a person: its own token or loopback check
+# (tests/integration/test_metrics.py).
 PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/lock"), ("POST", "/unlock"),
-          ("POST", "/logout"), ("GET", "/language/{lang}")}
+          ("POST", "/logout"), ("GET", "/language/{lang}"), ("GET", "/metrics")}
 
 
 def page_routes(app) -> list[tuple[str, str, WalkedRoute]]:
