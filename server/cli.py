@@ -1,5 +1,6 @@
 """`mamori` command line: serve, db upgrade, users add, tokens create/list/revoke, readers, visits anonymise,
-dead-letters prune, demo, gateway."""
+dead-letters prune, demo, gateway; ca and readers provision/revoke (server/provision), backup and restore
+(server/backup)."""
 
 from __future__ import annotations
 
@@ -290,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     reader_key = readers.add_parser("key", help="make a new key for a cabinet's offline allowlist (printed once)")
     reader_key.add_argument("reader", help="the cabinet reader's id, e.g. cabinet-1")
     reader_key.set_defaults(func=cmd_readers_key)
+    from server.provision.commands import add_commands
+
+    add_commands(sub, readers)
 
     letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
         dest="dead_letters_command", required=True)

@@ -21,7 +21,7 @@ class BrokerLink:
 
     def __init__(self, url: str, client_id: str, on_message: Callable[[mqtt.MQTTMessage, int], None], *,
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
-                 clean_start: bool = False):
+                 client_cert: str | None = None, client_key: str | None = None, clean_start: bool = False):
         self.host, self.port, tls = broker_address(url)
         self._on_message = on_message
         self.connected = False
@@ -33,7 +33,8 @@ class BrokerLink:
         if username:
             self.client.username_pw_set(username, password)
         if tls:
-            self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set(ca_certs=ca_file, certfile=client_cert, keyfile=client_key,
+                                cert_reqs=ssl.CERT_REQUIRED)
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._connected
