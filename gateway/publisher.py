@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -46,10 +47,9 @@ class Publisher:
         self.host, self.port, tls = broker_address(config.url)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-gateway-{site}-{reader}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
-        if tls:
-            self.client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
-                                certfile=str(config.client_cert) if config.client_cert else None,
-                                keyfile=str(config.client_key) if config.client_key else None)
+        self.tls = tls_context(config) if tls else None
+        if self.tls is not None:
+            self.client.tls_set_context(self.tls)
         if config.username:
             self.client.username_pw_set(config.username, read_password(config))
         self.client.will_set(self.topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)
@@ -110,19 +110,19 @@ class Publisher:
         self.handlers.connected()
 
     def _on_connect_fail(self, _c, _u) -> None:
-        if not self._told_unreachable:
-            self._unreachable(_why_unreachable(self.host, self.port))
+        self._unreachable()
 
     def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:
         if self.connected.is_set():
             log.warning("lost the broker (%s); scans stay in the outbox", reason_code)
-        else:
-            self._unreachable(f"the broker closed the connection: {reason_code}")
+        else:  # over TLS 1.3 a refused certificate shows only after the handshake, as a closed connection
+            self._unreachable(None if self.tls else f"the broker closed the connection: {reason_code}")
         self.connected.clear()
 
-    def _unreachable(self, why: str) -> None:
+    def _unreachable(self, why: str | None = None) -> None:
         if not self._told_unreachable:  # once per outage: paho retries every few seconds
             self._told_unreachable = True
+            why = why or _why_unreachable(self.host, self.port, self.tls)
             log.warning("cannot reach the broker at %s:%s (%s); retrying, scans stay in the outbox. Check broker.url, "
                         "the network and, for mqtts://, ca_file, client_cert and client_key", self.host, self.port, why)
 
@@ -147,13 +147,37 @@ class Publisher:
             log.exception("handling a %s failed", channel)
 
 
-def _why_unreachable(host: str, port: int) -> str:
-    """paho keeps the reason a connection failed to itself; a plain TCP attempt tells it."""
+def tls_context(config: BrokerConfig) -> ssl.SSLContext:
+    """The broker's certificate checked against ca_file (or the system's CAs) and its name; ours sent if given."""
+    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+    if config.client_cert:
+        context.load_cert_chain(str(config.client_cert), str(config.client_key))
+    return context
+
+
+def _why_unreachable(host: str, port: int, tls: ssl.SSLContext | None) -> str:
+    """paho keeps the reason a connection failed to itself; a connection of our own, with the same TLS
+    context, tells it (e.g. "certificate revoked", "certificate required", a wrong CA)."""
     try:
-        with socket.create_connection((host, port), timeout=3):
-            return "the port answers: TLS or the MQTT login failed"
+        sock = socket.create_connection((host, port), timeout=3)
     except OSError as exc:
         return str(exc) or type(exc).__name__
+    with sock:
+        if tls is None:
+            return "the port answers: the MQTT login failed"
+        try:
+            with tls.wrap_socket(sock, server_hostname=host) as conn:
+                conn.settimeout(1)
+                if conn.recv(1) == b"":  # the broker waits for our CONNECT: a closed line means it refused us
+                    return "the broker closed the TLS connection"
+        except ssl.SSLError as exc:
+            words = (exc.reason or "").lower().removeprefix("sslv3_alert_").removeprefix("tlsv13_alert_")
+            return f"TLS refused: {words.replace('_', ' ') or exc}"
+        except TimeoutError:
+            return "TLS works: the MQTT login failed"
+        except OSError as exc:
+            return f"TLS failed: {exc}"
+    return "the port answers: the MQTT login failed"
 
 
 def read_password(config: BrokerConfig) -> str | None:
