@@ -294,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.provision.commands import add_commands
 
     add_commands(sub, readers)
+    from server.backup.commands import add_commands as add_backup_commands
+
+    add_backup_commands(sub)
 
     letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
         dest="dead_letters_command", required=True)
