@@ -80,6 +80,7 @@ def restore(backup: Path, database_url: str) -> str:
     _refuse_unless_empty(database_url)
     if kind == "sqlite":
         target = _sqlite_path(database_url)
+        target.parent.mkdir(parents=True, exist_ok=True)
         _sqlite_backup(backup, target, read_only=True)
         with closing(sqlite3.connect(target)) as conn:
             problem = conn.execute("PRAGMA integrity_check").fetchone()[0]
