@@ -9,6 +9,7 @@ from pathlib import Path
 from server.clock import system_clock
 
 RESTART = "sudo systemctl restart mosquitto"
+RELOAD = "sudo systemctl reload mosquitto"
 
 
 def cmd_ca_init(args: argparse.Namespace) -> int:
@@ -54,7 +55,7 @@ def cmd_readers_provision(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path.name}")
     print(f"copy them to the reader's {args.on_pi}/ (the .key, .password{' and .allowlist-key' if files.allowlist_key else ''} "
-          f"readable by the gateway only), then on this host: sudo systemctl reload mosquitto", file=sys.stderr)
+          f"readable by the gateway only), then on this host: {RELOAD}", file=sys.stderr)
     return 0
 
 
@@ -72,8 +73,9 @@ def cmd_readers_revoke(args: argparse.Namespace) -> int:
         return 1
     print(f"reader {args.reader} revoked: certificate {', '.join(serials) or '(none)'} on the CRL, its password "
           "and ACL lines removed")
-    print(f"now: {RESTART}  (a reload re-reads the password file and ACL, but Mosquitto reads the CRL only when "
-          "it starts)", file=sys.stderr)
+    print(f"now: {RELOAD}  (Mosquitto re-reads the CRL, password file and ACL: the reader cannot connect again "
+          f"and, still connected, may publish nothing; `{RESTART}` also drops its connection at once)",
+          file=sys.stderr)
     return 0
 
 

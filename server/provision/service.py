@@ -79,8 +79,9 @@ def provision_reader(db: Session, settings: Settings, now: datetime, reader_id: 
 
 
 def revoke_reader(db: Session, settings: Settings, now: datetime, reader_id: str, *, actor: str) -> list[str]:
-    """Its certificates onto the CRL, its password and ACL lines out; the serials revoked. The broker must
-    then be restarted (Mosquitto re-reads the password file and ACL on a reload, the CRL only on a start)."""
+    """Its certificates onto the CRL, its password and ACL lines out; the serials revoked. Then the broker is
+    reloaded (SIGHUP): Mosquitto 2.0 re-reads all three, checks the CRL at each new connection and the ACL at
+    each message, so the reader is cut off at once and refused from its next connection."""
     ca = OfficeCA(settings.pki_dir)
     broker = BrokerFolder(settings.broker_dir)
     revoked = [format(c.serial, "x") for c in ca.revoke(reader_id, "reader", now)]
