@@ -19,7 +19,7 @@ def _settings():
     return Settings()
 
 
-def describe_database(url: str) -> str:
+def describe_database(url: str, *, from_settings: bool = True) -> str:
     """The database as a person checks it: the URL without its password, and a SQLite file's full path
     (a relative `sqlite:///mamori.db` is a different file in each folder the command runs in)."""
     from sqlalchemy.engine import make_url
@@ -29,7 +29,7 @@ def describe_database(url: str) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database).resolve()
         text += f" ({path}{'' if path.exists() else ', a new file'})"
-    if "MAMORI_DATABASE_URL" not in os.environ:
+    if from_settings and "MAMORI_DATABASE_URL" not in os.environ:
         text += "; MAMORI_DATABASE_URL is not set, so this is the default"
     return text
 

@@ -38,7 +38,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from server.backup.dump import BackupError, restore
     from server.cli import describe_database
 
-    print(f"database: {describe_database(args.database)}", file=sys.stderr)
+    print(f"database: {describe_database(args.database, from_settings=False)}", file=sys.stderr)
     try:
         state = restore(Path(args.file), args.database)
     except BackupError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from server.backup.retention import backup_name
 from server.db import make_engine
@@ -49,7 +50,10 @@ def take_backup(database_url: str, folder: Path, now: datetime) -> Path:
     partial.unlink(missing_ok=True)
     try:
         if kind == "sqlite":
-            _sqlite_backup(_sqlite_path(database_url), partial)
+            source = _sqlite_path(database_url)
+            if not source.is_file():  # sqlite3 would make an empty database there, and back that up
+                raise BackupError(f"no database file {source.resolve()}: check MAMORI_DATABASE_URL")
+            _sqlite_backup(source, partial)
         else:
             _run([_tool("pg_dump"), "--format=custom", f"--file={partial}", "--no-password",
                   f"--dbname={_libpq(database_url)[0]}"], database_url, "pg_dump")
@@ -111,6 +115,9 @@ def _refuse_unless_empty(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         tables = inspect(engine).get_table_names()
+    except OperationalError as exc:
+        raise BackupError(f"cannot open {make_url(database_url).render_as_string(hide_password=True)}: "
+                          f"{str(exc.orig).strip()} (create it first: createdb)") from None
     finally:
         engine.dispose()
     if tables:

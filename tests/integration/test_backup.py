@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from server.backup.dump import BackupError, restore, take_backup
+from server.cli import main
 from server.config import Settings
 from server.db import make_engine, make_session_factory
 from server.ingest.intake import Incoming
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.migrate import current_revision
-from tests.integration.test_cli import mamori
 from tests.support.databases import throwaway_database
 from tests.support.ledger import NoWire, snapshot
 from tests.support.office import Office
@@ -98,21 +98,24 @@ def test_a_backup_taken_while_the_ingest_writes_restores_to_a_whole_ledger(datab
         assert _ledger(second) == live
 
 
-def test_restore_refuses_a_database_that_is_not_empty_and_a_damaged_file(database_kind, database_url, tmp_path):
+def test_restore_refuses_a_database_that_is_not_empty_and_a_damaged_file(database_kind, database_url, tmp_path,
+                                                                         monkeypatch, capsys):
     folder = tmp_path / "backups"
     folder.mkdir()
     old = [datetime(2026, 1, d, 17, tzinfo=UTC) for d in (1, 2)]  # two January days: one month kept, one file
     for at in old:
         (folder / f"mamori-{at:%Y%m%dT%H%M%SZ}.sqlite3").write_bytes(b"old")
-    taken = mamori(database_url, "backup", "--to", str(folder), MAMORI_BACKUP_KEEP_DAILY="1",
-                   MAMORI_BACKUP_KEEP_MONTHLY="2")
-    assert taken.returncode == 0, taken.stderr
+    for name, value in (("DATABASE_URL", database_url), ("BACKUP_KEEP_DAILY", "1"), ("BACKUP_KEEP_MONTHLY", "2")):
+        monkeypatch.setenv(f"MAMORI_{name}", value)
+    assert main(["backup", "--to", str(folder)]) == 0
     made = sorted(p.name for p in folder.iterdir())
     assert len(made) == 3 and "mamori-20260102T170000Z.sqlite3" in made  # today's (and its .sha256), January's newest
     backup = next(p for p in folder.iterdir() if p.suffix in (".sqlite3", ".pgdump") and p.stat().st_size > 3)
 
-    refused = mamori(database_url, "restore", str(backup), "--database", database_url)
-    assert refused.returncode == 1 and "already has" in refused.stderr and "empty database" in refused.stderr
+    capsys.readouterr()
+    assert main(["restore", str(backup), "--database", database_url]) == 1
+    said = capsys.readouterr().err
+    assert "already has" in said and "empty database" in said
     assert current_revision(database_url) is not None
 
     damaged = tmp_path / backup.name
