@@ -21,7 +21,7 @@ from server.db import make_engine, make_session_factory
 from server.ingest.intake import Incoming
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
-from server.migrate import current_revision
+from server.migrate import current_revision, upgrade
 from tests.support.databases import throwaway_database
 from tests.support.ledger import NoWire, snapshot
 from tests.support.office import Office
@@ -134,3 +134,13 @@ def test_a_postgresql_backup_without_pg_dump_says_what_to_install(monkeypatch, t
     with pytest.raises(BackupError, match="postgresql-client"):
         take_backup("postgresql+psycopg://postgres@127.0.0.1/x", tmp_path / "b", datetime.now(UTC))
     assert not list(Path(tmp_path / "b").glob("mamori-*"))
+
+
+def test_a_backup_of_an_older_schema_restores_and_says_to_upgrade(database_kind, empty_database_url, tmp_path):
+    upgrade(empty_database_url, "0014")
+    backup = take_backup(empty_database_url, tmp_path / "backups", datetime.now(UTC))
+    (tmp_path / "new").mkdir()
+    with throwaway_database(database_kind, tmp_path / "new", migrated=False) as new:
+        said = restore(backup, new)
+        assert "at schema 0014, older than this mamori's" in said and "mamori db upgrade" in said
+        assert current_revision(new) == "0014"
