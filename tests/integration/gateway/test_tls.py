@@ -19,7 +19,7 @@ from gateway import protocol
 from gateway.app import Gateway
 from gateway.config import parse_config
 from gateway.publisher import tls_context
-from gateway.simulator import new_id
+from gateway.simulator import SimulatedReader, new_id
 from server.audit.models import AuditEvent
 from server.config import Settings
 from server.db import unit_of_work
@@ -95,17 +95,22 @@ def test_the_shipped_broker_listens_with_tls_only(tls):
     assert not plain.is_connected()
 
 
-def test_a_provisioned_cabinet_is_answered_over_tls_and_its_scan_is_in_the_ledger(tls, fobs, pins):
+def test_two_provisioned_readers_are_answered_over_tls_and_their_scans_are_in_the_ledger(tls, fobs, pins):
     tls.office.add_person("調査 花子", STAFF, key_holder=True, training_on=date.today())
     gateway = tls.gateway(tls.provision("cab-2", "cabinet"), fobs)
+    entrance_config = parse_config(tls.provision("entrance-2", "entrance").read_text(encoding="utf-8"))
+    # The entrance without hardware: the simulator, holding the entrance's provisioned certificate.
+    entrance = SimulatedReader(tls.broker.url, SITE, "entrance-2", tls=tls_context(entrance_config.broker)).start()
     try:
         wait_for(gateway.publisher.connected.is_set, what="the reader's TLS connection")
         wait_for_serial(gateway)
         fobs.tap(STAFF)
         wait_for(lambda: lock_open(gateway), timeout=3, what="the unlock decided by the server over TLS")
-        scans = tls.office.get("/scans", reader="cab-2")
-        assert [s["uid"] for s in scans] == [STAFF]
+        assert entrance.wait_decision(entrance.tap(STAFF)).action == "entry"
+        assert [s["uid"] for s in tls.office.get("/scans", reader="cab-2")] == [STAFF]
+        assert [s["uid"] for s in tls.office.get("/scans", reader="entrance-2")] == [STAFF]
     finally:
+        entrance.stop()
         gateway.stop()
     with tls.office.factory() as db:
         actions = list(db.scalars(select(AuditEvent.action)))
