@@ -8,8 +8,6 @@ every reconnect.
 from __future__ import annotations
 
 import logging
-import socket
-import ssl
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +16,7 @@ import paho.mqtt.client as mqtt
 
 from gateway import protocol
 from gateway.config import BrokerConfig
-from gateway.net import broker_address, set_nodelay
+from gateway.net import broker_address, set_nodelay, tls_context, why_unreachable
 
 log = logging.getLogger("mamori.gateway.mqtt")
 
@@ -47,7 +45,7 @@ class Publisher:
         self.host, self.port, tls = broker_address(config.url)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-gateway-{site}-{reader}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
-        self.tls = tls_context(config) if tls else None
+        self.tls = tls_context(config.ca_file, config.client_cert, config.client_key) if tls else None
         if self.tls is not None:
             self.client.tls_set_context(self.tls)
         if config.username:
@@ -122,7 +120,7 @@ class Publisher:
     def _unreachable(self, why: str | None = None) -> None:
         if not self._told_unreachable:  # once per outage: paho retries every few seconds
             self._told_unreachable = True
-            why = why or _why_unreachable(self.host, self.port, self.tls)
+            why = why or why_unreachable(self.host, self.port, self.tls)
             log.warning("cannot reach the broker at %s:%s (%s); retrying, scans stay in the outbox. Check broker.url, "
                         "the network and, for mqtts://, ca_file, client_cert and client_key", self.host, self.port, why)
 
@@ -145,39 +143,6 @@ class Publisher:
             getattr(self.handlers, channel)(message)
         except Exception:  # a handler bug must not kill paho's network thread
             log.exception("handling a %s failed", channel)
-
-
-def tls_context(config: BrokerConfig) -> ssl.SSLContext:
-    """The broker's certificate checked against ca_file (or the system's CAs) and its name; ours sent if given."""
-    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
-    if config.client_cert:
-        context.load_cert_chain(str(config.client_cert), str(config.client_key))
-    return context
-
-
-def _why_unreachable(host: str, port: int, tls: ssl.SSLContext | None) -> str:
-    """paho keeps the reason a connection failed to itself; a connection of our own, with the same TLS
-    context, tells it (e.g. "certificate revoked", "certificate required", a wrong CA)."""
-    try:
-        sock = socket.create_connection((host, port), timeout=3)
-    except OSError as exc:
-        return str(exc) or type(exc).__name__
-    with sock:
-        if tls is None:
-            return "the port answers: the MQTT login failed"
-        try:
-            with tls.wrap_socket(sock, server_hostname=host) as conn:
-                conn.settimeout(1)
-                if conn.recv(1) == b"":  # the broker waits for our CONNECT: a closed line means it refused us
-                    return "the broker closed the TLS connection"
-        except ssl.SSLError as exc:
-            words = (exc.reason or "").lower().removeprefix("sslv3_alert_").removeprefix("tlsv13_alert_")
-            return f"TLS refused: {words.replace('_', ' ') or exc}"
-        except TimeoutError:
-            return "TLS works: the MQTT login failed"
-        except OSError as exc:
-            return f"TLS failed: {exc}"
-    return "the port answers: the MQTT login failed"
 
 
 def read_password(config: BrokerConfig) -> str | None:

@@ -18,11 +18,12 @@ from sqlalchemy import select
 from gateway import protocol
 from gateway.app import Gateway
 from gateway.config import parse_config
-from gateway.publisher import tls_context
+from gateway.net import tls_context
 from gateway.simulator import SimulatedReader, new_id
 from server.audit.models import AuditEvent
 from server.config import Settings
 from server.db import unit_of_work
+from server.ingest.mqtt import BrokerLink
 from server.ledger.models import ScanRecord
 from server.provision.pki import OfficeCA
 from server.provision.service import init_office, provision_reader, revoke_reader
@@ -100,7 +101,7 @@ def test_two_provisioned_readers_are_answered_over_tls_and_their_scans_are_in_th
     gateway = tls.gateway(tls.provision("cab-2", "cabinet"), fobs)
     entrance_config = parse_config(tls.provision("entrance-2", "entrance").read_text(encoding="utf-8"))
     # The entrance without hardware: the simulator, holding the entrance's provisioned certificate.
-    entrance = SimulatedReader(tls.broker.url, SITE, "entrance-2", tls=tls_context(entrance_config.broker)).start()
+    entrance = SimulatedReader(tls.broker.url, SITE, "entrance-2", tls=_tls(entrance_config.broker)).start()
     try:
         wait_for(gateway.publisher.connected.is_set, what="the reader's TLS connection")
         wait_for_serial(gateway)
@@ -117,11 +118,15 @@ def test_two_provisioned_readers_are_answered_over_tls_and_their_scans_are_in_th
     assert "reader_provisioned" in actions
 
 
+def _tls(broker):
+    return tls_context(broker.ca_file, broker.client_cert, broker.client_key)
+
+
 def _client(folder: Path, reader: str, port: int) -> mqtt.Client:
     """A bare MQTT client holding `reader`'s provisioned certificate."""
     config = parse_config((folder / f"{reader}.yaml").read_text(encoding="utf-8"))
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:6]}")
-    client.tls_set_context(tls_context(config.broker))
+    client.tls_set_context(_tls(config.broker))
     client.connect("127.0.0.1", port, keepalive=10)
     client.loop_start()
     wait_for(client.is_connected, what=f"{reader}'s connection")
@@ -191,3 +196,16 @@ def test_a_reader_without_a_client_certificate_is_refused_and_says_what_to_check
         assert not gateway.publisher.connected.is_set()
     finally:
         gateway.stop()
+
+
+def test_a_server_without_its_client_certificate_says_so(tls, caplog):
+    caplog.set_level(logging.WARNING, logger="mamori.mqtt")
+    link = BrokerLink(tls.broker.url, "mamori-server-2", lambda _m, _c: None,
+                      ca_file=str(tls.tmp / "mqtt" / "ca.crt"))
+    link.start()
+    try:
+        wait_for(lambda: "cannot reach the broker" in caplog.text, timeout=10, what="the server's warning")
+        assert "certificate required" in caplog.text and "MAMORI_MQTT_CLIENT_CERT" in caplog.text
+        assert not link.connected
+    finally:
+        link.stop()
