@@ -8,7 +8,6 @@ every reconnect.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -17,7 +16,7 @@ import paho.mqtt.client as mqtt
 
 from gateway import protocol
 from gateway.config import BrokerConfig
-from gateway.net import broker_address, set_nodelay
+from gateway.net import broker_address, set_nodelay, tls_context, why_unreachable
 
 log = logging.getLogger("mamori.gateway.mqtt")
 
@@ -46,10 +45,9 @@ class Publisher:
         self.host, self.port, tls = broker_address(config.url)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-gateway-{site}-{reader}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
-        if tls:
-            self.client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
-                                certfile=str(config.client_cert) if config.client_cert else None,
-                                keyfile=str(config.client_key) if config.client_key else None)
+        self.tls = tls_context(config.ca_file, config.client_cert, config.client_key) if tls else None
+        if self.tls is not None:
+            self.client.tls_set_context(self.tls)
         if config.username:
             self.client.username_pw_set(config.username, read_password(config))
         self.client.will_set(self.topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)
@@ -110,19 +108,19 @@ class Publisher:
         self.handlers.connected()
 
     def _on_connect_fail(self, _c, _u) -> None:
-        if not self._told_unreachable:
-            self._unreachable(_why_unreachable(self.host, self.port))
+        self._unreachable()
 
     def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:
         if self.connected.is_set():
             log.warning("lost the broker (%s); scans stay in the outbox", reason_code)
-        else:
-            self._unreachable(f"the broker closed the connection: {reason_code}")
+        else:  # over TLS 1.3 a refused certificate shows only after the handshake, as a closed connection
+            self._unreachable(None if self.tls else f"the broker closed the connection: {reason_code}")
         self.connected.clear()
 
-    def _unreachable(self, why: str) -> None:
+    def _unreachable(self, why: str | None = None) -> None:
         if not self._told_unreachable:  # once per outage: paho retries every few seconds
             self._told_unreachable = True
+            why = why or why_unreachable(self.host, self.port, self.tls)
             log.warning("cannot reach the broker at %s:%s (%s); retrying, scans stay in the outbox. Check broker.url, "
                         "the network and, for mqtts://, ca_file, client_cert and client_key", self.host, self.port, why)
 
@@ -145,15 +143,6 @@ class Publisher:
             getattr(self.handlers, channel)(message)
         except Exception:  # a handler bug must not kill paho's network thread
             log.exception("handling a %s failed", channel)
-
-
-def _why_unreachable(host: str, port: int) -> str:
-    """paho keeps the reason a connection failed to itself; a plain TCP attempt tells it."""
-    try:
-        with socket.create_connection((host, port), timeout=3):
-            return "the port answers: TLS or the MQTT login failed"
-    except OSError as exc:
-        return str(exc) or type(exc).__name__
 
 
 def read_password(config: BrokerConfig) -> str | None:

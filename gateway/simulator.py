@@ -7,6 +7,7 @@ Raspberry Pi gateway keeps them on disk).
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -26,9 +27,9 @@ def new_id() -> str:
 class SimulatedReader:
     def __init__(self, url: str, site: str, reader: str, *, resend_after: float = 30.0,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), version: str = "sim-0.1.0",
-                 username: str | None = None, password: str | None = None):
+                 username: str | None = None, password: str | None = None, tls: ssl.SSLContext | None = None):
         self.site, self.reader = site, reader
-        self.host, self.port, tls = broker_address(url)
+        self.host, self.port, over_tls = broker_address(url)
         self.clock = clock
         self.resend_after = resend_after
         self.version = version
@@ -42,8 +43,11 @@ class SimulatedReader:
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"mamori-sim-{site}-{reader}",
                                   clean_session=False, protocol=mqtt.MQTTv311)
-        if tls:
-            self.client.tls_set()
+        if over_tls:  # with `tls`, the reader's own context (its CA, its client certificate)
+            if tls is not None:
+                self.client.tls_set_context(tls)
+            else:
+                self.client.tls_set()
         if username:
             self.client.username_pw_set(username, password)
         self.client.will_set(self._topic("status"), protocol.encode(protocol.LAST_WILL), qos=1, retain=True)

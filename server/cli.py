@@ -1,5 +1,6 @@
 """`mamori` command line: serve, db upgrade, users add, tokens create/list/revoke, readers, visits anonymise,
-dead-letters prune, demo, gateway."""
+dead-letters prune, demo, gateway; ca and readers provision/revoke (server/provision), backup and restore
+(server/backup)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _settings():
     return Settings()
 
 
-def describe_database(url: str) -> str:
+def describe_database(url: str, *, from_settings: bool = True) -> str:
     """The database as a person checks it: the URL without its password, and a SQLite file's full path
     (a relative `sqlite:///mamori.db` is a different file in each folder the command runs in)."""
     from sqlalchemy.engine import make_url
@@ -28,7 +29,7 @@ def describe_database(url: str) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database).resolve()
         text += f" ({path}{'' if path.exists() else ', a new file'})"
-    if "MAMORI_DATABASE_URL" not in os.environ:
+    if from_settings and "MAMORI_DATABASE_URL" not in os.environ:
         text += "; MAMORI_DATABASE_URL is not set, so this is the default"
     return text
 
@@ -295,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     reader_key = readers.add_parser("key", help="make a new key for a cabinet's offline allowlist (printed once)")
     reader_key.add_argument("reader", help="the cabinet reader's id, e.g. cabinet-1")
     reader_key.set_defaults(func=cmd_readers_key)
+    from server.provision.commands import add_commands
+
+    add_commands(sub, readers)
+    from server.backup.commands import add_commands as add_backup_commands
+
+    add_backup_commands(sub)
 
     letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
         dest="dead_letters_command", required=True)

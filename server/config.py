@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     mqtt_username: str | None = Field(None, description="broker user name for the server")
     mqtt_password: str | None = Field(None, description="broker password for the server")
     mqtt_ca_file: str | None = Field(None, description="CA bundle for mqtts://")
+    mqtt_client_cert: str | None = Field(None, description="the server's client certificate for mqtts:// "
+                                         "(made by `mamori ca init`)")
+    mqtt_client_key: str | None = Field(None, description="the private key of mqtt_client_cert")
     mqtt_client_id: str = Field("mamori-server", description="fixed id: the broker keeps this session while the server is down")
     tz: str = Field("Asia/Tokyo", description="the office's time zone, for due times and display")
     unlock_s: int = Field(5, ge=1, le=60, description="seconds a granted tap opens the lock")
@@ -110,6 +114,16 @@ class Settings(BaseSettings):
                                          "told to the surveyor and the managers (once)")
     case_report_within_days: int = Field(14, ge=1, le=365, description="a report not submitted this many days after "
                                          "the survey is a report_late alert (once)")
+
+    # Broker credentials (`mamori ca init`, `mamori readers provision/revoke`) and backups (`mamori backup`)
+    pki_dir: Path = Field(Path("/etc/mamori/ca"), description="the office CA: its key (0600), certificate and the "
+                          "log of every certificate issued and revoked; back it up apart from the database")
+    broker_dir: Path = Field(Path("/etc/mosquitto/mamori"), description="what Mosquitto reads: its certificate and "
+                             "key, the CA, the revocation list, the password file and the ACL")
+    backup_dir: Path = Field(Path("/var/backups/mamori"), description="where `mamori backup` writes")
+    backup_keep_daily: int = Field(14, ge=1, le=3650, description="backups kept: the newest of each of this many "
+                                   "days ...")
+    backup_keep_monthly: int = Field(12, ge=0, le=1200, description="... and the newest of each of this many months")
 
     @field_validator("print_stamps", mode="before")
     @classmethod

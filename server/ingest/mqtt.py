@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
 from gateway import protocol
-from gateway.net import broker_address, set_nodelay
+from gateway.net import broker_address, set_nodelay, tls_context, why_unreachable
 
 log = logging.getLogger("mamori.mqtt")
 
@@ -21,7 +20,7 @@ class BrokerLink:
 
     def __init__(self, url: str, client_id: str, on_message: Callable[[mqtt.MQTTMessage, int], None], *,
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
-                 clean_start: bool = False):
+                 client_cert: str | None = None, client_key: str | None = None, clean_start: bool = False):
         self.host, self.port, tls = broker_address(url)
         self._on_message = on_message
         self.connected = False
@@ -32,8 +31,11 @@ class BrokerLink:
         )
         if username:
             self.client.username_pw_set(username, password)
-        if tls:
-            self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.tls = tls_context(ca_file, client_cert, client_key) if tls else None
+        if self.tls is not None:
+            self.client.tls_set_context(self.tls)
+        self._told_unreachable = False
+        self.client.on_connect_fail = lambda _c, _u: self._unreachable()
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.max_queued_messages_set(0)
         self.client.on_connect = self._connected
@@ -64,12 +66,23 @@ class BrokerLink:
             return
         self.connection += 1
         self.connected = True
+        self._told_unreachable = False
         log.info("connected to broker %s:%d", self.host, self.port)
         client.subscribe([(protocol.subscription(ch), 1) for ch in SUBSCRIBED_CHANNELS])
 
     def _disconnected(self, _client, _userdata, _flags, reason_code, _props) -> None:
+        if not self.connected:  # never got in: over TLS 1.3 a refused certificate shows up here
+            self._unreachable()
+            return
         self.connected = False
         log.warning("disconnected from broker (%s); paho reconnects by itself", reason_code)
+
+    def _unreachable(self) -> None:
+        if not self._told_unreachable:  # once per outage: paho retries every few seconds
+            self._told_unreachable = True
+            log.warning("cannot reach the broker at %s:%d (%s); retrying. Check MAMORI_MQTT_URL and, for mqtts://, "
+                      "MAMORI_MQTT_CA_FILE, MAMORI_MQTT_CLIENT_CERT and MAMORI_MQTT_CLIENT_KEY", self.host, self.port,
+                      why_unreachable(self.host, self.port, self.tls))
 
     def _message(self, _client, _userdata, msg: mqtt.MQTTMessage) -> None:
         self._on_message(msg, self.connection)

@@ -32,6 +32,7 @@ class Ingest:
         self.link = BrokerLink(
             settings.mqtt_url, settings.mqtt_client_id, self._received,
             username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
+            client_cert=settings.mqtt_client_cert, client_key=settings.mqtt_client_key,
         )
         self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max,
                                    metrics=metrics)

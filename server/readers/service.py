@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.config import Settings
+from server.provision.broker import SERVER_ACCOUNT
 from server.readers.models import Reader
 
-# The `user` sections of deploy/mosquitto/mamori.acl: broker accounts that are not readers. A reader
-# logs in with its id, and the ACL's reader patterns apply to every user, so a reader named like the
-# server's account would share the server's login and rights.
-BROKER_ACCOUNTS = frozenset({"mamori-server"})
+# Broker accounts that are not readers (server/provision/broker.py writes their ACL sections). A reader
+# logs in with its id (its certificate's CN), so a reader named like the server's account would share
+# the server's login and rights.
+BROKER_ACCOUNTS = frozenset({SERVER_ACCOUNT})
 
 
 class ReservedReaderId(ValueError):

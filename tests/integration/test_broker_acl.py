@@ -1,7 +1,8 @@
-"""The production broker ACL (deploy/mosquitto/mamori.acl) on a real Mosquitto.
+"""The broker's password file and ACL as `mamori ca init` / `mamori readers provision` write them, on a real Mosquitto.
 
 Every reader speaks only for itself and hears only what is addressed to it; only mamori-server
-speaks for the server; nobody gets in without a password.
+speaks for the server; nobody gets in without a password (the `$7$` entries mamori writes itself are
+what Mosquitto checks here; the certificate listener is tried in tests/integration/gateway/test_tls.py).
 
 Mosquitto drops a denied PUBLISH silently for MQTT 3.1.1 clients (it still sends PUBACK) and
 grants a SUBSCRIBE to a denied topic (the ACL is applied at delivery), so "denied" is shown as
@@ -11,9 +12,6 @@ arrives (a barrier), then waits GRACE longer for the forbidden one.
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -22,16 +20,13 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from server.provision.broker import SERVER_ACCOUNT, Account, BrokerFolder, password_entry
 from tests.support.broker import Mosquitto
 
 pytestmark = pytest.mark.integration
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 PASSWORDS = {"entrance": "entrance-secret", "cabinet-1": "cabinet-1-secret", "mamori-server": "server-secret"}
 SITE = "nerima"
-# Started as root, Mosquitto drops to the mosquitto user before reading the password file, and
-# that user cannot enter pytest's 0700 temp dirs. "root" means: do not switch (ignored if not root).
-STAY_USER = "user root"
 GRACE = 0.5  # after the barrier has arrived, how long a forbidden message gets to show up anyway
 
 
@@ -39,11 +34,13 @@ def topic(reader: str, channel: str) -> str:
     return f"mamori/v1/{SITE}/{reader}/{channel}"
 
 
-def write_password_file(path: Path) -> None:
-    create = ["-c"]
+def write_broker_files(folder: Path) -> BrokerFolder:
+    """passwd and acl for the server and two readers, as provisioning writes them."""
+    broker = BrokerFolder(folder)
     for user, password in PASSWORDS.items():
-        subprocess.run(["mosquitto_passwd", "-b", *create, str(path), user, password], check=True)
-        create = []
+        kind, site = ("server", None) if user == SERVER_ACCOUNT else ("reader", SITE)
+        broker.put(Account(user, kind, site, password_entry(password)))
+    return broker
 
 
 class Peer:
@@ -135,17 +132,14 @@ class Peer:
 @pytest.fixture(scope="module")
 def acl_broker(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("acl-broker")
-    acl = workdir / "mamori.acl"
-    shutil.copy(DEPLOY / "mamori.acl", acl)
-    passwd = workdir / "mamori.passwd"
-    write_password_file(passwd)
-    # The security lines of deploy/mosquitto/mamori.conf. Later lines win in Mosquitto 2.0.11:
+    files = write_broker_files(workdir / "files").folder
+    # The security lines of deploy/mosquitto/mamori.conf, on a plain listener. Later lines win in Mosquitto 2.0.11:
     # "allow_anonymous false" overrides the class's "allow_anonymous true" (and
     # use_username_as_clientid refuses clients without a user name as well).
     broker = Mosquitto(workdir / "broker", persistence=False, extra_config="\n".join([
         "allow_anonymous false",
-        f"password_file {passwd}",
-        f"acl_file {acl}",
+        f"password_file {files / 'passwd'}",
+        f"acl_file {files / 'acl'}",
         "use_username_as_clientid true",
     ]))  # the class already stays root ("user root")
     broker.start()
@@ -299,58 +293,3 @@ def test_reader_cannot_take_over_the_servers_session_with_its_client_id(connect)
     server = connect("mamori-server", client_id="mamori-server", clean_session=False)
     assert server.session_present is True
     server.wait_for(topic("cabinet-1", "scan"), b"queued while the server was down")
-
-
-class ProductionMosquitto(Mosquitto):
-    """deploy/mosquitto/mamori.conf itself, with the port and the /etc paths pointed at the test's files."""
-
-    def __init__(self, workdir: Path, etc: Path):
-        super().__init__(workdir, persistence=False)
-        self.etc = etc
-
-    def write_config(self) -> Path:
-        text = (DEPLOY / "mamori.conf").read_text()
-        text, n = re.subn(r"(?m)^listener 1883 127\.0\.0\.1$", f"listener {self.port} 127.0.0.1", text)
-        assert n == 1, "mamori.conf no longer has its loopback listener on 1883"
-        text = text.replace("/etc/mosquitto/", f"{self.etc}/")
-        text += f"persistence_location {self.workdir}/\nlog_dest stderr\n{STAY_USER}\n"
-        conf = self.workdir / "mosquitto.conf"
-        conf.write_text(text)
-        return conf
-
-
-def test_production_config_loads_requires_login_and_applies_the_acl(tmp_path):
-    etc = tmp_path / "etc"
-    etc.mkdir()
-    shutil.copy(DEPLOY / "mamori.acl", etc / "mamori.acl")
-    write_password_file(etc / "mamori.passwd")
-    broker = ProductionMosquitto(tmp_path / "broker", etc).start()
-    peers: list[Peer] = []
-    try:
-        log = (broker.workdir / "mosquitto.log").read_text()
-        opened = set(re.findall(r"Opening ipv[46] listen socket on port (\d+)", log))
-        assert opened == {str(broker.port)}, f"unexpected listeners: {opened}"  # e.g. a stray default :1883
-
-        anonymous = Peer(broker.port, None)
-        peers.append(anonymous)
-        assert not anonymous.accepted
-
-        server = Peer(broker.port, "mamori-server", client_id="mamori-server", clean_session=False)
-        peers.append(server)
-        server.subscribe("mamori/v1/+/+/scan")
-        thief = Peer(broker.port, "entrance", client_id="mamori-server", clean_session=False)
-        peers.append(thief)
-        assert thief.session_present is False
-        thief.close()
-
-        entrance = Peer(broker.port, "entrance")
-        peers.append(entrance)
-        entrance.publish(topic("cabinet-1", "scan"), b"forged")
-        entrance.publish(topic("entrance", "scan"), b"own scan")
-        server.wait_for(topic("entrance", "scan"), b"own scan")
-        time.sleep(GRACE)
-        assert server.payloads() == [b"own scan"]
-    finally:
-        for peer in peers:
-            peer.close()
-        broker.kill()

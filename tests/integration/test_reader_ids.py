@@ -1,19 +1,19 @@
 """A reader may not be registered under the server's own broker account (issue: nothing lost, nobody in).
 
-Readers log in to Mosquitto with their id, and the ACL's reader patterns apply to every user: a reader
-called `mamori-server` would share the server's login and rights.
+Readers log in to Mosquitto with their id (their certificate's CN): a reader called `mamori-server` would
+share the server's login and rights.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
+from server.provision.broker import SERVER_ACCOUNT, Account, acl_text
 from server.readers.models import Reader
 from server.readers.service import BROKER_ACCOUNTS, reserved_ids
 from tests.integration.test_cli import mamori
@@ -21,12 +21,9 @@ from tests.support.office import SITE
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_every_server_account_of_the_shipped_acl_is_reserved():
-    acl = (ROOT / "deploy/mosquitto/mamori.acl").read_text()
-    users = set(re.findall(r"^user\s+(\S+)", acl, re.M))
+def test_every_server_account_of_the_written_acl_is_reserved():
+    acl = acl_text([Account(SERVER_ACCOUNT, "server", None, "$7$…"), Account("cabinet-1", "reader", SITE, "$7$…")])
+    users = set(re.findall(r"^user\s+(\S+)", acl, re.M)) - {"cabinet-1"}
     assert users and users <= BROKER_ACCOUNTS
 
 

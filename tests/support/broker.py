@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -93,3 +95,39 @@ class Mosquitto:
                 for db in self.workdir.glob("mosquitto.db"):
                     db.unlink()
         self.start()
+
+
+DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "mamori.conf"
+
+
+class ShippedMosquitto(Mosquitto):
+    """deploy/mosquitto/mamori.conf itself: its TLS listener on a free loopback port, its files from `files`
+    (what `mamori ca init` and `mamori readers provision` wrote) instead of /etc/mosquitto/mamori/."""
+
+    def __init__(self, workdir: Path, files: Path, *, extra_config: str = ""):
+        super().__init__(workdir, persistence=True, extra_config=extra_config)
+        self.files = files
+
+    @property
+    def url(self) -> str:
+        return f"mqtts://127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        text = DEPLOY_CONF.read_text()
+        text, n = re.subn(r"(?m)^listener 8883$", f"listener {self.port} 127.0.0.1", text)
+        assert n == 1, "mamori.conf no longer has its TLS listener on 8883"
+        text = text.replace("/etc/mosquitto/mamori/", f"{self.files}/")
+        # Started as root, Mosquitto would drop to the mosquitto user, which cannot enter pytest's temp dirs.
+        text += (f"persistence_location {self.workdir}/\nlog_dest stderr\nlog_type error\nlog_type warning\n"
+                 f"log_type notice\nlog_type information\nuser root\n{self.extra_config}\n")
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(text)
+        return conf
+
+    def reload(self) -> None:
+        """What `systemctl reload mosquitto` does: SIGHUP to this broker's own process."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
+    def log(self) -> str:
+        return (self.workdir / "mosquitto.log").read_text(errors="replace")

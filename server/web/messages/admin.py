@@ -249,6 +249,8 @@ MESSAGES = {
     "audit.action.item_added": ("物品の追加", "item added"),
     "audit.action.item_changed": ("物品の変更", "item changed"),
     "audit.action.reader_added": ("読取機の登録", "reader registered"),
+    "audit.action.reader_provisioned": ("読取機の接続証明書の発行", "reader's broker credentials issued"),
+    "audit.action.reader_revoked": ("読取機の接続証明書の失効", "reader's broker credentials revoked"),
     "audit.action.reader_changed": ("読取機の変更", "reader changed"),
     "audit.action.import_people": ("職員の一括登録", "staff imported"),
     "audit.action.import_items": ("物品の一括登録", "items imported"),

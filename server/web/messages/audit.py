@@ -53,6 +53,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.fact.reader": term("reader", heading=False),
     "audit.fact.reader_role": ("設置場所", "placed at"),
     "audit.fact.site": ("拠点", "site"),
+    "audit.fact.certificate": ("証明書の番号", "certificate serial"),
     "audit.fact.item": term("item", heading=False),
     "audit.fact.kind": ("種別", "kind"),
     "audit.fact.cabinet": term("cabinet", heading=False),
