@@ -46,6 +46,7 @@ from server.web.reception import router as reception_router
 from server.web.register import router as register_router
 from server.web.routes import router as web_router
 from server.web.stocktakes import router as stocktake_pages_router
+from server.web.training import router as training_pages_router
 
 log = logging.getLogger("mamori")
 LOGIN_BODY_MAX = 16 * 1024  # a name, a password and two tokens: anyone may send it, so it stays small
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
+    app.include_router(training_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

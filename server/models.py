@@ -14,10 +14,11 @@ from server.notify.models import Notice
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake, StocktakeLine
+from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "DeadLetter", "Item", "KindRule",
-    "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
-    "User", "Visit", "VisitorBadge", "WebSession",
+    "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "DeadLetter", "Item", "KindRule",
+    "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
+    "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

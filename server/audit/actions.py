@@ -24,4 +24,7 @@ ACTIONS = frozenset({
     "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",
     # the 受付簿
     "case_destroyed", "case_book_exported", "case_book_printed", "case_destructions_printed",
+    # 情報セキュリティ教育, the 要介護認定調査員名簿, and the ward's auditor
+    "training_recorded", "training_carried_over", "training_attendee_added", "training_withdrawn",
+    "roster_exported", "roster_printed", "roster_changes_printed", "login_refused_expired", "auditor_viewed",
 })

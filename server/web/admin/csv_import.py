@@ -457,12 +457,12 @@ def check_cases_against(parsed: Parsed, *, numbers: set[str], staff: Mapping[str
 
 
 def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Mapping[str, str] | None = None,
-                  names: set[str] | None = None) -> None:
+                  names: set[str] | None = None, today: date | None = None) -> None:
     """Add the problems the database shows, given as plain data.
 
     `registered`: uid -> "card" | "badge" | "tag", for the uids already registered;
     `cabinets`: `normal(reader id or name)` -> reader id, for the cabinet readers;
-    `names`: `normal(name)` of the staff already registered.
+    `names`: `normal(name)` of the staff already registered; `today`: a training date after it is refused.
     """
     uid_field = "card_uid" if parsed.kind == "people" else "tag_uid"
     for row in parsed.rows:
@@ -475,6 +475,9 @@ def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Ma
             problems.append((parsed.headers[uid_field], (f"admin.err.uid_taken.{registered[uid]}", {})))
         if parsed.kind == "people" and names is not None and normal(values["name"]) in names:
             problems.append((parsed.headers["name"], ("admin.err.name_exists", {})))
+        trained = values.get("training_on")
+        if parsed.kind == "people" and today is not None and trained is not None and trained > today:
+            problems.append((parsed.headers["training_on"], ("training.err.future", {})))
         if parsed.kind == "items":
             reader_id = (cabinets or {}).get(normal(values["cabinet"]))
             if reader_id is None:
