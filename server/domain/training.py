@@ -28,7 +28,7 @@ class TrainingStage:
 
 
 def training_stage(training_on: date | None, today: date, *, valid_days: int, remind_days: int) -> TrainingStage:
-    """Where a person stands: reminded `remind_days` before the last valid day, lapsed the day after it."""
+    """Where a person stands: reminded once fewer than `remind_days` days are left, lapsed the day after the last."""
     lapses_on = training_expires_on(training_on, valid_days)
     if lapses_on is None:
         return TrainingStage("untrained", None)

@@ -1,8 +1,8 @@
 """Training about to lapse, and lapsed: one alert and one notice per person and lapse, in the chase round.
 
 Who must be trained: active key holders and everyone on the roster (surveyors and the manager). A
-reminder (`training_due`, low) `training_remind_days` before the last valid day, told to the person
-and the managers; on the day after, `training_lapsed` (medium) — the cabinet already refuses them.
+reminder (`training_due`, low) once fewer than `training_remind_days` days are left, told to the person
+and the managers; on the day after the last, `training_lapsed` (medium) — the cabinet already refuses them.
 The unique (type, person, lapse date) alert index makes "once" the database's promise; a new
 session moves the lapse date and resolves both (server/training/service.py).
 """
