@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from gateway import protocol
-from server.alerts.models import Alert
 from server.accounts.service import add_user
+from server.alerts.models import Alert
 from server.checkouts.chase import chase
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
