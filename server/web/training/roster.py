@@ -97,10 +97,15 @@ def roster_csv(request: Request, db: Db, user: Reader, since: Since = None) -> R
 @router.get("/roster/print", response_class=HTMLResponse)
 def roster_print(request: Request, db: Db, user: Reader, since: Since = None) -> HTMLResponse:
     """A4 landscape: the roster with 和暦 dates, the office, page x / y and the stamp boxes."""
-    context = _context(request, db, since, paper=True)
+    return _printed(request, db, "roster_printed", "training/roster_print.html", _context(request, db, since,
+                                                                                           paper=True))
+
+
+def _printed(request: Request, db, action: str, template: str, context: dict[str, Any]) -> HTMLResponse:
+    """A4 landscape, audited when it prints (a wrong date answers the page with its problem)."""
     if not context["errors"]:
-        audit(db, request, "roster_printed", {"from": context["since"], "lines": len(context["rows"])})
-    return printout(request, "training/roster_print.html", context, orientation="landscape",
+        audit(db, request, action, {"from": context["since"], "lines": len(context["rows"])})
+    return printout(request, template, context, orientation="landscape",
                     status_code=422 if context["errors"] else 200)
 
 
@@ -151,8 +156,5 @@ def changes_page(request: Request, db: Db, user: Reader, since: Since = None) ->
 @router.get("/roster/changes/print", response_class=HTMLResponse)
 def changes_print(request: Request, db: Db, user: Reader, since: Since = None) -> HTMLResponse:
     """The 変更届 on A4: every addition, removal and change since the date, with who made it."""
-    context = _changes(request, db, since, paper=True)
-    if not context["errors"]:
-        audit(db, request, "roster_changes_printed", {"from": context["since"], "lines": len(context["rows"])})
-    return printout(request, "training/changes_print.html", context, orientation="landscape",
-                    status_code=422 if context["errors"] else 200)
+    return _printed(request, db, "roster_changes_printed", "training/changes_print.html",
+                    _changes(request, db, since, paper=True))
