@@ -102,8 +102,10 @@ def add_account(request: Request, db: Db, adder: Annotated[User, Depends(require
         add_user(db, name, role, password, now, expires_at=end_of_day(last, zone) if last else None)
     except AccountError as exc:  # a race with another admin: shown like the checks above
         return _accounts_page(request, db, form=form, errors={"name": [str(exc)]}, status_code=422)
-    record(db, now, "account_added", adder.name, {"account": name.strip(), "role": role, "last_day": last},
-           _address(request))
+    facts: dict[str, object] = {"account": name.strip(), "role": role}
+    if last is not None:
+        facts["last_day"] = last
+    record(db, now, "account_added", adder.name, facts, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
 
 
