@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
@@ -69,6 +69,11 @@ def chase_training(db: Session, now: datetime, settings: Settings) -> list[Alert
                       training_lapses_on=stage.lapses_on, subject=WORDS[kind][0][1].format(person=person.name, day=day))
         db.add(alert)
         opened.append(alert)
+        if kind == "training_lapsed":  # the reminder is overtaken: one entry per problem on the dashboard
+            db.execute(update(Alert).where(Alert.type == "training_due", Alert.person_id == person.id,
+                                           Alert.state != "resolved")
+                       .values(state="resolved", resolved_at=now, resolved_by="mamori")
+                       .execution_options(synchronize_session=False))
         if managers is None:
             managers = accounts_with_role(db, MANAGERS)
         _tell(db, now, settings, kind, person, day, accounts_of_people(db, [person.id]) + managers)

@@ -27,7 +27,7 @@ from server.training.service import withdraw
 from tests.support.gateway import CABINET_KEY, TopicWatcher, wait_for
 from tests.support.office import ADMIN_PASSWORD
 from tests.support.training import record_training, withdraw_attendance
-from tests.support.web import logged_in
+from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
 CARD = "0A1B2C3D4E"
@@ -102,10 +102,15 @@ def test_the_reminder_and_the_lapse_alert_come_once_each_and_a_new_session_resol
         assert kinds == {"training_due": 2, "training_lapsed": 2}  # the person and the manager, once each
         assert db.scalar(select(func.count()).select_from(Alert).where(Alert.person_id != sato_id)) == 0
 
+    site = Site(database_url)
+    with page_client(site.app):
+        manager, _ = logged_in(site.app, "manager", PASSWORDS["manager"])
+        dashboard = manager.get("/dashboard").text
+    assert "佐藤 花子 さんの情報セキュリティ教育は 2026/11/01(日) で期限が切れました" in dashboard
     record_training(factory, [sato_id], date.today())
     with unit_of_work(factory) as db:
         states = {a.type: (a.state, a.resolved_by) for a in db.scalars(select(Alert))}
-        assert states == {"training_due": ("resolved", "kanri"), "training_lapsed": ("resolved", "kanri")}
+        assert states == {"training_due": ("resolved", "mamori"), "training_lapsed": ("resolved", "kanri")}
         assert db.get(Person, sato_id).training_on == date.today()
 
 
