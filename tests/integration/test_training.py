@@ -25,7 +25,7 @@ from server.readers.models import Reader
 from server.training.models import Attendance, TrainingSession
 from server.training.service import withdraw
 from tests.support.gateway import CABINET_KEY, TopicWatcher, wait_for
-from tests.support.office import ADMIN_PASSWORD
+from tests.support.office import ADMIN_PASSWORD, Office
 from tests.support.training import record_training, withdraw_attendance
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
@@ -36,6 +36,14 @@ CARD = "0A1B2C3D4E"
 def allows(watcher: TopicWatcher, uid: str) -> bool:
     latest = watcher.latest()
     return latest is not None and protocol.allowlist_hash(latest.salt, uid, bytes.fromhex(CABINET_KEY)) in latest.hashes
+
+
+@pytest.fixture
+def office(database_url, broker):
+    """The whole office; its allowlists compared every half second, so the republished one comes quickly."""
+    with Office(database_url, broker.url, allowlist_check_s=0.5) as office:
+        office.wait_connected()
+        yield office
 
 
 def test_a_lapsed_surveyor_is_refused_until_a_session_is_recorded_then_opens_at_the_next_tap(office, broker):
