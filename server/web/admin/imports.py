@@ -35,9 +35,9 @@ NAMES_KEPT = 50  # the audit entry names the first rows; the count says how many
 router = APIRouter(include_in_schema=False)
 
 SAMPLES = {
-    "people": "氏名,カードID,鍵を持つ職員,教育受講日\r\n"
-              "佐藤 花子,0123456789ABCDEF,はい,2026/04/01\r\n"
-              "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日\r\n",
+    "people": "氏名,カードID,鍵を持つ職員,教育受講日,区分,資格,登録日\r\n"
+              "佐藤 花子,0123456789ABCDEF,はい,2026/04/01,認定調査員,看護師,2024/10/01\r\n"
+              "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日,管理責任者,介護支援専門員,令和2年4月1日\r\n",
     "items": "品名,種別,タグID,キャビネット,暗号化,画面ロック,ケース番号\r\n"
              "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
              "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
@@ -155,6 +155,7 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
             # A training date in the office's list is an earlier training on paper: a carried-over session.
             people.add_person(db, now, name=v["name"], card_uid=v["card_uid"], key_holder=v["key_holder"],
                               training_on=v["training_on"], roles=v["roles"], active=v["active"], by=user.name,
+                              qualification=v["qualification"], registered_on=v["registered_on"],
                               today=_today(request))
         else:
             items.add_item(db, now, label=v["label"], kind=v["kind"], tag_uid=v["tag_uid"], cabinet=v["cabinet"],
