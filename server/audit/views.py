@@ -27,7 +27,9 @@ def download_of(path: str) -> str | None:
 
 
 def record_view(db: Session, request: Request, user: User) -> None:
-    if user.role not in WATCHED or request.headers.get(POLL_HEADER) is not None:
+    """One entry per page, download or API answer the auditor reads (their only writes are the screen
+    lock's keep-alive and logging out, which say nothing of what they saw)."""
+    if user.role not in WATCHED or request.method not in ("GET", "HEAD") or request.headers.get(POLL_HEADER):
         return
     path = request.url.path
     facts: dict[str, object] = {"path": path}
@@ -35,7 +37,5 @@ def record_view(db: Session, request: Request, user: User) -> None:
         facts["query"] = request.url.query
     if download := download_of(path):
         facts["download"] = download
-    if request.method not in ("GET", "HEAD"):
-        facts["http_method"] = request.method
     record(db, request.app.state.clock(), "auditor_viewed", user.name, facts,
            request.client.host if request.client else None)

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from server.domain.key_access import training_expires_on
+from server.domain.roster import roster_role
+
+
+def must_be_trained(*, active: bool, key_holder: bool, roles: Iterable[str]) -> bool:
+    """Every active key holder, and everyone on the roster (surveyors and the manager)."""
+    return active and (key_holder or roster_role(roles) is not None)
 
 
 def latest_training(attended_on: Iterable[date]) -> date | None:

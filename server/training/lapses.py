@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert
 from server.config import Settings
-from server.domain.roster import ROSTER_ROLES
-from server.domain.training import training_stage
+from server.domain.training import must_be_trained, training_stage
 from server.notify.kinds import MANAGERS
 from server.notify.queue import notify
 from server.notify.recipients import accounts_of_people, accounts_with_role
@@ -39,10 +38,6 @@ WORDS = {
 }
 
 
-def _needs_training(person: Person) -> bool:
-    return person.key_holder or any(role in ROSTER_ROLES for role in person.roles or ())
-
-
 def chase_training(db: Session, now: datetime, settings: Settings) -> list[Alert]:
     """Open the missing reminders and lapse alerts, with their notices (the caller commits)."""
     today = now.astimezone(settings.zone).date()
@@ -54,7 +49,7 @@ def chase_training(db: Session, now: datetime, settings: Settings) -> list[Alert
     opened: list[Alert] = []
     managers = None
     for person in people:
-        if not _needs_training(person):
+        if not must_be_trained(active=person.active, key_holder=person.key_holder, roles=person.roles):
             continue
         stage = training_stage(person.training_on, today, valid_days=settings.training_valid_days,
                                remind_days=settings.training_remind_days)

@@ -10,7 +10,7 @@ import pytest
 
 from server.domain.cabinet import training_current
 from server.domain.roster import change_kind, roster_role
-from server.domain.training import latest_training, standing, training_stage
+from server.domain.training import latest_training, must_be_trained, standing, training_stage
 
 TRAINED = date(2025, 11, 1)
 
@@ -70,3 +70,10 @@ def added(role: str | None, active: bool = True) -> dict:
 ])
 def test_what_a_change_is_on_the_change_report(fields, kind):
     assert change_kind(fields) == kind
+
+
+def test_who_must_be_trained_is_every_active_key_holder_and_the_roster():
+    assert must_be_trained(active=True, key_holder=True, roles=[])
+    assert must_be_trained(active=True, key_holder=False, roles=["surveyor"])
+    assert not must_be_trained(active=True, key_holder=False, roles=["receptionist"])
+    assert not must_be_trained(active=False, key_holder=True, roles=["manager"])

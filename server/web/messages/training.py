@@ -166,7 +166,6 @@ MESSAGES = {
     "audit.fact.path": ("画面", "page"),
     "audit.fact.query": ("条件", "query"),
     "audit.fact.download": ("出力", "download"),
-    "audit.fact.http_method": ("操作", "method"),
     "audit.fact.roles": ("職種", "job roles"),
     "audit.fact.qualification": ("資格", "qualification"),
     "audit.fact.registered_on": ("登録日", "registered"),

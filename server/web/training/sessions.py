@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.api.deps import Db
 from server.api.schemas import RowId
-from server.domain.roster import ROSTER_ROLES
-from server.domain.training import training_stage
+from server.domain.training import must_be_trained, training_stage
 from server.people.models import Person
 from server.training import service
 from server.training.models import MATERIALS, Attendance, TrainingSession
@@ -41,16 +40,14 @@ def _today(request: Request) -> date:
 def standings(request: Request, db: Session) -> list[dict[str, Any]]:
     """Everyone who must be trained (active key holders and the roster), the most urgent first."""
     settings, today = request.app.state.settings, _today(request)
-    people = [p for p in db.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.id))
-              if p.key_holder or any(r in ROSTER_ROLES for r in p.roles or ())]
     order = {"untrained": 0, "lapsed": 1, "due_soon": 2, "current": 3}
-    rows = [{"person": p, **vars_of(training_stage(p.training_on, today, valid_days=settings.training_valid_days,
-                                                   remind_days=settings.training_remind_days))} for p in people]
+    rows = []
+    for p in db.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.id)):
+        if must_be_trained(active=p.active, key_holder=p.key_holder, roles=p.roles):
+            stage = training_stage(p.training_on, today, valid_days=settings.training_valid_days,
+                                   remind_days=settings.training_remind_days)
+            rows.append({"person": p, "stage": stage.stage, "lapses_on": stage.lapses_on})
     return sorted(rows, key=lambda row: (order[row["stage"]], row["lapses_on"] or date.min))
-
-
-def vars_of(stage) -> dict[str, Any]:
-    return {"stage": stage.stage, "lapses_on": stage.lapses_on}
 
 
 @router.get("/training", response_class=HTMLResponse)
