@@ -4,7 +4,7 @@ date then reads on the roster."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 def test_a_manager_records_a_session_and_the_roster_shows_the_date(live_office, page: Page):
     today = datetime.now(live_office.settings.zone).date()
     with live_office.db() as db:
-        sato = Person(name="佐藤 花子", roles=["surveyor"], key_holder=True, created_at=datetime.now(UTC))
+        sato = Person(name="佐藤 花子", roles=["surveyor"], key_holder=True, qualification="nurse",
+                      registered_on=date(2024, 10, 1), created_at=datetime.now(UTC))
         db.add(sato)
         db.flush()
         sato_id = sato.id
@@ -39,4 +40,5 @@ def test_a_manager_records_a_session_and_the_roster_shows_the_date(live_office, 
     expect(page.locator("#session-facts")).to_contain_text("区の教材")
     page.goto(live_office.url("/roster"))
     expect(page.locator(f"#roster-{sato_id}")).to_contain_text(f"{today:%Y/%m/%d}")
+    expect(page.locator(f"#roster-{sato_id}")).to_contain_text("看護師")
     save(page, "roster-ja")
