@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     tz: str = Field("Asia/Tokyo", description="the office's time zone, for due times and display")
     unlock_s: int = Field(5, ge=1, le=60, description="seconds a granted tap opens the lock")
     training_valid_days: int = Field(365, ge=1, description="training counts as current for this many days")
+    training_remind_days: int = Field(30, ge=0, le=365, description="the person and the managers are reminded this "
+                                      "many days before someone's training lapses (0: no reminder)")
     cabinet_session_idle_s: int = Field(60, ge=5, description="a cabinet session ends after this long without a scan")
     entrance_duplicate_s: int = Field(5, ge=0, description="a second tap of one card within this window is the same tap")
     allowlist_valid_h: int = Field(26, ge=25, le=24 * 7, description="a cabinet's offline allowlist expires after "

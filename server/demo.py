@@ -23,9 +23,11 @@ from server.domain.visits import walk_in_window
 from server.items.models import Item
 from server.main import create_app, serve_web
 from server.migrate import upgrade
-from server.people.models import Card, Person, VisitorBadge
+from server.people.models import Card, VisitorBadge
+from server.people.service import add_person
 from server.readers.allowlist_key import new_allowlist_key
 from server.readers.models import Reader
+from server.training.service import SessionFacts, record_session
 from server.visits import service as visits
 from server.visits.models import Visit
 
@@ -80,12 +82,14 @@ def seed(settings: Settings) -> None:
         ])
         db.flush()
         new_allowlist_key(db, "cabinet-1")  # its offline list is published keyed, as a real cabinet's would be
-        surveyor = Person(name="佐藤 花子", key_holder=True, training_on=date.today() - timedelta(days=40),
-                          roles=["surveyor"], created_at=now)
-        trainee = Person(name="田中 一郎", key_holder=True, training_on=date.today() - timedelta(days=400),
-                         roles=["surveyor"], created_at=now)
-        db.add_all([surveyor, trainee])
-        db.flush()
+        surveyor = add_person(db, now, name="佐藤 花子", card_uid=None, key_holder=True, roles=["surveyor"],
+                              qualification="nurse", registered_on=date.today() - timedelta(days=700), by="demo")
+        # 田中's only training is on paper, 400 days ago: carried over, and lapsed.
+        trainee = add_person(db, now, name="田中 一郎", card_uid=None, key_holder=True, roles=["surveyor"],
+                             qualification="care_manager", training_on=date.today() - timedelta(days=400), by="demo")
+        record_session(db, now, date.today(), "demo", SessionFacts(date.today() - timedelta(days=40),
+                                                                  "情報セキュリティ教育（特記事項の遵守事項）", "ward",
+                                                                  "管理責任者", 60), [surveyor.id])
         db.add_all([
             Card(uid=SURVEYOR_CARD, person_id=surveyor.id, created_at=now),
             Card(uid=TRAINEE_CARD, person_id=trainee.id, created_at=now),

@@ -51,6 +51,7 @@ from server.web.reception import router as reception_router
 from server.web.register import router as register_router
 from server.web.routes import router as web_router
 from server.web.stocktakes import router as stocktake_pages_router
+from server.web.training import router as training_pages_router
 
 log = logging.getLogger("mamori")
 LOGIN_BODY_MAX = 16 * 1024  # a name, a password and two tokens: anyone may send it, so it stays small
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(case_pages_router)
     app.include_router(inspection_router)
     app.include_router(access_review_router)
+    app.include_router(training_pages_router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

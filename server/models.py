@@ -16,9 +16,9 @@ from server.notify.models import Notice
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake, StocktakeLine
+from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine",
-    "User", "Visit", "VisitorBadge", "WebSession",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -25,8 +25,8 @@ FORGET_AFTER = timedelta(days=1)
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
-    problem: str | None  # "wrong" | "locked" | None
-    locked_until: datetime | None = None
+    problem: str | None  # "wrong" | "locked" | "expired" | None
+    locked_until: datetime | None = None  # locked: until when; expired: since when
 
 
 def _digest(token: str) -> str:
@@ -51,6 +51,9 @@ def log_in(db: Session, name: str, password: str, now: datetime, *, max_failures
         return count_failure(db, name, now, max_failures=max_failures, lockout=lockout, address=address,
                              where="login")
     forget_failures(db, name, address)
+    if expired(user, now):  # told only to whoever knows the password: names stay untold apart
+        record(db, now, "login_refused_expired", user.name, {"expired_at": user.expires_at}, address)
+        return LoginOutcome(None, "expired", user.expires_at)
     user.last_login_at = now
     record(db, now, "login", user.name, {}, address)
     return LoginOutcome(user, None)
@@ -69,6 +72,16 @@ def count_failure(db: Session, name: str, now: datetime, *, max_failures: int, l
     record(db, now, "login_failed" if where == "login" else "unlock_failed", name,
            {"reason": why, "failures": failures}, address)
     return LoginOutcome(None, "wrong")
+
+
+def expired(user: User, now: datetime) -> bool:
+    """A temporary account (the ward's auditor) past its last day."""
+    return user.expires_at is not None and now >= user.expires_at
+
+
+def not_expired(now: datetime):
+    """The same, as SQL: every session and token of an expired account ends with it."""
+    return or_(User.expires_at.is_(None), User.expires_at > now)
 
 
 def _address_key(address: str | None) -> str:
@@ -123,7 +136,8 @@ def live_session(db: Session, token: str | None, now: datetime, max_age: timedel
         return None
     row = db.execute(
         select(WebSession, User).join(User, User.id == WebSession.user_id)
-        .where(WebSession.id == _digest(token), WebSession.ended_at.is_(None), User.active.is_(True))
+        .where(WebSession.id == _digest(token), WebSession.ended_at.is_(None), User.active.is_(True),
+               not_expired(now))
     ).first()
     if row is None or now - row[0].created_at > max_age:
         return None

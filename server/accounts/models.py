@@ -31,6 +31,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     notices_off: Mapped[list[str]] = mapped_column(JSON, default=list)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), unique=True, default=None)
+    # A temporary account (the ward's auditor): refused from this instant, the end of its last day in office time.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class ApiToken(Base):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.accounts.login import not_expired
 from server.accounts.models import ROLES, ApiToken, User
 from server.accounts.passwords import hash_password, password_problems
 from server.single_line import has_control
@@ -22,7 +24,8 @@ class AccountError(ValueError):
     pass
 
 
-def add_user(db: Session, name: str, role: str, password: str, now: datetime) -> User:
+def add_user(db: Session, name: str, role: str, password: str, now: datetime, *,
+             expires_at: datetime | None = None) -> User:
     name = name.strip()
     if not 1 <= len(name) <= 100 or "\x00" in name:
         raise AccountError("a user name is 1 to 100 characters, e.g. the person's name or staff number")
@@ -34,7 +37,9 @@ def add_user(db: Session, name: str, role: str, password: str, now: datetime) ->
         raise AccountError("password needs " + "; ".join(problems))
     if db.scalars(select(User).where(User.name == name)).first():
         raise AccountError(f"a user named {name!r} already exists; each person has one account")
-    user = User(name=name, role=role, password_hash=hash_password(password), created_at=now)
+    if expires_at is not None and expires_at <= now:
+        raise AccountError("an account's last day cannot be in the past")
+    user = User(name=name, role=role, password_hash=hash_password(password), created_at=now, expires_at=expires_at)
     db.add(user)
     db.flush()
     return user
@@ -62,7 +67,7 @@ def user_for_token(db: Session, token: str, now: datetime) -> User | None:
     row = db.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now,
-               User.active.is_(True))
+               User.active.is_(True), not_expired(now))
     ).first()
     if row is None:
         return None
@@ -92,6 +97,15 @@ def tokens_with_users(db: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its account's name, newest first."""
     return list(db.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
                            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).tuples())
+
+
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The instant a temporary account with `day` as its last day ends: midnight after it, office time."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+
+
+def last_day(expires_at: datetime, zone: ZoneInfo) -> date:
+    return (expires_at.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 def change_password(db: Session, user: User, password: str, now: datetime) -> None:

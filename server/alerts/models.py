@@ -6,7 +6,7 @@ keeps each occurrence (`AlertOccurrence`) as evidence; see server/alerts/fold.py
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +39,10 @@ class Alert(Base):
         # One 受付簿 alert of each level per case (deadline near or passed, report late, retention ended).
         Index("uq_alerts_type_case", "type", "case_id", unique=True,
               sqlite_where=text("case_id IS NOT NULL"), postgresql_where=text("case_id IS NOT NULL")),
+        # One training alert of each level (due soon, lapsed) per person and lapse date.
+        Index("uq_alerts_type_person_lapse", "type", "person_id", "training_lapses_on", unique=True,
+              sqlite_where=text("training_lapses_on IS NOT NULL"),
+              postgresql_where=text("training_lapses_on IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +60,7 @@ class Alert(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), default=None)  # closing-time alerts
     event_id: Mapped[str | None] = mapped_column(String(64), default=None)  # door alerts: the reader event
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)  # 受付簿 alerts
+    training_lapses_on: Mapped[date | None] = mapped_column(default=None)  # training alerts: the lapse they are about
     note: Mapped[str | None] = mapped_column(Text, default=None)
     # Folding: how many times it happened, the newest time (opened_at is the first), and the key of
     # "the same problem" (type and subject), set only for alerts that fold.

@@ -15,6 +15,7 @@ from server.accounts.login import SESSION_COOKIE, is_idle, live_session
 from server.accounts.models import User
 from server.accounts.service import user_for_token
 from server.api.uid_view import show_uids_to
+from server.audit.views import record_view
 from server.config import Settings
 from server.db import unit_of_work
 
@@ -44,11 +45,14 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 def current_user(request: Request, db: Db,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     if credentials is None:
-        return _cookie_user(request, db)
-    user = user_for_token(db, credentials.credentials, request.app.state.clock())
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this token is unknown or revoked; create a new one "
-                            "with `mamori tokens create --user NAME`", headers={"WWW-Authenticate": "Bearer"})
+        user = _cookie_user(request, db)
+    else:
+        found = user_for_token(db, credentials.credentials, request.app.state.clock())
+        if found is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this token is unknown or revoked; create a new one "
+                                "with `mamori tokens create --user NAME`", headers={"WWW-Authenticate": "Bearer"})
+        user = found
+    record_view(db, request, user)
     return user
 
 

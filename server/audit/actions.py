@@ -29,4 +29,7 @@ ACTIONS = frozenset({
     # who may open which cabinet, and when; a lost card; the quarterly access review
     "grant_added", "grant_changed", "grant_removed", "grant_one_off_added", "closed_day_added", "closed_day_removed",
     "card_revoked", "access_review_signed",
+    # 情報セキュリティ教育, the 要介護認定調査員名簿, and the ward's auditor
+    "training_recorded", "training_carried_over", "training_attendee_added", "training_withdrawn",
+    "roster_exported", "roster_printed", "roster_changes_printed", "login_refused_expired", "auditor_viewed",
 })

@@ -28,6 +28,7 @@ from server.notify.queue import notify
 from server.notify.recipients import accounts_of_people, accounts_with_role
 from server.people.models import Person
 from server.periodic import Periodic
+from server.training.lapses import chase_training
 
 log = logging.getLogger("mamori.chase")
 
@@ -94,6 +95,7 @@ def chase(db: Session, now: datetime, settings: Settings) -> list[Alert]:
             _tell(db, now, settings, level, checkout, item, person, holder=level == "overdue", managers=True)
     opened += open_not_erased_alerts(db, now, settings)  # a device back but its survey data not confirmed erased
     opened += chase_cases(db, now, settings)  # the 受付簿's deadlines, and case papers still out after the survey
+    opened += chase_training(db, now, settings)  # 情報セキュリティ教育 about to lapse, and lapsed
     return opened
 
 

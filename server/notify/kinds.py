@@ -44,6 +44,9 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     NoticeKind("case_report_late", "調査票の未提出", "Report not submitted", (*MANAGERS, "surveyor")),
     NoticeKind("case_retention_ended", "保管期限を過ぎたメモの未廃棄", "Retention ended, memos not destroyed",
                MANAGERS),
+    # 情報セキュリティ教育: the person and managers.
+    NoticeKind("training_due", "情報セキュリティ教育の期限前のお知らせ", "Training lapses soon", EVERYONE),
+    NoticeKind("training_lapsed", "情報セキュリティ教育の期限切れ", "Training lapsed", EVERYONE),
     NoticeKind("case_folder_out", "調査後も返却されていない書類", "Papers still out after the survey",
                (*MANAGERS, "surveyor")),
 )}

@@ -17,7 +17,10 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     key_holder: Mapped[bool] = mapped_column(default=False)
+    # The latest attended 情報セキュリティ教育 session: written only by server/training/service.py.
     training_on: Mapped[date | None] = mapped_column(default=None)
+    qualification: Mapped[str | None] = mapped_column(String(24), default=None)  # 資格 (server/domain/roster.py)
+    registered_on: Mapped[date | None] = mapped_column(default=None)  # 登録日: registered with the ward
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -13,28 +13,42 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.people.models import Card, Person, VisitorBadge
+from server.training.roster_changes import note_added, note_changed, roster_view
+from server.training.service import carry_over
 
 
 def add_person(db: Session, now: datetime, *, name: str, card_uid: str | None, key_holder: bool = False,
-               training_on: date | None = None, roles: list[str] | None = None, active: bool = True) -> Person:
-    person = Person(name=name, key_holder=key_holder, training_on=training_on, roles=roles or [], active=active,
-                    created_at=now)
+               training_on: date | None = None, roles: list[str] | None = None, active: bool = True,
+               qualification: str | None = None, registered_on: date | None = None, by: str = "mamori",
+               today: date | None = None) -> Person:
+    """A new person is untrained; `training_on` (an earlier training on paper) becomes a carried-over session."""
+    person = Person(name=name, key_holder=key_holder, roles=roles or [], active=active, qualification=qualification,
+                    registered_on=registered_on, created_at=now)
     db.add(person)
     db.flush()
+    note_added(db, person, now, by)
     if card_uid:
         db.add(Card(uid=card_uid, person_id=person.id, created_at=now))
-        db.flush()
+    db.flush()
+    if training_on is not None:
+        carry_over(db, now, by, person, training_on, today)
     return person
 
 
-def change_person(db: Session, person: Person, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Apply `changes` (field -> value); returns what changed as field -> (before, after)."""
+def change_person(db: Session, person: Person, changes: dict[str, Any], now: datetime,
+                  by: str) -> dict[str, tuple[Any, Any]]:
+    """Apply `changes` (field -> value; never `training_on`, which only sessions set); returns what changed
+    as field -> (before, after). What the roster shows is kept in its change history."""
+    if "training_on" in changes:
+        raise ValueError("training_on comes from the sessions attended: record a session (server/training)")
+    before = roster_view(person)
     changed = {}
     for field, value in changes.items():
-        before = getattr(person, field)
-        if before != value:
-            changed[field] = (before, value)
+        was = getattr(person, field)
+        if was != value:
+            changed[field] = (was, value)
             setattr(person, field, value)
+    note_changed(db, person, before, now, by)
     db.flush()
     return changed
 

@@ -3,7 +3,7 @@ admins deactivate, unlock and reset; everyone changes their own password."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -18,6 +18,8 @@ from server.accounts.service import (
     AccountError,
     add_user,
     change_password,
+    end_of_day,
+    last_day,
     revoke_all_tokens,
     revoke_token,
     tokens_with_users,
@@ -28,6 +30,7 @@ from server.notify.recipients import email_problem
 from server.people.models import Person
 from server.single_line import has_control
 from server.web.account_notices import router as notices_router
+from server.web.admin.csv_import import parse_date
 from server.web.deps import require_page
 from server.web.render import EVERYONE, page
 
@@ -56,7 +59,9 @@ def _accounts_page(request: Request, db, *, form: dict | None = None, errors: di
                                            "notice": notice, "now": request.app.state.clock(),
                                            "tokens": tokens_with_users(db),
                                            "locked": locked_names(db, request.app.state.clock()),
-                                           "people": people, "person_names": {p.id: p.name for p in people}},
+                                           "people": people, "person_names": {p.id: p.name for p in people},
+                                           "last_days": {u.id: last_day(u.expires_at, request.app.state.settings.zone)
+                                                         for u in users if u.expires_at}},
                 status_code=status_code)
 
 
@@ -69,10 +74,14 @@ def accounts(request: Request, db: Db, _user: Annotated[User, Depends(require_pa
 def add_account(request: Request, db: Db, adder: Annotated[User, Depends(require_page(*ADDERS))],
                 name: Annotated[str, Form(max_length=200)], role: Annotated[str, Form()],
                 password: Annotated[str, Form(max_length=1000)],
-                password_again: Annotated[str, Form(max_length=1000)]) -> Response:
-    lang, now = request.state.lang, request.app.state.clock()
-    form = {"name": name, "role": role}
+                password_again: Annotated[str, Form(max_length=1000)],
+                expires_on: Annotated[str, Form(max_length=40)] = "") -> Response:
+    lang, now, zone = request.state.lang, request.app.state.clock(), request.app.state.settings.zone
+    form = {"name": name, "role": role, "expires_on": expires_on}
     errors: dict[str, list[str]] = {}
+    last, problem = _last_day(expires_on, role, now.astimezone(zone).date())
+    if problem:
+        errors["expires_on"] = [problem]
     if not 1 <= len(name.strip()) <= 100:
         errors["name"] = ["acct.name_bad"]
     elif has_control(name.strip()):
@@ -90,11 +99,27 @@ def add_account(request: Request, db: Db, adder: Annotated[User, Depends(require
     if errors:
         return _accounts_page(request, db, form=form, errors=errors, status_code=422)
     try:
-        add_user(db, name, role, password, now)
+        add_user(db, name, role, password, now, expires_at=end_of_day(last, zone) if last else None)
     except AccountError as exc:  # a race with another admin: shown like the checks above
         return _accounts_page(request, db, form=form, errors={"name": [str(exc)]}, status_code=422)
-    record(db, now, "account_added", adder.name, {"account": name.strip(), "role": role}, _address(request))
+    facts: dict[str, object] = {"account": name.strip(), "role": role}
+    if last is not None:
+        facts["last_day"] = last
+    record(db, now, "account_added", adder.name, facts, _address(request))
     return RedirectResponse("/admin/accounts", status_code=303)
+
+
+def _last_day(typed: str, role: str, today: date) -> tuple[date | None, str | None]:
+    """The account's last day, required for the ward's auditor (access is temporary), never before today."""
+    if not typed.strip():
+        return None, ("acct.expires_required" if role == "auditor" else None)
+    try:
+        day = parse_date(typed)
+    except ValueError:
+        return None, "admin.err.date"
+    if day < today:
+        return None, "acct.expires_past"
+    return day, None
 
 
 def _target(db, user_id: int) -> User | None:

@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from server.accounts.login import SESSION_COOKIE, count_failure, end_session, forget_failures, log_in, start_session
 from server.accounts.models import ROLES, User
 from server.accounts.passwords import verify_password
+from server.accounts.service import last_day
 from server.api.deps import Db
 from server.audit.service import record
 from server.web.deps import LANG_COOKIE, check_csrf, choose_language, idle, remember_viewer, require_page, session_of
 from server.web.i18n import LANGUAGES
-from server.web.render import office_time, page
+from server.web.render import office_date, office_time, page
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "mamori_login_csrf"
@@ -72,6 +73,9 @@ def login(request: Request, db: Db, name: Annotated[str, Form(max_length=100)],
     if outcome.problem == "locked":
         return login_error(request, "login.locked", next, name, status_code=403,
                            until=office_time(outcome.locked_until, settings.zone, request.state.lang))
+    if outcome.problem == "expired" and outcome.locked_until is not None:
+        return login_error(request, "login.account_expired", next, name, status_code=403,
+                           day=office_date(last_day(outcome.locked_until, settings.zone), request.state.lang))
     if outcome.user is None:
         return login_error(request, "login.wrong", next, name, status_code=401)
     response = RedirectResponse(safe_next(next, LANDING.get(outcome.user.role, "/dashboard")), status_code=303)

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from server.accounts.login import SESSION_COOKIE, is_idle, live_session
 from server.accounts.models import User, WebSession
 from server.api.deps import Db
+from server.audit.views import POLL_HEADER, record_view  # POLL_HEADER: the dashboard's own refreshes
 from server.web.i18n import LANGUAGES, from_accept_language
 
 LANG_COOKIE = "mamori_lang"
-POLL_HEADER = "x-mamori-poll"  # the dashboard's own refreshes: not a sign that someone is there
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -81,6 +81,7 @@ def page_user(request: Request, db: Db) -> User:
     if request.headers.get(POLL_HEADER) is None and now - session.last_active_at > timedelta(seconds=15):
         session.last_active_at = now
     remember_viewer(request, user, session)
+    record_view(db, request, user)
     return user
 
 

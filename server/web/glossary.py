@@ -38,6 +38,7 @@ TERMS: dict[str, Term] = {
     "staff": Term("職員", "staff", ("従業員", "スタッフ"), ""),
     "item": Term("物品", "item", ("備品",), ""),
     "training": Term("情報セキュリティ教育", "information-security training", ("研修",), SEED),
+    "roster": Term("要介護認定調査員名簿", "surveyor roster", ("調査員リスト", "調査員一覧"), SEED),
     "entry_log": Term("入退室記録簿", "visitor log", ("入館記録簿", "入退館記録"), SEED),
     "take_out_ledger": Term("持ち出し管理簿", "take-out ledger", ("持ち出し記録簿", "貸出簿"), SEED),
     "audit_log": Term("操作記録", "audit log", ("監査ログ", "操作ログ"), ""),

@@ -48,6 +48,8 @@ NAV = [
     ("/devices", "nav.devices", ("admin", "manager", "surveyor", "auditor")),
     ("/register", "nav.register", ("admin", "manager", "auditor", "surveyor")),
     ("/cases", "nav.cases", ("admin", "manager", "surveyor", "auditor")),
+    ("/training", "nav.training", OVERSIGHT),
+    ("/roster", "nav.roster", OVERSIGHT),
     ("/admin/people", "nav.people", OVERSIGHT),
     ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
     ("/admin/items", "nav.items", OVERSIGHT),

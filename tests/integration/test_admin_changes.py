@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.office import Office
+from tests.support.training import record_training
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,11 @@ def test_renewed_training_opens_the_cabinet_again(office):
     person = office.add_person("鈴木 次郎", "0A0B0C0E", key_holder=True,
                                training_on=datetime.now(UTC).date() - timedelta(days=400))
     assert cabinet.wait_decision(cabinet.tap("0A0B0C0E")).reason == "training_expired"
-    _patch(office, f"/people/{person['id']}", {"training_on": datetime.now(UTC).date().isoformat()})
+    # The date is never typed: the API refuses it, a session attended sets it.
+    refused = office.client.patch(f"/api/v1/people/{person['id']}", json={"training_on": "2026-04-01"},
+                                  headers=office.headers)
+    assert refused.status_code == 422
+    record_training(office.factory, [person["id"]], datetime.now(UTC).date())
     later = datetime.now(UTC) + timedelta(seconds=1)
     assert cabinet.wait_decision(cabinet.tap("0A0B0C0E", at=later)).result == "unlock"
 

@@ -142,35 +142,38 @@ def count(office: Office, model, *where) -> int:
 def test_a_bad_card_uid_is_shown_next_to_its_field_with_the_form_refilled(office, admin):
     name = fresh("佐藤 花子")
     response = admin.post("/admin/people", {"name": name, "card_uid": "12-34-XYZ", "key_holder": "1",
-                                            "training_on": "2026-04-01", "active": "1"})
+                                            "registered_on": "2026-04-01", "active": "1"})
     assert response.status_code == 422
     assert "0〜9 と A〜F の 8〜20 桁" in field_error(response.text, "card_uid")
     assert field_error(response.text, "name") is None
     assert value_of(response.text, "name") == name
     assert value_of(response.text, "card_uid") == "12-34-XYZ"
-    assert value_of(response.text, "training_on") == "2026-04-01"
+    assert value_of(response.text, "registered_on") == "2026-04-01"
     assert checked(response.text, "key_holder") and checked(response.text, "active")
     assert count(office, Person, Person.name == name) == 0
 
-    empty = admin.post("/admin/people", {"name": "", "card_uid": "", "training_on": "2026/13/40"})
+    empty = admin.post("/admin/people", {"name": "", "card_uid": "", "registered_on": "2026/13/40"})
     assert field_error(empty.text, "name") == "入力してください。"
-    assert "令和8年4月1日" in field_error(empty.text, "training_on")
+    assert "令和8年4月1日" in field_error(empty.text, "registered_on")
 
 
 def test_adding_a_person_lists_them_and_audits_it(office, admin):
     name, uid = fresh("田中 一郎"), fresh_uid()
     response = admin.post("/admin/people", {"name": name, "card_uid": uid.lower(), "key_holder": "1",
-                                            "training_on": "令和8年4月1日", "active": "1"})
+                                            "registered_on": "令和8年4月1日", "roster_role": "surveyor",
+                                            "qualification": "nurse", "active": "1"})
     assert response.status_code == 303, response.text
     listed = admin.get(response.headers["location"])
     assert "登録しました" in listed.text
     row = re.search(rf'<tr id="person-(\d+)">\s*<td[^>]*>{re.escape(name)}</td>(.*?)</tr>', listed.text, re.S)
-    assert row and uid in row[2] and "2026/04/01" in row[2]
+    assert row and uid in row[2] and "2026/04/01" not in row[2]  # a new person is untrained: no date is typed
     [event] = audit_events(office, "person_added", name)
     assert event.actor == "page-admin" and event.address and uid in event.detail
     with unit_of_work(office.factory) as db:
         person = db.scalars(select(Person).where(Person.name == name)).one()
-        assert (person.key_holder, person.training_on.isoformat()) == (True, "2026-04-01")
+        assert (person.key_holder, person.training_on) == (True, None)
+        assert (person.registered_on.isoformat(), person.qualification, person.roles) == ("2026-04-01", "nurse",
+                                                                                           ["surveyor"])
 
 
 def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin):
@@ -182,13 +185,13 @@ def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin
     assert value_of(form.text, "card_uid") == old_uid and value_of(form.text, "name") == name
 
     taken = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": badge_uid,
-                                                         "training_on": "2026-04-01", "active": "1"})
+                                                         "registered_on": "2026-04-01", "active": "1"})
     assert taken.status_code == 422
     assert field_error(taken.text, "card_uid") == "このIDは既に来所者カードとして登録されています。"
-    assert value_of(taken.text, "training_on") == "2026-04-01"
+    assert value_of(taken.text, "registered_on") == "2026-04-01"
 
     saved = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": new_uid, "key_holder": "1",
-                                                         "training_on": "2026/04/01", "active": "1"})
+                                                         "registered_on": "2026/04/01", "active": "1"})
     assert saved.status_code == 303, saved.text
     [event] = audit_events(office, "person_changed", name)
     changes = facts(event.detail)["changes"]
@@ -198,7 +201,7 @@ def test_editing_a_person_checks_the_card_and_records_what_changed(office, admin
     assert cards == {old_uid: False, new_uid: True}  # the old card stays for the ledger, but opens nothing
 
     again = admin.post(f"/admin/people/{person['id']}", {"name": name, "card_uid": new_uid, "key_holder": "1",
-                                                         "training_on": "2026-04-01", "active": "1"})
+                                                         "registered_on": "2026-04-01", "active": "1"})
     assert "saved=unchanged" in again.headers["location"]
     assert len(audit_events(office, "person_changed", name)) == 1
 

@@ -267,7 +267,7 @@ def test_a_person_sets_their_address_and_chooses_their_notices(site):
         user = db.scalars(select(User).where(User.name == "surveyor")).one()
     assert user.email == "yamada@example.jp"
     assert user.notices_off == ["case_deadline_near", "case_deadline_passed", "case_folder_out", "case_report_late",
-                                "due_soon", "not_erased"]
+                                "due_soon", "not_erased", "training_due", "training_lapsed"]
     assert ("notices_changed", "surveyor") in site.audit()
 
 

@@ -238,3 +238,22 @@ def test_a_cabinet_is_found_by_id_or_by_name():
 def test_the_preview_shows_values_as_they_will_be_stored():
     row = parse("people", "氏名,教育受講日,鍵を持つ職員\r\n佐藤,R8.4.1,○\r\n".encode()).rows[0]
     assert (row.shown("training_on"), row.shown("key_holder")) == ("2026/04/01", "True")
+
+
+def test_the_roster_columns_read_the_offices_words_and_a_training_date_after_today_is_refused():
+    data = ("氏名,区分,資格,登録日,教育受講日\r\n"
+            "佐藤,認定調査員,看護師,2024/10/01,2026/04/01\r\n"
+            "山田,管理責任者,Care manager,令和2年4月1日,\r\n"
+            "受付,,,,\r\n"
+            "鈴木,調査係,医師,2024/13/01,2026/12/31\r\n").encode()
+    parsed = parse("people", data)
+    sato, yamada, desk, suzuki = parsed.rows
+    assert (sato.values["roles"], sato.values["qualification"], sato.values["registered_on"]) == \
+        (["surveyor"], "nurse", date(2024, 10, 1))
+    assert (yamada.values["roles"], yamada.values["qualification"]) == (["manager"], "care_manager")
+    assert (desk.values["roles"], desk.values["qualification"], desk.values["registered_on"]) == ([], None, None)
+    assert sorted(problems(suzuki)) == [("区分", "admin.err.choice"), ("登録日", "admin.err.date"),
+                                        ("資格", "admin.err.choice")]
+    late = parse("people", "氏名,教育受講日\r\n佐藤,2026/12/31\r\n".encode())
+    check_against(late, registered={}, names=set(), today=date(2026, 12, 30))
+    assert problems(late.rows[0]) == [("教育受講日", "training.err.future")]

@@ -16,8 +16,8 @@ from server.notify.sender import NoticeSettingsError, check_settings
 def test_every_kind_has_both_languages_and_someone_to_receive_it():
     assert set(KINDS) == {"visitor_arrived", "due_soon", "overdue", "escalated", "not_erased",
                           "visitor_not_signed_out", "door_forced", "door_held_open", "reader_offline",
-                          "reader_online", "reader_degraded", "case_deadline_near", "case_deadline_passed", "case_report_late",
-                          "case_retention_ended", "case_folder_out"}
+                           "reader_online", "reader_degraded", "case_deadline_near", "case_deadline_passed", "case_report_late",
+                           "case_retention_ended", "case_folder_out", "training_due", "training_lapsed"}
     assert KINDS["visitor_arrived"].ja == "来所者の到着" and KINDS["visitor_arrived"].en == "Visitor arrived"
     assert all(kind.ja and kind.en and kind.roles for kind in KINDS.values())
 
@@ -29,7 +29,8 @@ def test_escalations_are_for_managers_only():
 
 def test_unticking_a_kind_turns_it_off_and_leaves_kinds_the_form_did_not_show():
     assert kinds_turned_off("surveyor", [], ["visitor_arrived", "overdue"]) == [
-        "case_deadline_near", "case_deadline_passed", "case_folder_out", "case_report_late", "due_soon", "not_erased"]
+        "case_deadline_near", "case_deadline_passed", "case_folder_out", "case_report_late", "due_soon", "not_erased", "training_due",
+        "training_lapsed"]
     # "escalated" is not offered to a surveyor; a setting kept from an earlier role stays as it was.
     assert "escalated" in kinds_turned_off("surveyor", ["escalated"], [k.name for k in kinds_for_role("surveyor")])
 

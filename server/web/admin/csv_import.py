@@ -24,10 +24,12 @@ from typing import Any
 
 from server.cases.routes import CaseIn
 from server.domain.cases import number_problem, personal_data_in
+from server.domain.roster import QUALIFICATIONS, ROSTER_ROLES
 from server.items.routes import ItemIn
 from server.people.routes import PersonIn
 from server.wareki import ERAS
 from server.web.admin.validation import Problem, check
+from server.web.messages.training import MESSAGES as TRAINING_WORDS
 
 MAX_BYTES = 600 * 1024  # base64 in the confirm form (×4/3) must stay under the 1 MiB form-field limit
 MAX_ROWS = 5000
@@ -58,6 +60,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("training_on", ("教育受講日", "training_on", "研修受講日", "研修日", "受講日", "研修", "教育",
                                "training", "training date")),
         Column("active", ("有効", "active")),
+        Column("roster_role", ("区分", "roster_role", "職種", "roster role")),
+        Column("qualification", ("資格", "qualification")),
+        Column("registered_on", ("登録日", "registered_on", "registered", "登録年月日")),
     ),
     "items": (
         Column("label", ("品名", "label", "名称", "物品名", "name"), required=True),
@@ -220,6 +225,31 @@ def parse_kind(text: str) -> str:
         raise ValueError(f"{text!r} is not an item kind") from None
 
 
+def _words(prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """Each code by itself and by its Japanese and English words in the catalogue (介護支援専門員, nurse)."""
+    found = {}
+    for code in codes:
+        ja, en = TRAINING_WORDS[f"{prefix}{code}"]
+        found.update({normal(code): code, normal(ja): code, normal(en): code})
+    return found
+
+
+_QUALIFICATION_OF = _words("roster.qualification.", QUALIFICATIONS)
+_ROSTER_ROLE_OF = {**_words("roster.role.", ROSTER_ROLES), normal("調査員"): "surveyor"}
+
+
+def parse_word(words: dict[str, str]):
+    """A converter from the office's word to its code; ValueError for a word it does not know."""
+    def convert(text: str) -> str | None:
+        if not text.strip():
+            return None
+        try:
+            return words[normal(text)]
+        except KeyError:
+            raise ValueError(f"{text!r} is not one of the choices") from None
+    return convert
+
+
 # ---------------------------------------------------------------------- the file
 
 def parse(kind: str, data: bytes) -> Parsed:
@@ -344,7 +374,12 @@ def _person_row(parsed: Parsed, row: Row) -> None:
         "training_on": _convert(parsed, row, failed, "training_on", parse_date, "admin.err.date", None),
         "active": _convert(parsed, row, failed, "active", lambda s: parse_bool(s) if s.strip() else True,
                            "admin.err.bool", True),
+        "qualification": _convert(parsed, row, failed, "qualification", parse_word(_QUALIFICATION_OF),
+                                  "admin.err.choice", None),
+        "registered_on": _convert(parsed, row, failed, "registered_on", parse_date, "admin.err.date", None),
     }
+    role = _convert(parsed, row, failed, "roster_role", parse_word(_ROSTER_ROLE_OF), "admin.err.choice", None)
+    data["roles"] = [role] if role else []
     _validated(parsed, row, PersonIn, data, failed)
 
 
@@ -457,12 +492,12 @@ def check_cases_against(parsed: Parsed, *, numbers: set[str], staff: Mapping[str
 
 
 def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Mapping[str, str] | None = None,
-                  names: set[str] | None = None) -> None:
+                  names: set[str] | None = None, today: date | None = None) -> None:
     """Add the problems the database shows, given as plain data.
 
     `registered`: uid -> "card" | "badge" | "tag", for the uids already registered;
     `cabinets`: `normal(reader id or name)` -> reader id, for the cabinet readers;
-    `names`: `normal(name)` of the staff already registered.
+    `names`: `normal(name)` of the staff already registered; `today`: a training date after it is refused.
     """
     uid_field = "card_uid" if parsed.kind == "people" else "tag_uid"
     for row in parsed.rows:
@@ -475,6 +510,9 @@ def check_against(parsed: Parsed, *, registered: Mapping[str, str], cabinets: Ma
             problems.append((parsed.headers[uid_field], (f"admin.err.uid_taken.{registered[uid]}", {})))
         if parsed.kind == "people" and names is not None and normal(values["name"]) in names:
             problems.append((parsed.headers["name"], ("admin.err.name_exists", {})))
+        trained = values.get("training_on")
+        if parsed.kind == "people" and today is not None and trained is not None and trained > today:
+            problems.append((parsed.headers["training_on"], ("training.err.future", {})))
         if parsed.kind == "items":
             reader_id = (cabinets or {}).get(normal(values["cabinet"]))
             if reader_id is None:

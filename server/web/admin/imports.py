@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -34,9 +35,9 @@ NAMES_KEPT = 50  # the audit entry names the first rows; the count says how many
 router = APIRouter(include_in_schema=False)
 
 SAMPLES = {
-    "people": "氏名,カードID,鍵を持つ職員,教育受講日\r\n"
-              "佐藤 花子,0123456789ABCDEF,はい,2026/04/01\r\n"
-              "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日\r\n",
+    "people": "氏名,カードID,鍵を持つ職員,教育受講日,区分,資格,登録日\r\n"
+              "佐藤 花子,0123456789ABCDEF,はい,2026/04/01,認定調査員,看護師,2024/10/01\r\n"
+              "田中 一郎,04A1B2C3D4E5F6,いいえ,令和8年4月1日,管理責任者,介護支援専門員,令和2年4月1日\r\n",
     "items": "品名,種別,タグID,キャビネット,暗号化,画面ロック,ケース番号\r\n"
              "調査ファイル R8-00123,ファイル,04A1B2C3D4E5F7,cabinet-1,いいえ,,R8-00123\r\n"
              "調査用携帯電話 1,携帯電話,04A1B2C3D4E5F8,cabinet-1,はい,はい,\r\n",
@@ -70,7 +71,7 @@ def sample(kind: str, user: Annotated[User, Depends(require_page(*EDIT))]) -> Re
                     headers={"Content-Disposition": f'attachment; filename="mamori-{kind}-sample.csv"'})
 
 
-def examine(db: Session, kind: str, data: bytes) -> csv_import.Parsed:
+def examine(db: Session, kind: str, data: bytes, today: date | None = None) -> csv_import.Parsed:
     """Parse the file and check it against what is registered now."""
     parsed = csv_import.parse(kind, data)
     if parsed.problems:
@@ -87,7 +88,7 @@ def examine(db: Session, kind: str, data: bytes) -> csv_import.Parsed:
                                       if row.values and row.values.get(uid_field)])
     if kind == "people":
         names = {csv_import.normal(name) for name in db.scalars(select(Person.name))}
-        csv_import.check_against(parsed, registered=registered, names=names)
+        csv_import.check_against(parsed, registered=registered, names=names, today=today)
     else:
         cabinets: dict[str, str] = {}
         for reader in items.cabinets(db):
@@ -119,9 +120,13 @@ def preview(request: Request, db: Db, user: Annotated[User, Depends(require_page
         return page(request, "admin/import.html", _form_context(
             request, values={"kind": kind}, errors=messages(request, problems)), status_code=422)
     data = upload.file.read(csv_import.MAX_BYTES + 1)
-    parsed = examine(db, kind, data)
+    parsed = examine(db, kind, data, _today(request))
     return _preview(request, parsed, data if parsed.ok else b"", upload.filename,
                     status_code=200 if parsed.ok else 422)
+
+
+def _today(request: Request) -> date:
+    return request.app.state.clock().astimezone(request.app.state.settings.zone).date()
 
 
 @router.post("/admin/import/confirm", response_class=HTMLResponse)
@@ -135,7 +140,7 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
         data = base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error):
         return page(request, "admin/import.html", _form_context(request, bad_data=True), status_code=422)
-    parsed = examine(db, kind, data)
+    parsed = examine(db, kind, data, _today(request))
     if not parsed.ok:  # something changed since the preview (or the form was tampered with): nothing is written
         return _preview(request, parsed, b"", filename, status_code=409)
     now = request.app.state.clock()
@@ -147,8 +152,11 @@ def confirm(request: Request, db: Db, user: Annotated[User, Depends(require_page
                           surveyor_id=v["surveyor_id"], deadline=v["deadline"], note=v["note"],
                           reason=f"CSV: {filename or '-'}")
         elif kind == "people":
+            # A training date in the office's list is an earlier training on paper: a carried-over session.
             people.add_person(db, now, name=v["name"], card_uid=v["card_uid"], key_holder=v["key_holder"],
-                              training_on=v["training_on"], roles=v["roles"], active=v["active"])
+                              training_on=v["training_on"], roles=v["roles"], active=v["active"], by=user.name,
+                              qualification=v["qualification"], registered_on=v["registered_on"],
+                              today=_today(request))
         else:
             items.add_item(db, now, label=v["label"], kind=v["kind"], tag_uid=v["tag_uid"], cabinet=v["cabinet"],
                            encrypted=v["encrypted"], screen_locked=v["screen_locked"], case=v["case"])

@@ -15,6 +15,7 @@ from server.api.deps import Db
 from server.api.schemas import RowId
 from server.api.uids import registered_as
 from server.domain.cabinet import training_current
+from server.domain.roster import QUALIFICATIONS, ROSTER_ROLES, roster_role
 from server.people import service
 from server.people.models import Card, Person
 from server.people.routes import PersonIn
@@ -32,10 +33,11 @@ from server.web.admin.common import (
 from server.web.admin.csv_import import parse_date
 from server.web.admin.validation import Problem, check
 from server.web.deps import require_page
+from server.web.i18n import translator
 from server.web.render import page
 
 router = APIRouter(include_in_schema=False)
-FIELDS = ("name", "card_uid", "key_holder", "training_on", "active")
+FIELDS = ("name", "card_uid", "key_holder", "roster_role", "qualification", "registered_on", "active")
 
 
 def _listing(request: Request, db: Session) -> dict[str, Any]:
@@ -48,20 +50,32 @@ def _listing(request: Request, db: Session) -> dict[str, Any]:
     rows = [{"person": p, "cards": cards[p.id],
              "expired": p.key_holder and not training_current(p.training_on, today, settings.training_valid_days)}
             for p in people]
-    return {"rows": rows, "can_edit": request.state.user.role in EDIT, "readers": readers(db),
-            "valid_days": settings.training_valid_days}
+    return {"rows": rows, "can_edit": request.state.user.role in EDIT, "readers": readers(db), **_choices(request)}
 
 
-def _from_form(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(what was typed, to refill the form; the data for the API's schema)."""
-    typed = {"name": text(form, "name"), "card_uid": text(form, "card_uid"), "training_on": text(form, "training_on"),
-             "key_holder": ticked(form, "key_holder"), "active": ticked(form, "active")}
+def _choices(request: Request) -> dict[str, Any]:
+    t = translator(request.state.lang)
+    return {"valid_days": request.app.state.settings.training_valid_days,
+            "roster_roles": [("", t("roster.role.none"))] + [(r, t(f"roster.role.{r}")) for r in ROSTER_ROLES],
+            "qualifications": [("", t("roster.qualification.none"))]
+            + [(q, t(f"roster.qualification.{q}")) for q in QUALIFICATIONS]}
+
+
+def _from_form(form: FormData, roles: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what was typed, to refill the form; the data for the API's schema). The roster role replaces the
+    person's other roster role in `roles`; `training_on` is not typed here: it comes from /training."""
+    typed = {"name": text(form, "name"), "card_uid": text(form, "card_uid"), "key_holder": ticked(form, "key_holder"),
+             "active": ticked(form, "active"), "roster_role": text(form, "roster_role"),
+             "qualification": text(form, "qualification"), "registered_on": text(form, "registered_on")}
     try:
-        training_on: Any = parse_date(typed["training_on"])
+        registered_on: Any = parse_date(typed["registered_on"])
     except ValueError:
-        training_on = typed["training_on"]  # the schema refuses it, with the date message
+        registered_on = typed["registered_on"]  # the schema refuses it, with the date message
+    kept = [r for r in roles or [] if r not in ROSTER_ROLES]
+    chosen = [typed["roster_role"]] if typed["roster_role"] in ROSTER_ROLES else []
     data = {"name": typed["name"], "card_uid": typed["card_uid"] or None, "key_holder": typed["key_holder"],
-            "training_on": training_on, "active": typed["active"]}
+            "active": typed["active"], "roles": chosen + kept, "qualification": typed["qualification"] or None,
+            "registered_on": registered_on}
     return typed, data
 
 
@@ -96,9 +110,11 @@ def add_person(request: Request, db: Db, user: Annotated[User, Depends(require_p
                                                     "errors": messages(request, problems)}, status_code=422)
     assert body is not None
     person = service.add_person(db, request.app.state.clock(), name=body.name, card_uid=body.card_uid,
-                                key_holder=body.key_holder, training_on=body.training_on, active=body.active)
+                                key_holder=body.key_holder, active=body.active, roles=body.roles,
+                                qualification=body.qualification, registered_on=body.registered_on, by=user.name)
     audit(db, request, "person_added", {"person": person.name, "card": body.card_uid, "key_holder": body.key_holder,
-                                          "training_on": body.training_on, "active": body.active})
+                                          "roles": body.roles, "qualification": body.qualification,
+                                          "registered_on": body.registered_on, "active": body.active})
     return RedirectResponse(f"/admin/people?saved=added#person-{person.id}", status_code=303)
 
 
@@ -115,17 +131,19 @@ def edit_person_page(request: Request, db: Db, person_id: RowId,
     person = _person(db, person_id)
     cards = service.card_uids(db, person.id, active_only=True)
     values = {"name": person.name, "card_uid": cards[0] if cards else "", "key_holder": person.key_holder,
-              "training_on": person.training_on.isoformat() if person.training_on else "", "active": person.active}
+              "roster_role": roster_role(person.roles) or "", "qualification": person.qualification or "",
+              "registered_on": person.registered_on.isoformat() if person.registered_on else "",
+              "active": person.active}
     return page(request, "admin/person_edit.html", {"person": person, "values": values, "errors": {},
                                                      "readers": readers(db), "other_cards": cards[1:],
-                                                     "valid_days": request.app.state.settings.training_valid_days})
+                                                     **_choices(request)})
 
 
 @router.post("/admin/people/{person_id}", response_class=HTMLResponse)
 def edit_person(request: Request, db: Db, person_id: RowId, user: Annotated[User, Depends(require_page(*EDIT))],
                 form: Posted) -> Response:
     person = _person(db, person_id)
-    typed, data = _from_form(form)
+    typed, data = _from_form(form, person.roles)
     body, problems = check(PersonIn, data)
     if body is not None and (problem := _uid_problem(db, body.card_uid, person.id)):
         problems["card_uid"] = problem
@@ -133,12 +151,14 @@ def edit_person(request: Request, db: Db, person_id: RowId, user: Annotated[User
         cards = service.card_uids(db, person.id, active_only=True)
         return page(request, "admin/person_edit.html", {
             "person": person, "values": typed, "errors": messages(request, problems), "readers": readers(db),
-            "other_cards": [c for c in cards if c != typed["card_uid"].upper()],
-            "valid_days": request.app.state.settings.training_valid_days}, status_code=422)
+            "other_cards": [c for c in cards if c != typed["card_uid"].upper()], **_choices(request)},
+            status_code=422)
     assert body is not None
     name = person.name
     changes = service.change_person(db, person, {"name": body.name, "key_holder": body.key_holder,
-                                                 "training_on": body.training_on, "active": body.active})
+                                                 "roles": body.roles, "qualification": body.qualification,
+                                                 "registered_on": body.registered_on, "active": body.active},
+                                    request.app.state.clock(), user.name)
     before = service.card_uids(db, person.id, active_only=True)
     if before != ([body.card_uid] if body.card_uid else []):
         service.replace_card(db, person, body.card_uid, request.app.state.clock())

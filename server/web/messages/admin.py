@@ -72,8 +72,6 @@ MESSAGES = {
                                      "May open the cabinet (only while the training is current)."),
     "admin.people.training_on": ("情報セキュリティ教育 受講日", "Information-security training date"),
     "admin.people.training_short": ("教育受講日", "Training"),
-    "admin.people.training_hint": ("受講から {days} 日を過ぎるとキャビネットを開けられません。",
-                                   "After {days} days the cabinet no longer opens for this person."),
     "admin.people.training_expired": ("期限切れ", "expired"),
     "admin.people.no_card": ("カードなし", "no card"),
     "admin.people.active_hint": ("無効にすると、この職員のカードでは入室もキャビネットの解錠もできません。",
