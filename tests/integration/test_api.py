@@ -158,9 +158,13 @@ def stock(office):
             "lost": lost, "stocktake": stocktake, "alert": alert_id, "case": case}
 
 
+# The probes a supervisor or load balancer asks without credentials (docs/monitoring.md): liveness and readiness.
+PROBES = {"/api/v1/health", "/api/v1/ready"}
+
+
 def api_routes(app) -> list[WalkedRoute]:
-    """Every route under /api/v1 but health."""
-    return [r for r in walk_routes(app) if r.path.startswith("/api/v1/") and r.path != "/api/v1/health"]
+    """Every route under /api/v1 but the probes."""
+    return [r for r in walk_routes(app) if r.path.startswith("/api/v1/") and r.path not in PROBES]
 
 
 def route_keys(app) -> set[tuple[str, str]]:
@@ -573,7 +577,7 @@ def test_openapi_lists_the_api_paths_and_the_docs_page_answers(office):
     schema = office.client.get("/openapi.json")
     assert schema.status_code == 200
     paths = set(schema.json()["paths"])
-    documented = {path for (_method, path) in MATRIX} | {"/api/v1/health"}
+    documented = {path for (_method, path) in MATRIX} | PROBES
     assert documented <= paths, documented - paths
     assert all(p.startswith("/api/v1/") for p in paths), paths  # the web pages are not in the API schema
     assert office.client.get("/docs").status_code == 200
