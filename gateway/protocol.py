@@ -159,6 +159,7 @@ DenyReason = Literal[
     "item_not_loanable",
     "not_encrypted",
     "wrong_cabinet",
+    "clone_suspected",
 ]
 
 
@@ -171,6 +172,28 @@ class _Message(BaseModel):
 # ---------------------------------------------------------------- reader → server
 
 
+class NtagSun(BaseModel):
+    """An NTAG 424 DNA's Secure Unique NFC message, as its NDEF URL mirrors it (`e=`, `c=`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: Literal["ntag424_sun"]
+    e: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # encrypted PICCData: UID and read counter
+    c: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{16}$")]  # SDMMAC
+
+
+class FelicaMac(BaseModel):
+    """A FeliCa Lite-S read with MAC: the challenge the reader wrote, the ID block and the card's MAC."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: Literal["felica_lite_s_mac"]
+    rc: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # the RC block as written
+    id: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # the ID block as read
+    mac: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{16}$")]  # the MAC block's first 8 bytes
+
+
+CardAuth = Annotated[NtagSun | FelicaMac, Field(discriminator="kind")]
+
+
 class Scan(_Message):
     """A card or tag seen by a reader."""
 
@@ -178,6 +201,8 @@ class Scan(_Message):
     uid: Uid
     tech: Tech
     at: Timestamp
+    # An addition (optional; docs/protocol.md): what the tag said to prove it is not a copy.
+    auth: CardAuth | None = None
 
 
 class Event(_Message):
@@ -335,7 +360,7 @@ def _describe(exc: ValidationError) -> str:
 
 def encode(message: _Message) -> bytes:
     """Serialise a message as compact UTF-8 JSON (the Last Will drops absent optional fields)."""
-    exclude_none = isinstance(message, Status)
+    exclude_none = isinstance(message, Status | Scan)  # a scan without `auth` is as version 1 first sent it
     return message.model_dump_json(exclude_none=exclude_none).encode("utf-8")
 
 
