@@ -3,6 +3,7 @@
 from server.accounts.models import ApiToken, User, WebSession
 from server.alerts.models import Alert, AlertOccurrence
 from server.audit.models import AuditEvent
+from server.card_keys.models import CardCheck
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
@@ -17,7 +18,7 @@ from server.stocktakes.models import Stocktake, StocktakeLine
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "DeadLetter", "Item", "KindRule",
+    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "Checkout", "DeadLetter", "Item", "KindRule",
     "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
     "User", "Visit", "VisitorBadge", "WebSession",
 ]

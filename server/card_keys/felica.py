@@ -31,7 +31,8 @@ def _chunks_reversed(data: bytes) -> bytes:
 
 
 def _des3_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
-    enc = Cipher(TripleDES(key), modes.CBC(iv)).encryptor()
+    """Two-key 3DES (K1, K2, K1), as the card runs it, given to `cryptography` as its three-key form."""
+    enc = Cipher(TripleDES(key + key[:8]), modes.CBC(iv)).encryptor()
     return enc.update(data) + enc.finalize()
 
 

@@ -179,6 +179,7 @@ class BatchLedger:
         self._denial_alerts: dict[str, tuple[int, int, str, str]] = {}
         self._denials_kept: set[str] = set()
         self._remade: list[dict] = []  # checkouts a replay made again, with their old ids
+        self.card_checks = None  # the batch's server/ingest/card_check.py, set by the worker
 
     # ------------------------------------------------------------ loading
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -18,6 +18,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(default=True)
     key_holder: Mapped[bool] = mapped_column(default=False)
     training_on: Mapped[date | None] = mapped_column(default=None)
+    # Every tap of this person's cards must carry a valid proof (docs/card-auth.md).
+    card_auth_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -31,6 +33,8 @@ class Card(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A card that can prove it is no copy: ntag424_sun (NTAG 424 DNA) or felica_lite_s_mac (FeliCa Lite-S).
+    auth_kind: Mapped[str | None] = mapped_column(String(24), default=None)
 
 
 class VisitorBadge(Base):

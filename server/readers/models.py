@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -31,3 +31,5 @@ class Reader(Base):
     # How far the reader's clock ran ahead (+) or behind (-) the server's at its last live status, or
     # ahead by at its last scan stamped after it arrived (server/readers/clock.py).
     clock_offset_s: Mapped[float | None] = mapped_column(default=None)
+    # Cards that can prove they are no copy must prove it on this reader (docs/card-auth.md).
+    card_auth_required: Mapped[bool] = mapped_column(default=False, server_default=false())
