@@ -41,16 +41,23 @@ MAX_HASHES = _most_hashes()
 
 
 def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: int) -> list[str]:
-    """Cards of active key holders whose training stays current until the allowlist expires."""
+    """Cards of active key holders whose training stays current until the allowlist expires (not of people
+    whose every tap must prove its card genuine: a reader alone cannot check a proof)."""
     rows = db.execute(
         select(Card.uid, Person.training_on)
         .join(Person, Person.id == Card.person_id)
-        .where(Card.active, Person.active, Person.key_holder)
+        .where(Card.active, Person.active, Person.key_holder, Person.card_auth_required.is_(False))
         .order_by(Person.training_on.desc(), Card.uid)
     ).all()
     return [uid for uid, trained in rows
             if training_current(trained, today, training_valid_days)
             and training_current(trained, until, training_valid_days)]
+
+
+def offline_uids(uids: list[str], *, provers: frozenset[str], proof_required: bool) -> list[str]:
+    """A cabinet that requires cards to prove they are no copy cannot check a proof alone: those cards are left
+    off its allowlist and open it only while the server answers (a copy of one would open it offline)."""
+    return [uid for uid in uids if uid not in provers] if proof_required else uids
 
 
 def build_allowlist(uids: list[str], issued: datetime, until: datetime, key: bytes | None) -> protocol.Allowlist:
@@ -100,21 +107,23 @@ class AllowlistPublisher:
         now = self.clock()
         until = now + self.valid_for
         with self.factory() as db:
-            cabinets = db.execute(select(Reader.id, Reader.site, Reader.allowlist_key)
+            cabinets = db.execute(select(Reader.id, Reader.site, Reader.allowlist_key, Reader.card_auth_required)
                                   .where(Reader.role == "cabinet")).all()
+            provers = frozenset(db.scalars(select(Card.uid).where(Card.auth_kind.is_not(None))))
             uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
                                 training_valid_days=self.training_valid_days)
         if len(uids) > MAX_HASHES:
             self._too_many(len(uids), now)
             uids = uids[:MAX_HASHES]
-        wanted = frozenset(uids)
         published = 0
-        for reader_id, site, key in cabinets:
+        for reader_id, site, key, proof_required in cabinets:
+            mine = offline_uids(uids, provers=provers, proof_required=proof_required)
+            wanted = frozenset(mine)
             last = self._published.get(reader_id)
             if (last and last[:2] == (wanted, key) and last[3] == self.link.connection
                     and now - last[2] < REPUBLISH_EVERY):
                 continue
-            allowlist = build_allowlist(uids, now.astimezone(self.zone), until.astimezone(self.zone),
+            allowlist = build_allowlist(mine, now.astimezone(self.zone), until.astimezone(self.zone),
                                         bytes.fromhex(key) if key else None)
             self.link.publish(protocol.topic(site, reader_id, "allowlist"), protocol.encode(allowlist), retain=True)
             self._published[reader_id] = (wanted, key, now, self.link.connection)
@@ -122,7 +131,7 @@ class AllowlistPublisher:
                 log.warning("cabinet %s has no allowlist key: it gets an empty allowlist and stays locked while the "
                             "server does not answer; run `mamori readers key %s`", reader_id, reader_id)
             else:
-                log.info("allowlist for %s: %d cards until %s", reader_id, len(uids), allowlist.until.isoformat())
+                log.info("allowlist for %s: %d cards until %s", reader_id, len(mine), allowlist.until.isoformat())
             published += 1
         return published
 

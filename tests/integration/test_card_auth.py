@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.simulator import SimulatedReader
+from server.allowlists.publisher import allowed_uids
 from server.card_keys import felica, keyfile, service
 from server.card_keys.models import CardCheck
 from server.checkouts.models import CabinetSession
@@ -95,10 +96,13 @@ def test_genuine_cards_open_and_copies_are_refused(secured):
     assert {a["severity"] for a in alerts} == {"high"}
     assert sorted((a["person_id"], a["count"]) for a in alerts) == sorted([(hanako["id"], 4), (jiro["id"], 2)])
 
-    # A person marked so must prove every tap: a plain card of theirs cannot.
+    # A person marked so must prove every tap: a plain card of theirs cannot, and is off the offline allowlists.
     with unit_of_work(office.factory) as db:
+        assert PLAIN in allowed_uids(db, today=TODAY, until=TODAY, training_valid_days=365)
         service.require_for_person(db, datetime.now(UTC), "test", saburo["id"], True)
     assert outcome(entrance, entrance.tap(PLAIN)) == ("deny", "clone_suspected")
+    with unit_of_work(office.factory) as db:
+        assert PLAIN not in allowed_uids(db, today=TODAY, until=TODAY, training_valid_days=365)
 
 
 def test_a_late_scan_fits_between_and_a_rewind_keeps_each_judgment(secured):

@@ -145,3 +145,12 @@ def test_the_scan_carries_auth_as_an_optional_field():
     decision = protocol.Decision(v=1, scan="scan-0001", result="deny", reason="clone_suspected",
                                  at=NOW + timedelta(milliseconds=5))
     assert protocol.decode(protocol.encode(decision), protocol.Decision).reason == "clone_suspected"
+
+
+def test_a_cabinet_requiring_proofs_leaves_cards_that_can_prove_off_its_offline_allowlist():
+    from server.allowlists.publisher import offline_uids
+
+    uids = ["04A0B1C2D3E4F5", "0123456789ABCDEF"]
+    provers = frozenset({"04A0B1C2D3E4F5"})
+    assert offline_uids(uids, provers=provers, proof_required=True) == ["0123456789ABCDEF"]
+    assert offline_uids(uids, provers=provers, proof_required=False) == uids
