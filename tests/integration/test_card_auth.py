@@ -44,10 +44,11 @@ def secured(database_url, broker, tmp_path):
         hanako = office.add_person("記録 花子", NTAG, key_holder=True, training_on=trained)
         jiro = office.add_person("調査 次郎", FELICA, key_holder=True, training_on=trained)
         saburo = office.add_person("調査 三郎", PLAIN, key_holder=True, training_on=trained)
-        now = datetime.now(UTC)
-        with unit_of_work(office.factory) as db:
-            service.mark_card(db, now, "test", NTAG, "ntag424_sun")
-            service.mark_card(db, now, "test", FELICA, "felica_lite_s_mac")
+        for uid, kind in ((NTAG, "ntag424_sun"), (FELICA, "felica_lite_s_mac")):
+            answer = office.client.put(f"/api/v1/card-auth/cards/{uid}", json={"kind": kind}, headers=office.headers)
+            assert answer.status_code == 200, answer.text
+        assert office.client.put("/api/v1/card-auth/cards/0A0B0C0D", json={"kind": None},
+                                 headers=office.headers).status_code == 404
         yield office, keys, cabinet, entrance, (hanako, jiro, saburo)
 
 
