@@ -17,7 +17,8 @@ from server.card_keys.models import CardCheck
 from server.checkouts.models import CabinetSession
 from server.db import unit_of_work
 from tests.support.ntag424 import sun_url
-from tests.support.office import SITE, Office
+from tests.support.office import ADMIN_PASSWORD, SITE, Office
+from tests.support.web import logged_in
 
 pytestmark = pytest.mark.integration
 
@@ -96,6 +97,13 @@ def test_genuine_cards_open_and_copies_are_refused(secured):
     alerts = [a for a in office.get("/alerts", state="open") if a["type"] == "clone_suspected"]
     assert {a["severity"] for a in alerts} == {"high"}
     assert sorted((a["person_id"], a["count"]) for a in alerts) == sorted([(hanako["id"], 4), (jiro["id"], 2)])
+
+    # On the dashboard: the alert in words, the holder's name, never the card's number; the settings in the audit log.
+    client, _csrf = logged_in(office.app, "kanri", ADMIN_PASSWORD)
+    html = client.get("/dashboard").text
+    assert "複製カードの疑い" in html and "記録 花子" in html and NTAG not in html
+    audit = client.get("/audit").text
+    assert audit.count("カード認証の設定変更") >= 3 and "FeliCa Lite-S（カード鍵による認証）" in audit
 
     # A person marked so must prove every tap: a plain card of theirs cannot, and is off the offline allowlists.
     with unit_of_work(office.factory) as db:

@@ -154,3 +154,26 @@ def test_a_cabinet_requiring_proofs_leaves_cards_that_can_prove_off_its_offline_
     provers = frozenset({"04A0B1C2D3E4F5"})
     assert offline_uids(uids, provers=provers, proof_required=True) == ["0123456789ABCDEF"]
     assert offline_uids(uids, provers=provers, proof_required=False) == uids
+
+
+class _Record:
+    def __init__(self, iri: str):
+        self.iri = iri
+
+
+class Type4ATag:
+    """Just what gateway/readers/card_auth.py reads of nfcpy's Type4ATag: its NDEF records."""
+
+    def __init__(self, *iris: str):
+        self.ndef = type("Ndef", (), {"records": [_Record(i) for i in iris]})()
+
+
+def test_the_reader_finds_the_sun_message_in_the_tag_url_or_nothing():
+    from gateway.readers.card_auth import read_auth
+
+    e, c = "EF963FF7828658A599F3041510671E88", "94EED9EE65337086"
+    found = read_auth(Type4ATag("https://example.invalid/", f"https://mamori.invalid/t?e={e.lower()}&c={c}"))
+    assert found == {"kind": "ntag424_sun", "e": e, "c": c}
+    assert read_auth(Type4ATag("https://mamori.invalid/t?e=00&c=11")) is None  # not a SUN message
+    assert read_auth(Type4ATag()) is None
+    assert read_auth(object()) is None  # another tag: nothing read
