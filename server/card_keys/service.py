@@ -32,16 +32,19 @@ def mark_card(db: Session, now: datetime, actor: str, uid: str, kind: str | None
 
 
 def require_for_person(db: Session, now: datetime, actor: str, person_id: int, required: bool) -> None:
-    person = db.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"no person with id {person_id}")
-    person.card_auth_required = required
-    record(db, now, "card_auth_changed", actor, {"person": person.name, "required": required})
+    """Every tap of this person's cards must carry a valid proof (or need not)."""
+    _require(db, now, actor, db.get(Person, person_id), f"no person with id {person_id}", required)
 
 
 def require_at_reader(db: Session, now: datetime, actor: str, reader_id: str, required: bool) -> None:
-    reader = db.get(Reader, reader_id)
-    if reader is None:
-        raise NotFound(f"no reader {reader_id}")
-    reader.card_auth_required = required
-    record(db, now, "card_auth_changed", actor, {"reader": reader.name, "required": required})
+    """At this reader, cards that can prove they are no copy must (or need not)."""
+    _require(db, now, actor, db.get(Reader, reader_id), f"no reader {reader_id}", required)
+
+
+def _require(db: Session, now: datetime, actor: str, subject: Person | Reader | None, missing: str,
+             required: bool) -> None:
+    if subject is None:
+        raise NotFound(missing)
+    subject.card_auth_required = required
+    who = "person" if isinstance(subject, Person) else "reader"
+    record(db, now, "card_auth_changed", actor, {who: subject.name, "required": required})

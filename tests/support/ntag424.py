@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from server.card_keys import sun
-from tests.support.nfc_udp import Field, _Card, _xor
+from tests.support.nfc_udp import Field, _NxpTypeA
 
 NDEF_AID = bytes.fromhex("D2760000850101")
 CC_FILE, NDEF_FILE, PROPRIETARY_FILE = b"\xe1\x03", b"\xe1\x04", b"\xe1\x05"
@@ -39,59 +39,37 @@ def ndef_file(url: str) -> bytes:
     return data + bytes(256 - len(data))
 
 
-class Ntag424Dna(_Card):
+class Ntag424Dna(_NxpTypeA):
     """A genuine tag: SUN with its own keys and a counter that only goes up."""
 
-    brtys = ("106A",)
+    SENS_RES = b"\x44\x03"  # ATQA of an NTAG 424 DNA: double-size UID
+    SAK = b"\x20"  # ISO/IEC 14443-4 compliant
     # ATS: FSCI 7 (128-byte frames) as the chip; FWI widened from the chip's 7 (38 ms) to 10 (310 ms), so a
     # busy test machine does not time nfcpy out (as nfc_udp.FelicaCard widens its PMm).
     ATS = bytes.fromhex("067777A10280")
 
     def __init__(self, uid: str = "04DE5F1EACC040", *, meta_key: bytes, file_key: bytes, counter: int = 0,
                  field: Field | None = None):
-        super().__init__(field)
-        self.uid = uid.upper()
-        u = bytes.fromhex(uid)
-        assert len(u) == 7 and u[0] == 0x04, "an NTAG 424 DNA has a 7-byte UID from NXP (first byte 04)"
-        self._uid_bytes = u
-        self._cl1 = bytes([0x88, *u[0:3], 0x88 ^ u[0] ^ u[1] ^ u[2]])
-        self._cl2 = bytes([*u[3:7], _xor(u[3:7])])
+        super().__init__(uid, field, "NTAG 424 DNA")
+        self._uid_bytes = bytes.fromhex(uid)
         self.meta_key, self.file_key = meta_key, file_key
         self.counter = counter  # SDMReadCtr: reads of the NDEF file so far
         self.urls: list[str] = []  # every URL it mirrored, newest last (what a skimmer could have kept)
-        self._state = "idle"
         self._selected: bytes | None = None
         self._mirror: bytes | None = None  # the NDEF file as mirrored for the current selection
         self._last_block: bytes | None = None
         self._block_number = 1
-
-    # ------------------------------------------------------------ ISO 14443-3A
 
     def _power_up(self) -> None:
         self._state, self._selected, self._mirror = "idle", None, None
 
     _field_off = _power_up
 
-    def _frame(self, brty: str, data: bytes, addr) -> None:
-        reply = self._respond(data)
-        if reply is not None:
-            self._reply(brty, reply, addr)
-
     def _respond(self, cmd: bytes) -> bytes | None:
+        handled, reply = self._anticollision(cmd)
+        if handled:
+            return reply
         state = self._state
-        if cmd == b"\x52" or (cmd == b"\x26" and state != "halt"):
-            self._state = "ready1"
-            return b"\x44\x03"  # ATQA of an NTAG 424 DNA: double-size UID
-        if state == "ready1" and cmd == b"\x93\x20":
-            return self._cl1
-        if state == "ready1" and cmd == b"\x93\x70" + self._cl1:
-            self._state = "ready2"
-            return b"\x24"  # SAK: UID not complete
-        if state == "ready2" and cmd == b"\x95\x20":
-            return self._cl2
-        if state == "ready2" and cmd == b"\x95\x70" + self._cl2:
-            self._state = "active"
-            return b"\x20"  # SAK: ISO/IEC 14443-4 compliant
         if state == "active" and cmd[:1] == b"\xe0" and len(cmd) == 2:  # RATS
             self._state, self._block_number, self._last_block = "protocol", 1, None
             return self.ATS
