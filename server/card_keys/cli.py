@@ -70,7 +70,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         return 2
     try:
         keys = keyfile.load(settings.card_keys_file)
-        print(f"hold a blank FeliCa Lite-S to the reader at {args.reader} …", file=sys.stderr)
+        print(f"hold a blank FeliCa Lite-S or NTAG 424 DNA to the reader at {args.reader} …", file=sys.stderr)
         done = provision_on(args.reader, keys, timeout_s=args.timeout)
     except (keyfile.KeyFileError, ProvisionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -107,7 +107,8 @@ def add_commands(sub) -> None:
     where.add_argument("--person", type=int, help="a person's id: all their taps must carry a valid proof")
     require.add_argument("--off", action="store_true", help="no longer require it")
     require.set_defaults(func=cmd_require)
-    provision = cards.add_parser("provision", help="give a blank FeliCa Lite-S its key, on a reader at this server")
+    provision = cards.add_parser("provision", help="give a blank FeliCa Lite-S or NTAG 424 DNA its keys, on a "
+                                 "reader attached to this server")
     provision.add_argument("--reader", default="usb", help="nfcpy device path: usb, tty:AMA0:pn532, udp:host:port")
     provision.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the card")
     provision.set_defaults(func=cmd_provision)

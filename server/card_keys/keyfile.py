@@ -28,6 +28,10 @@ class OfficeKeys:
     def ntag424_file_key(self, uid: bytes) -> bytes:
         return diversified_key(self.ntag424_file_master_key, uid, b"SDMFileRead")
 
+    def ntag424_app_key(self, uid: bytes) -> bytes:
+        """The tag's application master key (key 0): it alone may change the tag's keys and settings."""
+        return diversified_key(self.ntag424_file_master_key, uid, b"AppMaster")
+
     def felica_card_key(self, idm: bytes) -> bytes:
         return diversified_key(self.felica_master_key, idm, b"FeliCaCK")
 

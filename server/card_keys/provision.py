@@ -1,10 +1,10 @@
-"""`mamori cards provision`: give a blank FeliCa Lite-S its card key, on an nfcpy reader at the server.
+"""`mamori cards provision`: give a blank card its keys, on an nfcpy reader attached to the server.
 
-The card key is diversified from the office master key by the card's IDm (server/card_keys/keyfile.py);
-it is written in the clear to the blank card (as Sony's first issuance does, on a reader in the office),
-checked with a fresh challenge, and the system blocks are then made read-only so nobody can change or
-read it back. NTAG 424 DNA provisioning (AuthenticateEV2First, ChangeKey, ChangeFileSettings with SDM
-under EV2 secure messaging) is not done here yet: docs/card-auth.md says how to provision those tags.
+FeliCa Lite-S: the card key is diversified from the office master key by the card's IDm
+(server/card_keys/keyfile.py); it is written in the clear to the blank card (as Sony's first issuance
+does, on a reader in the office), checked with a fresh challenge, and the system blocks are then made
+read-only so nobody can change or read it back. NTAG 424 DNA: `ntag424_setup.py`, under EV2 secure
+messaging with the factory key.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.card_keys import felica
+from server.card_keys import ev2, felica, ntag424_setup
 from server.card_keys.keyfile import OfficeKeys
 
 # MC block: byte 2 = 00 makes ID, D_ID, SER_C, CKV and CK read-only ("first issuance" done); byte 3 bit 0
@@ -35,7 +35,7 @@ def provision_felica_lite_s(tag, keys: OfficeKeys) -> Provisioned:
     """Write the card's diversified key to a blank FeliCa Lite-S (an nfcpy `FelicaLiteS`), check it answers a
     challenge with it, then lock its system blocks."""
     if type(tag).__name__ != "FelicaLiteS":
-        raise ProvisionError(f"not a FeliCa Lite-S: {tag}")
+        raise ProvisionError(f"neither a FeliCa Lite-S nor an NTAG 424 DNA: {tag}")
     idm = bytes(tag.idm)
     mc = tag.read_without_mac(felica.MC_BLOCK)
     if mc[2] != 0xFF:
@@ -68,10 +68,15 @@ def provision_on(device: str, keys: OfficeKeys, *, timeout_s: float = 30.0,
     clf = (clf_factory or nfc.ContactlessFrontend)(device)
     try:
         deadline = time.monotonic() + timeout_s
-        tag = clf.connect(rdwr={"targets": ["212F"], "on-connect": lambda tag: False, "beep-on-connect": False},
-                          terminate=lambda: time.monotonic() > deadline)
+        tag = clf.connect(rdwr={"targets": ["212F", "106A"], "on-connect": lambda tag: False,
+                                "beep-on-connect": False}, terminate=lambda: time.monotonic() > deadline)
         if not tag:
             raise ProvisionError(f"no card was held to the reader at {device} within {timeout_s:.0f} s")
+        if type(tag).__name__ == "Type4ATag":
+            try:
+                return Provisioned(ntag424_setup.provision(tag, keys), "ntag424_sun")
+            except (ntag424_setup.NotBlank, ev2.SecureMessagingError, nfc.tag.TagCommandError) as exc:
+                raise ProvisionError(f"NTAG 424 DNA: {exc}") from None
         return provision_felica_lite_s(tag, keys)
     finally:
         clf.close()

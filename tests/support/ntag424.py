@@ -1,7 +1,9 @@
 """An NXP NTAG 424 DNA on nfcpy's udp driver: ISO 14443-3A and -4 (ISO-DEP), the ISO 7816-4 APDUs a
 reader sends to read its NDEF file, and Secure Unique NFC: each read of the NDEF file counts one
 (SDMReadCtr) and mirrors a new `e=` (PICCData encrypted under SDMMetaReadKey) and `c=` (SDMMAC under
-the tag's SDMFileReadKey), as NT4H2421Gx §9.3 says the chip does.
+the tag's SDMFileReadKey) at the offsets its file settings name, as NT4H2421Gx §9.3 says the chip does.
+A blank one (factory keys, SDM off, an empty NDEF file anyone may write) also takes what provisioning sends
+(tests/support/ntag424_native.py): AuthenticateEV2First, ChangeFileSettings and ChangeKey.
 
 `Ntag424Copy` is what a copier makes of one: the same UID, and the NDEF file as it was read once.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 import os
 
 from server.card_keys import sun
+from server.card_keys.ntag424_setup import SUN_URL_TEMPLATE, ndef_file, sdm_settings, sun_offsets
 from tests.support.nfc_udp import Field, _NxpTypeA
+from tests.support.ntag424_native import FileSettings, NativeCommands
 
 NDEF_AID = bytes.fromhex("D2760000850101")
 CC_FILE, NDEF_FILE, PROPRIETARY_FILE = b"\xe1\x03", b"\xe1\x04", b"\xe1\x05"
@@ -19,7 +23,8 @@ CC_FILE, NDEF_FILE, PROPRIETARY_FILE = b"\xe1\x03", b"\xe1\x04", b"\xe1\x05"
 # 256 bytes readable by anyone, writable only after authentication; proprietary file E105.
 CC = bytes.fromhex("001720010000FF0406E10401000000" "0506E10500808283000000000000000000")[:32]
 OK, NOT_FOUND, WRONG_INS, WRONG_PARAMS = b"\x90\x00", b"\x6a\x82", b"\x6d\x00", b"\x6b\x00"
-BASE_URL = "https://mamori.invalid/t"
+DENIED = b"\x69\x82"  # security status not satisfied
+BASE_URL = SUN_URL_TEMPLATE.split("?")[0]
 
 
 def sun_url(meta_key: bytes, file_key: bytes, uid: bytes, counter: int, padding: bytes | None = None) -> str:
@@ -30,17 +35,8 @@ def sun_url(meta_key: bytes, file_key: bytes, uid: bytes, counter: int, padding:
     return f"{BASE_URL}?e={e.hex().upper()}&c={sun.sdm_mac(file_key, picc).hex().upper()}"
 
 
-def ndef_file(url: str) -> bytes:
-    """The NDEF file holding one URI record, as NXP's personalisation writes it (NLEN, then the record)."""
-    assert url.startswith("https://")
-    payload = b"\x04" + url[len("https://"):].encode("ascii")  # URI identifier code 04: "https://"
-    message = bytes([0xD1, 0x01, len(payload)]) + b"U" + payload  # MB ME SR, TNF well-known, type "U"
-    data = len(message).to_bytes(2, "big") + message
-    return data + bytes(256 - len(data))
-
-
-class Ntag424Dna(_NxpTypeA):
-    """A genuine tag: SUN with its own keys and a counter that only goes up."""
+class Ntag424Dna(NativeCommands, _NxpTypeA):
+    """A tag: provisioned with mamori's SUN settings and these keys, or blank (no keys given)."""
 
     SENS_RES = b"\x44\x03"  # ATQA of an NTAG 424 DNA: double-size UID
     SAK = b"\x20"  # ISO/IEC 14443-4 compliant
@@ -48,11 +44,17 @@ class Ntag424Dna(_NxpTypeA):
     # busy test machine does not time nfcpy out (as nfc_udp.FelicaCard widens its PMm).
     ATS = bytes.fromhex("067777A10280")
 
-    def __init__(self, uid: str = "04DE5F1EACC040", *, meta_key: bytes, file_key: bytes, counter: int = 0,
-                 field: Field | None = None):
+    def __init__(self, uid: str = "04DE5F1EACC040", *, meta_key: bytes | None = None, file_key: bytes | None = None,
+                 counter: int = 0, field: Field | None = None):
         super().__init__(uid, field, "NTAG 424 DNA")
         self._uid_bytes = bytes.fromhex(uid)
-        self.meta_key, self.file_key = meta_key, file_key
+        self.keys = [bytes(16) for _ in range(5)]  # the factory's
+        self.ndef = bytearray(256)  # NLEN 0: no message
+        self.settings = FileSettings.factory()
+        if meta_key is not None and file_key is not None:  # as `mamori cards provision` leaves it
+            self.keys = [os.urandom(16), meta_key, file_key, bytes(16), bytes(16)]
+            self.ndef[:] = ndef_file(SUN_URL_TEMPLATE)
+            self.settings = FileSettings.parse(sdm_settings(*sun_offsets(bytes(self.ndef))))
         self.counter = counter  # SDMReadCtr: reads of the NDEF file so far
         self.urls: list[str] = []  # every URL it mirrored, newest last (what a skimmer could have kept)
         self._selected: bytes | None = None
@@ -62,6 +64,7 @@ class Ntag424Dna(_NxpTypeA):
 
     def _power_up(self) -> None:
         self._state, self._selected, self._mirror = "idle", None, None
+        self._end_session()
 
     _field_off = _power_up
 
@@ -97,8 +100,10 @@ class Ntag424Dna(_NxpTypeA):
         return None
 
     def _apdu(self, apdu: bytes) -> bytes:
+        if len(apdu) >= 4 and apdu[0] == 0x90:
+            return self._native(apdu)
         if len(apdu) < 4 or apdu[0] != 0x00:
-            return b"\x6e\x00"  # class not supported (native and wrapped commands need authentication)
+            return b"\x6e\x00"  # class not supported
         ins, p1, p2, body = apdu[1], apdu[2], apdu[3], apdu[4:]
         if ins == 0xA4:  # SELECT
             data = body[1:1 + body[0]] if body else b""
@@ -115,6 +120,14 @@ class Ntag424Dna(_NxpTypeA):
                 return b"\x69\x86"  # no current EF
             offset, le = p1 << 8 | p2, (body[0] or 256) if body else 256
             return content[offset:offset + le] + OK if offset <= len(content) else WRONG_PARAMS
+        if ins == 0xD6 and self._selected == NDEF_FILE:  # UPDATE BINARY
+            if self.settings.write != 0xE:
+                return DENIED  # writable only after authentication with its write key
+            offset, data = p1 << 8 | p2, body[1:1 + body[0]] if body else b""
+            if offset + len(data) > len(self.ndef):
+                return WRONG_PARAMS
+            self.ndef[offset:offset + len(data)] = data
+            return OK
         return WRONG_INS
 
     def _file(self) -> bytes | None:
@@ -129,10 +142,19 @@ class Ntag424Dna(_NxpTypeA):
         return None
 
     def _next_read(self) -> bytes:
-        self.counter += 1
-        url = sun_url(self.meta_key, self.file_key, self._uid_bytes, self.counter)
-        self.urls.append(url)
-        return ndef_file(url)
+        content = bytearray(self.ndef)
+        sdm = self.settings
+        if sdm.sdm:
+            self.counter += 1
+            picc = sun.PiccData(self._uid_bytes, self.counter)
+            e = sun.encrypt_picc(self.keys[sdm.meta_key], picc, os.urandom(5)).hex().upper().encode()
+            content[sdm.picc_offset:sdm.picc_offset + 32] = e
+            mac_input = bytes(content[sdm.mac_input_offset:sdm.mac_offset])
+            mac = sun.sdm_mac(self.keys[sdm.file_key], picc, mac_input).hex().upper().encode()
+            content[sdm.mac_offset:sdm.mac_offset + 16] = mac
+            length = int.from_bytes(content[:2], "big")
+            self.urls.append("https://" + bytes(content[7:2 + length]).decode("ascii"))
+        return bytes(content)
 
 
 class Ntag424Copy(Ntag424Dna):
@@ -140,7 +162,7 @@ class Ntag424Copy(Ntag424Dna):
     (a copier cannot make SUN messages: it has no key)."""
 
     def __init__(self, uid: str, url: str, field: Field | None = None):
-        super().__init__(uid, meta_key=bytes(16), file_key=bytes(16), field=field)
+        super().__init__(uid, field=field)
         self._recorded = ndef_file(url)
 
     def _next_read(self) -> bytes:

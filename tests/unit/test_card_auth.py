@@ -177,3 +177,37 @@ def test_the_reader_finds_the_sun_message_in_the_tag_url_or_nothing():
     assert read_auth(Type4ATag("https://mamori.invalid/t?e=00&c=11")) is None  # not a SUN message
     assert read_auth(Type4ATag()) is None
     assert read_auth(object()) is None  # another tag: nothing read
+
+
+# NXP AN12196 §6.6: AuthenticateEV2First with key 0 (all zero), the example's RndA; §6.12 WriteData and §7.3
+# a response in CommMode.FULL, with the example's session keys, TI and command counter 0.
+def test_ev2_authentication_reproduces_an12196():
+    from server.card_keys import ev2
+
+    rnd_a = bytes.fromhex("13C5DB8A5930439FC3DEF9A4C675360F")
+    part2, rnd_b = ev2.first_part2(ZERO, bytes.fromhex("A04C124213C186F22399D33AC2A30215"), rnd_a)
+    assert part2 == bytes.fromhex("35C3E05A752E0144BAC0DE51C1F22C56B34408A23D8AEA266CAB947EA8E0118D")
+    session = ev2.Session.finish(ZERO, rnd_a, rnd_b, bytes.fromhex(
+        "3FA64DB5446D1F34CD6EA311167F5E4985B89690C04A05F17FA7AB2F08120663"))
+    assert session.ti == bytes.fromhex("9D00C4DF")
+    assert session.enc == bytes.fromhex("1309C877509E5A215007FF0ED19CA564")
+    assert session.mac == bytes.fromhex("4C6626F5E72EA694202139295C7A7FC7")
+    with pytest.raises(ev2.SecureMessagingError):  # a tag without the key sends RndA back wrong
+        ev2.Session.finish(ZERO, bytes(16), rnd_b, bytes(32))
+
+
+def test_ev2_full_mode_reproduces_an12196():
+    from server.card_keys import ev2
+
+    session = ev2.Session(ti=bytes.fromhex("7614281A"), enc=bytes.fromhex("7A93D6571E4B180FCA6AC90C9A7488D4"),
+                          mac=bytes.fromhex("FC4AF159B62E549B5812394CAB1918CC"))
+    sent = session.command(0x8D, bytes.fromhex("030000000A0000"), bytes.fromhex("0102030405060708090A"))
+    assert sent == bytes.fromhex("030000000A00006B5E6804909962FC4E3FF5522CF0F8436C0C53315B9C73AA")
+    assert session.response(0x00, bytes.fromhex("C26D236E4A7C046D")) == b""
+    with pytest.raises(ev2.SecureMessagingError):
+        session.response(0x00, bytes.fromhex("C26D236E4A7C046D"))  # the counter moved on: a replayed answer
+    reading = ev2.Session(ti=bytes.fromhex("DF055522"), enc=bytes.fromhex("2B4D963C014DC36F24F69A50A394F875"),
+                          mac=bytes.fromhex("379D32130CE61705DD5FD8C36B95D764"))
+    assert reading.command(0x51, b"") == bytes.fromhex("8E2C155ADDA99BE3")
+    assert reading.response(0x00, bytes.fromhex("70756055688505B52A5E26E59E329CD6595F672298EA41B7")) == \
+        bytes.fromhex("04958CAA5C5E80")
