@@ -19,13 +19,13 @@ class SecureMessagingError(ValueError):
     pass
 
 
-def _cbc(key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
+def aes_cbc(key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
     cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
     op = cipher.encryptor() if encrypt else cipher.decryptor()
     return op.update(data) + op.finalize()
 
 
-def _ecb(key: bytes, block: bytes) -> bytes:
+def aes_ecb(key: bytes, block: bytes) -> bytes:
     op = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
     return op.update(block) + op.finalize()
 
@@ -71,8 +71,8 @@ def session_keys(key: bytes, rnd_a: bytes, rnd_b: bytes) -> tuple[bytes, bytes]:
 
 def first_part2(key: bytes, enc_rnd_b: bytes, rnd_a: bytes) -> tuple[bytes, bytes]:
     """The PCD's answer to the tag's E(RndB): E(RndA || RndB <<< 8), and RndB."""
-    rnd_b = _cbc(key, bytes(16), enc_rnd_b, encrypt=False)
-    return _cbc(key, bytes(16), rnd_a + rotl(rnd_b), encrypt=True), rnd_b
+    rnd_b = aes_cbc(key, bytes(16), enc_rnd_b, encrypt=False)
+    return aes_cbc(key, bytes(16), rnd_a + rotl(rnd_b), encrypt=True), rnd_b
 
 
 @dataclass(slots=True)
@@ -87,18 +87,18 @@ class Session:
     @classmethod
     def finish(cls, key: bytes, rnd_a: bytes, rnd_b: bytes, enc_answer: bytes) -> Session:
         """Check the tag's E(TI || RndA <<< 8 || PDcap2 || PCDcap2) and open the session."""
-        answer = _cbc(key, bytes(16), enc_answer, encrypt=False)
+        answer = aes_cbc(key, bytes(16), enc_answer, encrypt=False)
         if answer[4:20] != rotl(rnd_a):
             raise SecureMessagingError("the tag does not hold this key (RndA came back wrong)")
         enc, mac = session_keys(key, rnd_a, rnd_b)
         return cls(ti=answer[0:4], enc=enc, mac=mac)
 
     def _iv(self, label: bytes, counter: int) -> bytes:
-        return _ecb(self.enc, label + self.ti + counter.to_bytes(2, "little") + bytes(8))
+        return aes_ecb(self.enc, label + self.ti + counter.to_bytes(2, "little") + bytes(8))
 
     def command(self, cmd: int, header: bytes, data: bytes = b"") -> bytes:
         """The data field of a command in CommMode.FULL: header || E(data) || MACt."""
-        encrypted = _cbc(self.enc, self._iv(b"\xa5\x5a", self.counter), pad(data), encrypt=True) if data else b""
+        encrypted = aes_cbc(self.enc, self._iv(b"\xa5\x5a", self.counter), pad(data), encrypt=True) if data else b""
         body = header + encrypted
         return body + mac_t(self.mac, bytes([cmd]) + self.counter.to_bytes(2, "little") + self.ti + body)
 
@@ -111,4 +111,4 @@ class Session:
             raise SecureMessagingError("the tag's answer does not carry our session's MAC")
         if not data:
             return b""
-        return unpad(_cbc(self.enc, self._iv(b"\x5a\xa5", self.counter), data, encrypt=False))
+        return unpad(aes_cbc(self.enc, self._iv(b"\x5a\xa5", self.counter), data, encrypt=False))

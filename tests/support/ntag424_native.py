@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from server.card_keys.ev2 import _cbc, _ecb, crc32_nk, mac_t, rotl, session_keys, unpad
+from server.card_keys.ev2 import aes_cbc, aes_ecb, crc32_nk, mac_t, rotl, session_keys, unpad
 
 MORE, OK = b"\x91\xaf", b"\x91\x00"
 AUTH_ERROR, DENIED, INTEGRITY, LENGTH, NO_KEY = b"\x91\xae", b"\x91\x9d", b"\x91\x1e", b"\x91\x7e", b"\x91\x40"
@@ -69,7 +69,7 @@ class NativeCommands:
                 return NO_KEY
             rnd_b = os.urandom(16)
             self._auth = (data[0], rnd_b)
-            return _cbc(self.keys[data[0]], bytes(16), rnd_b, encrypt=True) + MORE
+            return aes_cbc(self.keys[data[0]], bytes(16), rnd_b, encrypt=True) + MORE
         if ins == 0xAF and self._auth is not None:
             return self._authenticate(data)
         if self._session is None:
@@ -84,13 +84,13 @@ class NativeCommands:
         key_no, rnd_b = self._auth
         self._auth = None
         key = self.keys[key_no]
-        plain = _cbc(key, bytes(16), data, encrypt=False) if len(data) == 32 else b""
+        plain = aes_cbc(key, bytes(16), data, encrypt=False) if len(data) == 32 else b""
         if plain[16:] != rotl(rnd_b):
             return AUTH_ERROR
         rnd_a, ti = plain[:16], os.urandom(4)
         enc, mac = session_keys(key, rnd_a, rnd_b)
         self._session, self._counter = (key_no, ti, enc, mac), 0
-        return _cbc(key, bytes(16), ti + rotl(rnd_a) + bytes(12), encrypt=True) + OK
+        return aes_cbc(key, bytes(16), ti + rotl(rnd_a) + bytes(12), encrypt=True) + OK
 
     def _full(self, ins: int, data: bytes, header_len: int, apply) -> bytes:
         """Check the MAC, decrypt, apply; answer with the response MAC (none once key 0 changed)."""
@@ -100,9 +100,9 @@ class NativeCommands:
         if len(data) < header_len + 8 or mac_t(mac, bytes([ins]) + counter + ti + header + encrypted) != tag:
             self._end_session()
             return INTEGRITY
-        iv = _ecb(enc, b"\xa5\x5a" + ti + counter + bytes(8))
+        iv = aes_ecb(enc, b"\xa5\x5a" + ti + counter + bytes(8))
         try:
-            plain = unpad(_cbc(enc, iv, encrypted, encrypt=False)) if encrypted else b""
+            plain = unpad(aes_cbc(enc, iv, encrypted, encrypt=False)) if encrypted else b""
             ends_session = apply(key_no, header, plain)
         except ValueError:
             return LENGTH
