@@ -6,8 +6,7 @@ leaves the server: readers and tags only ever see diversified keys.
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.ciphers import algorithms
-from cryptography.hazmat.primitives.cmac import CMAC
+from server.card_keys.aes import cmac
 
 SYSTEM_ID = b"mamori"  # AN10922's "system identifier": keys of another system never collide with ours
 
@@ -24,6 +23,4 @@ def diversified_key(master: bytes, uid: bytes, purpose: bytes = b"", system: byt
     data = b"\x01" + uid + purpose + system
     if not 17 <= len(data) <= 32:
         raise ValueError(f"diversification input must be 17-32 bytes (AN10922), not {len(data)}")
-    mac = CMAC(algorithms.AES(master))
-    mac.update(data)
-    return mac.finalize()
+    return cmac(master, data)

@@ -11,29 +11,11 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.cmac import CMAC
+from server.card_keys.aes import aes_cbc, aes_ecb, cmac
 
 
 class SecureMessagingError(ValueError):
     pass
-
-
-def aes_cbc(key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
-    cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
-    op = cipher.encryptor() if encrypt else cipher.decryptor()
-    return op.update(data) + op.finalize()
-
-
-def aes_ecb(key: bytes, block: bytes) -> bytes:
-    op = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    return op.update(block) + op.finalize()
-
-
-def cmac(key: bytes, data: bytes) -> bytes:
-    mac = CMAC(algorithms.AES(key))
-    mac.update(data)
-    return mac.finalize()
 
 
 def mac_t(key: bytes, data: bytes) -> bytes:

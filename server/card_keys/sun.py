@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.cmac import CMAC
+from server.card_keys.aes import aes_cbc, cmac
 
 PICC_TAG_UID_CTR = 0xC7  # PICCDataTag: UID mirrored (bit 7), counter mirrored (bit 6), UID length 7
 _SV2_HEAD = bytes.fromhex("3CC300010080")  # SV2 = 3C C3 00 01 00 80 || UID || SDMReadCtr (LSB first)
@@ -31,23 +30,11 @@ class PiccData:
     counter: int  # SDMReadCtr, 24 bits
 
 
-def _cmac(key: bytes, data: bytes) -> bytes:
-    mac = CMAC(algorithms.AES(key))
-    mac.update(data)
-    return mac.finalize()
-
-
-def _aes_cbc(key: bytes, data: bytes, *, encrypt: bool) -> bytes:
-    cipher = Cipher(algorithms.AES(key), modes.CBC(bytes(16)))
-    op = cipher.encryptor() if encrypt else cipher.decryptor()
-    return op.update(data) + op.finalize()
-
-
 def decrypt_picc(meta_key: bytes, e: bytes) -> PiccData:
     """PICCData from `e` (16 bytes), or SunError when it is not ours."""
     if len(e) != 16:
         raise SunError("picc_length")
-    plain = _aes_cbc(meta_key, e, encrypt=False)
+    plain = aes_cbc(meta_key, bytes(16), e, encrypt=False)
     if plain[0] != PICC_TAG_UID_CTR:
         raise SunError("picc_tag")  # a wrong meta key decrypts to noise
     return PiccData(uid=plain[1:8], counter=int.from_bytes(plain[8:11], "little"))
@@ -56,18 +43,18 @@ def decrypt_picc(meta_key: bytes, e: bytes) -> PiccData:
 def encrypt_picc(meta_key: bytes, picc: PiccData, padding: bytes) -> bytes:
     """What a tag mirrors as `e`: the tag fills the block's last 5 bytes with random padding."""
     plain = bytes([PICC_TAG_UID_CTR]) + picc.uid + picc.counter.to_bytes(3, "little") + padding
-    return _aes_cbc(meta_key, plain, encrypt=True)
+    return aes_cbc(meta_key, bytes(16), plain, encrypt=True)
 
 
 def session_mac_key(file_key: bytes, picc: PiccData) -> bytes:
     """KSesSDMFileReadMAC = CMAC(SDMFileReadKey, SV2)."""
-    return _cmac(file_key, _SV2_HEAD + picc.uid + picc.counter.to_bytes(3, "little"))
+    return cmac(file_key, _SV2_HEAD + picc.uid + picc.counter.to_bytes(3, "little"))
 
 
 def sdm_mac(file_key: bytes, picc: PiccData, mac_input: bytes = b"") -> bytes:
     """SDMMAC: the CMAC's odd bytes (MACt, 8 bytes) over the mirrored data between SDMMACInputOffset and
     SDMMACOffset (empty when, as we provision, the two offsets are the same)."""
-    return _cmac(session_mac_key(file_key, picc), mac_input)[1::2]
+    return cmac(session_mac_key(file_key, picc), mac_input)[1::2]
 
 
 def verify(meta_key: bytes, file_key_for, e: bytes, c: bytes, uid: bytes) -> PiccData:

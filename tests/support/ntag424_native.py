@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from server.card_keys.ev2 import aes_cbc, aes_ecb, crc32_nk, mac_t, rotl, session_keys, unpad
+from server.card_keys.aes import aes_cbc, aes_ecb
+from server.card_keys.ev2 import crc32_nk, mac_t, rotl, session_keys, unpad
 
 MORE, OK = b"\x91\xaf", b"\x91\x00"
 AUTH_ERROR, DENIED, INTEGRITY, LENGTH, NO_KEY = b"\x91\xae", b"\x91\x9d", b"\x91\x1e", b"\x91\x7e", b"\x91\x40"
