@@ -8,6 +8,7 @@ UID, and checks `c`. The counter goes up at every read: a copied message is an o
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from server.card_keys.aes import aes_cbc, cmac
@@ -65,12 +66,6 @@ def verify(meta_key: bytes, file_key_for, e: bytes, c: bytes, uid: bytes) -> Pic
     picc = decrypt_picc(meta_key, e)
     if picc.uid != uid:
         raise SunError("uid_mismatch")  # a message copied onto a tag with another UID
-    if len(c) != 8 or not _equal(sdm_mac(file_key_for(picc.uid), picc), c):
+    if len(c) != 8 or not hmac.compare_digest(sdm_mac(file_key_for(picc.uid), picc), c):
         raise SunError("bad_mac")
     return picc
-
-
-def _equal(a: bytes, b: bytes) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a, b)
