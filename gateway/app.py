@@ -123,7 +123,7 @@ class Gateway:
     def on_tap(self, tap: Tap) -> None:
         """Called by the card reader: keep the scan, send it, and hand it to the decision thread."""
         try:
-            scan = protocol.Scan(v=1, id=str(ULID()), uid=tap.uid, tech=tap.tech, at=self.clock())
+            scan = protocol.Scan(v=1, id=str(ULID()), uid=tap.uid, tech=tap.tech, at=self.clock(), auth=tap.auth)
         except ValueError:
             log.error("the card reader gave %r (%s), which the contract does not allow: not recorded", tap.uid, tap.tech)
             self.outputs.signal("error")

@@ -98,6 +98,9 @@ class NfcReaderConfig(_Section):
         0.3, ge=0.0, le=5.0,
         description="A card the presence check missed and that is read again within this is the same tap "
                     "(a folder lying on the reader is not tapped twice)")
+    card_auth: bool = Field(
+        True, description="Read what an NTAG 424 DNA (its SUN message) or a FeliCa Lite-S (a MAC over a fresh "
+                          "challenge) says to prove it is no copy, and send it with the scan (docs/card-auth.md)")
 
     @field_validator("device")
     @classmethod

@@ -164,6 +164,8 @@ DenyReason = Literal[
     # Additions (docs/protocol.md): the cabinet's grants (server/domain/grants.py). A reader treats them like any deny.
     "no_grant",
     "outside_hours",
+    # Addition (docs/card-auth.md): a tap whose card proof failed, or was missing where one is required.
+    "clone_suspected",
 ]
 
 
@@ -176,6 +178,28 @@ class _Message(BaseModel):
 # ---------------------------------------------------------------- reader → server
 
 
+class NtagSun(BaseModel):
+    """An NTAG 424 DNA's Secure Unique NFC message, as its NDEF URL mirrors it (`e=`, `c=`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: Literal["ntag424_sun"]
+    e: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # encrypted PICCData: UID and read counter
+    c: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{16}$")]  # SDMMAC
+
+
+class FelicaMac(BaseModel):
+    """A FeliCa Lite-S read with MAC: the challenge the reader wrote, the ID block and the card's MAC."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: Literal["felica_lite_s_mac"]
+    rc: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # the RC block as written
+    id: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{32}$")]  # the ID block as read
+    mac: Annotated[StrictStr, Field(pattern=r"^[0-9A-Fa-f]{16}$")]  # the MAC block's first 8 bytes
+
+
+CardAuth = Annotated[NtagSun | FelicaMac, Field(discriminator="kind")]
+
+
 class Scan(_Message):
     """A card or tag seen by a reader."""
 
@@ -183,6 +207,8 @@ class Scan(_Message):
     uid: Uid
     tech: Tech
     at: Timestamp
+    # An addition (optional; docs/protocol.md): what the tag said to prove it is not a copy.
+    auth: CardAuth | None = None
 
 
 class Event(_Message):
@@ -385,7 +411,7 @@ def _describe(exc: ValidationError) -> str:
 
 def encode(message: _Message) -> bytes:
     """Serialise a message as compact UTF-8 JSON (the Last Will drops absent optional fields)."""
-    exclude_none = isinstance(message, Status)
+    exclude_none = isinstance(message, Status | Scan)  # a scan without `auth` is as version 1 first sent it
     # An allowlist's optional hours cost nothing when absent: the bytes are the cards'.
     absent = {name for name in ("hours", "zone") if getattr(message, name, 0) is None}
     return message.model_dump_json(exclude_none=exclude_none, exclude=absent or None).encode("utf-8")

@@ -95,9 +95,10 @@ class SimulatedReader:
     def queued(self) -> int:
         return len(self._pending)
 
-    def tap(self, uid: str, tech: str = "felica", at: datetime | None = None, scan_id: str | None = None) -> str:
-        """A card or tag held to the reader; returns the scan id."""
-        scan = protocol.Scan(v=1, id=scan_id or new_id(), uid=uid, tech=tech, at=at or self.clock())
+    def tap(self, uid: str, tech: str = "felica", at: datetime | None = None, scan_id: str | None = None,
+            auth: dict | None = None) -> str:
+        """A card or tag held to the reader (with what it said to prove it is no copy); returns the scan id."""
+        scan = protocol.Scan(v=1, id=scan_id or new_id(), uid=uid, tech=tech, at=at or self.clock(), auth=auth)
         self._send(scan.id, self._topic("scan"), protocol.encode(scan))
         return scan.id
 

@@ -303,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_backup_commands(sub)
 
+    from server.card_keys.cli import add_commands as add_card_commands
+
+    add_card_commands(sub)
+
     letters = sub.add_parser("dead-letters", help="payloads the ingest refused").add_subparsers(
         dest="dead_letters_command", required=True)
     prune = letters.add_parser("prune", help="delete dead letters older than the retention period "

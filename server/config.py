@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field("", description="comma-separated addresses or networks of reverse proxies whose "
                                  "X-Forwarded-For / X-Forwarded-Proto are believed (empty: none, the peer's address "
                                  "is the client's)")
+    card_keys_file: str | None = Field(None, description="the office's card master keys (`mamori cards keygen`; "
+                                       "docs/card-auth.md): without it, no tap is checked for being a copy")
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only (false for plain-HTTP demos)")
     # Reception (issue 5)
     opening_time: time = Field(time(8, 30), description="when the office opens: a visitor badge for a day with no expected "

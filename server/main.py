@@ -19,6 +19,7 @@ from server.alerts.routes import router as alerts_router
 from server.api.body_limit import BodyLimit
 from server.api.early_auth import EarlyAuth
 from server.api.schemas import OfficeZone
+from server.card_keys.routes import router as card_auth_router
 from server.cases.routes import router as cases_router
 from server.checkouts.routes import router as checkouts_router
 from server.clock import Clock, system_clock
@@ -112,6 +113,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     api.include_router(lost_router)
     api.include_router(stocktakes_router)
     api.include_router(cases_router)
+    api.include_router(card_auth_router)
     app.include_router(api)
     for router in (web_router, auth_router, dashboard_router, admin_router, accounts_router, reception_router,
                    register_router):

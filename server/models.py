@@ -3,6 +3,7 @@
 from server.accounts.models import ApiToken, User, WebSession
 from server.alerts.models import Alert, AlertOccurrence
 from server.audit.models import AuditEvent
+from server.card_keys.models import CardCheck
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
@@ -20,5 +21,5 @@ from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -17,6 +17,7 @@ class Tap:
 
     uid: str  # upper-case hex, as the contract's scan carries it
     tech: str  # the contract's `tech`: felica, iso14443a, iso14443b, em4100
+    auth: dict | None = None  # the scan's optional `auth`: what the tag said to prove it is no copy
 
 
 class Presence:

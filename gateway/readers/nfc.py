@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.config import NfcReaderConfig
 from gateway.readers import Presence, ReaderError, Tap
+from gateway.readers.card_auth import read_auth
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class NfcReader:
                 raise self._lost("see nfcpy's error logged above")
             tap = _tap(tag)
             if tap is not None and presence.seen(tap.uid):
+                if self.config.card_auth:
+                    tap = Tap(tap.uid, tap.tech, read_auth(tag))
                 on_tap(tap)
             try:
                 while not stop.wait(self.config.removal_check_s) and tag.is_present:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -45,16 +46,25 @@ MAX_HASHES = _most_hashes()
 
 
 def allowed_uids(db: Session, *, today: date, until: date, training_valid_days: int) -> list[str]:
-    """Cards of active key holders whose training stays current until the allowlist expires."""
+    """Cards of active key holders whose training stays current until the allowlist expires (not of people
+    whose every tap must prove its card genuine: a reader alone cannot check a proof)."""
     rows = db.execute(
         select(Card.uid, Person.training_on)
         .join(Person, Person.id == Card.person_id)
-        .where(Card.active, Person.active, Person.key_holder)
+        .where(Card.active, Person.active, Person.key_holder, Person.card_auth_required.is_(False))
         .order_by(Person.training_on.desc(), Card.uid)
     ).all()
     return [uid for uid, trained in rows
             if training_current(trained, today, training_valid_days)
             and training_current(trained, until, training_valid_days)]
+
+
+def offline_cards(cards: CabinetCards, *, provers: frozenset[str], proof_required: bool) -> CabinetCards:
+    """A cabinet that requires cards to prove they are no copy cannot check a proof alone: those cards are left
+    off its allowlist and open it only while the server answers (a copy of one would open it offline)."""
+    if not proof_required:
+        return cards
+    return replace(cards, cards=tuple(card for card in cards.cards if card[0] not in provers))
 
 
 def build_allowlist(uids: list[str], issued: datetime, until: datetime, key: bytes | None,
@@ -122,14 +132,15 @@ class AllowlistPublisher:
         now = self.clock()
         until = now + self.valid_for
         with self.factory() as db:
-            cabinets = db.execute(select(Reader.id, Reader.site, Reader.allowlist_key)
+            cabinets = db.execute(select(Reader.id, Reader.site, Reader.allowlist_key, Reader.card_auth_required)
                                   .where(Reader.role == "cabinet")).all()
+            provers = frozenset(db.scalars(select(Card.uid).where(Card.auth_kind.is_not(None))))
             uids = allowed_uids(db, today=now.astimezone(self.zone).date(), until=until.astimezone(self.zone).date(),
                                 training_valid_days=self.training_valid_days)
             granted = cabinet_cards(db, [c.id for c in cabinets], uids, now=now, until=until, zone=self.zone)
         published = 0
-        for reader_id, site, key in cabinets:
-            wanted = granted[reader_id]
+        for reader_id, site, key, proof_required in cabinets:
+            wanted = offline_cards(granted[reader_id], provers=provers, proof_required=proof_required)
             cabinet_uids = [uid for uid, _hours in wanted.cards]
             if len(cabinet_uids) > MAX_HASHES:
                 self._too_many(len(cabinet_uids), now)

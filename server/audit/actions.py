@@ -11,7 +11,8 @@ ACTIONS = frozenset({
     "password_changed", "password_reset", "notices_changed", "token_created", "token_revoked",
     # the registers behind the ledgers
     "person_added", "person_changed", "badge_added", "badge_changed", "item_added", "item_changed",
-    "reader_added", "reader_changed", "reader_provisioned", "reader_revoked", "import_people", "import_items", "import_cases", "loan_rule_changed",
+    "reader_added", "reader_changed", "reader_provisioned", "reader_revoked", "card_auth_changed", "import_people",
+    "import_items", "import_cases", "loan_rule_changed",
     # the cabinet and the dashboard
     "alert_acknowledged", "alert_resolved", "remote_unlock", "remote_unlock_failed", "checkout_erased",
     "checkout_purpose", "item_marked_lost", "item_found", "stocktake_started", "stocktake_finished",

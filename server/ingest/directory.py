@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from server.readers.models import Reader
 
-_READERS = select(Reader.id, Reader.site, Reader.role, Reader.name).where(
+_READERS = select(Reader.id, Reader.site, Reader.role, Reader.name, Reader.card_auth_required).where(
     Reader.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -20,6 +20,7 @@ class ReaderInfo:
     site: str
     role: str
     name: str
+    card_auth_required: bool = False  # cards that can prove they are no copy must (server/domain/card_auth.py)
 
 
 class ReaderDirectory:
@@ -40,5 +41,5 @@ class ReaderDirectory:
             for reader_id in stale:
                 self._known.pop(reader_id, None)
             for row in conn.execute(_READERS, {"ids": stale}):
-                self._known[row.id] = (ReaderInfo(row.id, row.site, row.role, row.name), now)
+                self._known[row.id] = (ReaderInfo(row.id, row.site, row.role, row.name, row.card_auth_required), now)
         return {i: self._known[i][0] for i in ids if i in self._known}

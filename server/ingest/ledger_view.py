@@ -183,6 +183,7 @@ class BatchLedger:
         # Grants (server/grants/facts.py): read once per batch, at its first staff tap on a cabinet.
         self._grant_scope: tuple[list[str], list[int], list[datetime]] = ([], [], [])
         self._grants: GrantBook | None = None
+        self.card_checks = None  # the batch's server/ingest/card_check.py, set by the worker
 
     # ------------------------------------------------------------ loading
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway import protocol
+from server.card_keys import keyfile
 from server.config import Settings
 from server.domain.alerts import cabinet_denial_severity, fold_key
 from server.domain.cabinet import decide_cabinet, live_session, needs_erasure
@@ -49,6 +50,7 @@ class IngestService:
         self.idle = timedelta(seconds=settings.cabinet_session_idle_s)
         self.duplicate_window = timedelta(seconds=settings.entrance_duplicate_s)
         self.rules = RuleBook()
+        self.card_keys = keyfile.load(settings.card_keys_file) if settings.card_keys_file else None
 
     # ------------------------------------------------------------ scans
 
@@ -65,7 +67,10 @@ class IngestService:
         row = {"id": scan.id, "reader_id": reader.id, "uid": scan.uid, "tech": scan.tech, "at": scan.at,
                "received_at": received_at, "fresh": fresh,
                "person_id": None, "item_id": None, "visit_id": None, "duplicate_of": None}
-        if reader.role == "entrance":
+        copy = ledger.card_checks.refusal(reader, scan, replayed=replay is not None) if ledger.card_checks else None
+        if copy is not None:
+            verdict = self._copy(ledger, reader, scan, row, copy, replay is not None)
+        elif reader.role == "entrance":
             verdict = self._entrance(ledger, reader, scan, row)
         else:
             verdict = self._cabinet(ledger, reader, scan, row)
@@ -74,6 +79,16 @@ class IngestService:
         if replay is not None or not row["fresh"]:
             return None
         return Answer(scan.id, scan.at, verdict, self.settings.unlock_s if verdict.result == "unlock" else None)
+
+    def _copy(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict, reason: str,
+              replayed: bool) -> Verdict:
+        """A card taken for a copy (server/domain/card_auth.py): refused before any other rule, and a
+        high alert on the card's holder (or the reader), once, when the scan first arrives."""
+        row["person_id"] = ledger.card_checks.person_of(scan.uid)
+        if not replayed:
+            ledger.raise_alert(_alert(reason, "high", scan.at, f"{reader.name}: {reason}", reader.id,
+                                      person_id=row["person_id"], scan_id=scan.id))
+        return deny(reason)
 
     def _entrance(self, ledger: BatchLedger, reader: ReaderInfo, scan: protocol.Scan, row: dict) -> Verdict:
         identity = ledger.identify(scan.uid)

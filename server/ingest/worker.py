@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import protocol
 from server.db import unit_of_work
 from server.ingest import intake
+from server.ingest.card_check import CardChecks
 from server.ingest.directory import ReaderDirectory
 from server.ingest.intake import Incoming, Parsed
 from server.ingest.ledger_view import BatchLedger
@@ -254,6 +255,7 @@ class IngestWorker:
                     else:
                         self._apply(ledger, out, step)
                 ledger.write()
+                ledger.card_checks.write(db.connection())
                 if ledger.arrivals:
                     tell_hosts(db, self.clock(), self.service.settings, ledger.arrivals)
         return out
@@ -276,6 +278,10 @@ class IngestWorker:
         first = min(timed[0].body.at, rewind.since or timed[0].body.at)
         ledger = BatchLedger.load(db, scans, cabinets, first - self.service.duplicate_window, known, rewind,
                                   self.clock())
+        ledger.card_checks = CardChecks.load(
+            db.connection(), self.service.card_keys,
+            [body for _reader, body in new if isinstance(body, protocol.Scan)],
+            [r.body.id for r in replays if isinstance(r.body, protocol.Scan)])
         return ledger, replays
 
     def _replay(self, ledger: BatchLedger, step: Replay) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -21,6 +21,8 @@ class Person(Base):
     training_on: Mapped[date | None] = mapped_column(default=None)
     qualification: Mapped[str | None] = mapped_column(String(24), default=None)  # 資格 (server/domain/roster.py)
     registered_on: Mapped[date | None] = mapped_column(default=None)  # 登録日: registered with the ward
+    # Every tap of this person's cards must carry a valid proof (docs/card-auth.md).
+    card_auth_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -34,6 +36,8 @@ class Card(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A card that can prove it is no copy: ntag424_sun (NTAG 424 DNA) or felica_lite_s_mac (FeliCa Lite-S).
+    auth_kind: Mapped[str | None] = mapped_column(String(24), default=None)
 
 
 class VisitorBadge(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UtcDateTime
@@ -34,3 +34,5 @@ class Reader(Base):
     # What the reader's last status said does not work, comma-separated (e.g. card_reader_unavailable);
     # None: all well, or a reader that does not say (server/readers/degraded.py).
     degraded: Mapped[str | None] = mapped_column(String(400), default=None)
+    # Cards that can prove they are no copy must prove it on this reader (docs/card-auth.md).
+    card_auth_required: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -289,35 +289,22 @@ class FelicaCard(_Card):
             self._reply(brty.decode(), unhexlify(hexdata), self._reader_addr)
 
 
-class Ntag213(_Card):
-    """An NXP NTAG213 (Type 2 Tag, 7-byte UID) answering the udp driver's frames itself.
-
-    ISO 14443-3 states (idle → ready 1 → ready 2 → active, halt) with the anticollision cascade,
-    and the NTAG commands nfcpy uses: READ, FAST_READ, WRITE, GET_VERSION, READ_SIG, READ_CNT, HLTA.
-    Unknown commands get a NAK and send the tag back to idle (nfcpy's activation probes with
-    AUTHENTICATE, which only the Ultralight C knows, and copes with a NAK or with silence).
-    """
+class _NxpTypeA(_Card):
+    """ISO 14443-3A for a 7-byte NXP UID: idle → ready 1 → ready 2 → active (and halt), with the
+    anticollision cascade; what follows selection is the subclass's (`_respond`)."""
 
     brtys = ("106A",)
-    VERSION = bytes.fromhex("0004040201000F03")  # NTAG213
-    PAGES = 45
-    NAK = b"\x00"
-    ACK = b"\x0a"
+    SENS_RES = b"\x44\x00"  # double-size UID, bit frame anticollision
+    SAK = b"\x00"  # the final SAK: what kind of tag it is
 
-    def __init__(self, uid: str = "04A1B2C3D4E580", field: Field | None = None):
+    def __init__(self, uid: str, field: Field | None, product: str):
         super().__init__(field)
         self.uid = uid.upper()
         u = bytes.fromhex(uid)
-        assert len(u) == 7 and u[0] == 0x04, "an NTAG213 has a 7-byte UID from NXP (first byte 04)"
-        bcc0, bcc1 = 0x88 ^ u[0] ^ u[1] ^ u[2], _xor(u[3:7])
-        self._cl1 = bytes([0x88, *u[0:3], bcc0])  # cascade tag + UID0-2 + BCC
-        self._cl2 = bytes([*u[3:7], bcc1])
-        memory = bytearray(4 * self.PAGES)
-        memory[0:12] = bytes([*u[0:3], bcc0, *u[3:7], bcc1, 0x48, 0x00, 0x00])
-        memory[12:16] = bytes.fromhex("E1101200")  # capability container: NDEF, 144 bytes, read/write
-        memory[16:24] = bytes.fromhex("0103A00C340300FE")  # factory TLVs: lock control, empty NDEF message
-        memory[160:180] = bytes.fromhex("000000BD" "040000FF" "00050000" "00000000" "00000000")
-        self.memory = memory
+        assert len(u) == 7 and u[0] == 0x04, f"an {product} has a 7-byte UID from NXP (first byte 04)"
+        self._bcc = (0x88 ^ u[0] ^ u[1] ^ u[2], _xor(u[3:7]))
+        self._cl1 = bytes([0x88, *u[0:3], self._bcc[0]])  # cascade tag + UID0-2 + BCC
+        self._cl2 = bytes([*u[3:7], self._bcc[1]])
         self._state = "idle"
 
     def _power_up(self) -> None:
@@ -330,21 +317,58 @@ class Ntag213(_Card):
         if reply is not None:
             self._reply(brty, reply, addr)
 
-    def _respond(self, cmd: bytes) -> bytes | None:
+    def _anticollision(self, cmd: bytes) -> tuple[bool, bytes | None]:
+        """(handled, reply) for REQA/WUPA and the cascade."""
         state = self._state
         if cmd == b"\x52" or (cmd == b"\x26" and state != "halt"):
             self._state = "ready1"
-            return b"\x44\x00"  # SENS_RES: double-size UID, bit frame anticollision
+            return True, self.SENS_RES
         if state == "ready1" and cmd == b"\x93\x20":
-            return self._cl1
+            return True, self._cl1
         if state == "ready1" and cmd == b"\x93\x70" + self._cl1:
             self._state = "ready2"
-            return b"\x04"  # SAK: UID not complete
+            return True, bytes([self.SAK[0] | 0x04])  # SAK: UID not complete
         if state == "ready2" and cmd == b"\x95\x20":
-            return self._cl2
+            return True, self._cl2
         if state == "ready2" and cmd == b"\x95\x70" + self._cl2:
             self._state = "active"
-            return b"\x00"  # SAK: Type 2 Tag
+            return True, self.SAK
+        return False, None
+
+    def _respond(self, cmd: bytes) -> bytes | None:
+        raise NotImplementedError
+
+
+class Ntag213(_NxpTypeA):
+    """An NXP NTAG213 (Type 2 Tag, 7-byte UID) answering the udp driver's frames itself.
+
+    ISO 14443-3 states (idle → ready 1 → ready 2 → active, halt) with the anticollision cascade,
+    and the NTAG commands nfcpy uses: READ, FAST_READ, WRITE, GET_VERSION, READ_SIG, READ_CNT, HLTA.
+    Unknown commands get a NAK and send the tag back to idle (nfcpy's activation probes with
+    AUTHENTICATE, which only the Ultralight C knows, and copes with a NAK or with silence).
+    """
+
+    VERSION = bytes.fromhex("0004040201000F03")  # NTAG213
+    PAGES = 45
+    NAK = b"\x00"
+    ACK = b"\x0a"
+
+    def __init__(self, uid: str = "04A1B2C3D4E580", field: Field | None = None):
+        super().__init__(uid, field, "NTAG213")
+        u = bytes.fromhex(uid)
+        bcc0, bcc1 = self._bcc
+        memory = bytearray(4 * self.PAGES)
+        memory[0:12] = bytes([*u[0:3], bcc0, *u[3:7], bcc1, 0x48, 0x00, 0x00])
+        memory[12:16] = bytes.fromhex("E1101200")  # capability container: NDEF, 144 bytes, read/write
+        memory[16:24] = bytes.fromhex("0103A00C340300FE")  # factory TLVs: lock control, empty NDEF message
+        memory[160:180] = bytes.fromhex("000000BD" "040000FF" "00050000" "00000000" "00000000")
+        self.memory = memory
+
+    def _respond(self, cmd: bytes) -> bytes | None:
+        handled, reply = self._anticollision(cmd)
+        if handled:
+            return reply
+        state = self._state
         if state == "active":
             reply = self._command(cmd)
             if reply is not None:
