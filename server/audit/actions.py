@@ -24,4 +24,6 @@ ACTIONS = frozenset({
     "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",
     # the 受付簿
     "case_destroyed", "case_book_exported", "case_book_printed", "case_destructions_printed",
+    # the evidence chain
+    "chain_verified",
 })

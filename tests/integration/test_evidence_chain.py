@@ -5,7 +5,7 @@ was rewritten."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -21,12 +21,15 @@ from server.evidence.chain import head, position
 from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
 from server.evidence.verify import Anchor
+from server.evidence.watch import ChainWatch
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.ledger.models import ScanRecord
+from server.notify.models import Notice
 from tests.integration.test_arrival_order import RECEIVED, _batches, _day, _message, _stock
 from tests.support.evidence import tamper, write_around
 from tests.support.ledger import NoWire
+from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
 ZONE = Settings().zone
@@ -186,3 +189,46 @@ def test_postgresql_refuses_changing_immutable_evidence(day):
             db.execute(text(statement))
     with unit_of_work(factory) as db:
         assert db.scalar(select(AuditEvent.id).limit(1)) is not None
+
+
+def test_the_page_shows_the_last_check_and_a_manager_runs_one(day):
+    url, engine = day
+    site = Site(url)
+    with page_client(site.app):
+        manager, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
+        auditor, auditor_csrf = logged_in(site.app, "auditor", PASSWORDS["auditor"])
+        shown = auditor.get("/ledger/chain")
+        assert shown.status_code == 200 and "まだ検証していません" in shown.text and 'id="chain-run"' not in shown.text
+        assert auditor.post("/ledger/chain/verify", data={"csrf": auditor_csrf}).status_code == 403
+        done = manager.post("/ledger/chain/verify", data={"csrf": csrf})
+        assert done.headers["location"] == "/ledger/chain?done=ok"
+        assert "異常なし" in manager.get("/ledger/chain").text
+        scan_id = _one(engine, "SELECT id FROM scans ORDER BY id LIMIT 1")[0]
+        tamper(url, f"UPDATE scans SET uid = 'FFFFFFFF' WHERE id = '{scan_id}'")
+        assert manager.post("/ledger/chain/verify", data={"csrf": csrf}).headers["location"].endswith("broken")
+        text_ = auditor.get("/ledger/chain").text
+        assert "不整合あり" in text_ and f"読取記録 {scan_id} の内容が記録時" in text_
+        with engine.connect() as conn:
+            before = head(conn)
+        printed = manager.get("/audit/print").text  # every printout carries the chain's head at its foot
+        assert f"第{before.seq}号まで: {before.hash}@" in printed
+    assert ("chain_verified", "manager") in site.audit()
+
+
+def test_the_day_before_is_anchored_by_e_mail_once_and_checked_nightly(day):
+    url, engine = day
+    site = Site(url)
+    settings = Settings(database_url=url, smtp_url="smtp://127.0.0.1:1", chain_anchor_email="joho@city.example.jp")
+    with unit_of_work(site.factory) as db:
+        db.execute(text("UPDATE users SET email = 'kanri@example.jp' WHERE name = 'manager'"))
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    watch = ChainWatch(site.factory, lambda: tomorrow, settings)
+    assert watch.check() == 2 + 1  # two e-mails (the manager, the ward), one verification
+    assert watch.check() == 0
+    with engine.connect() as conn:
+        mails = conn.execute(select(Notice.address, Notice.body).where(Notice.kind == "chain_anchor")).all()
+        anchor = head(conn).hash
+    assert sorted(address for address, _body in mails) == ["joho@city.example.jp", "kanri@example.jp"]
+    day_ = (tomorrow.astimezone(ZONE).date() - timedelta(days=1)).isoformat()
+    assert all(f"mamori ledger verify --anchor {anchor}@{day_}" in body for _address, body in mails)
+    assert mamori_verify(url, "--anchor", f"{anchor}@{day_}") == 0

@@ -2,7 +2,6 @@
 
 MESSAGES = {
     "print.printed": ("印刷日時: {time}　印刷者: {name}", "Printed {time} by {name}"),
-    "print.chain": ("証跡チェーン 第{seq}号まで: {anchor}", "Evidence chain to link {seq}: {anchor}"),
     "print.now": ("印刷する", "Print"),
     "print.page_stamp": ("確認印", "Checked"),
     "print.stamps": ("決裁欄", "Approval stamps"),
