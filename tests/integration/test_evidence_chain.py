@@ -5,10 +5,11 @@ was rewritten."""
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server.audit.models import AuditEvent
@@ -18,6 +19,7 @@ from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
 from server.evidence import canonical
 from server.evidence.chain import head, position
+from server.evidence.grants import grant_sql
 from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
 from server.evidence.verify import Anchor
@@ -25,6 +27,7 @@ from server.evidence.watch import ChainWatch
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.ledger.models import ScanRecord
+from server.migrate import upgrade
 from server.notify.models import Notice
 from tests.integration.test_arrival_order import RECEIVED, _batches, _day, _message, _stock
 from tests.support.evidence import tamper, write_around
@@ -232,3 +235,31 @@ def test_the_day_before_is_anchored_by_e_mail_once_and_checked_nightly(day):
     day_ = (tomorrow.astimezone(ZONE).date() - timedelta(days=1)).isoformat()
     assert all(f"mamori ledger verify --anchor {anchor}@{day_}" in body for _address, body in mails)
     assert mamori_verify(url, "--anchor", f"{anchor}@{day_}") == 0
+
+
+def test_the_servers_postgresql_role_appends_evidence_but_cannot_change_it(day):
+    url, engine = day
+    if not url.startswith("postgresql"):
+        pytest.skip("roles are PostgreSQL's")
+    role = f"mamori_app_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'app'"))
+        for statement in grant_sql(role):
+            conn.execute(text(statement))
+    app_url = make_url(url).set(username=role, password="app").render_as_string(hide_password=False)
+    upgrade(app_url)  # `mamori serve` upgrades at start: nothing to do
+    app_engine = make_engine(app_url)
+    try:
+        factory = make_session_factory(app_engine)
+        with unit_of_work(factory) as db:
+            record(db, datetime.now(UTC), "login", "app")
+        for statement in ("UPDATE scans SET uid = 'X'", "DELETE FROM audit_events", "UPDATE chain_links SET op = 'x'",
+                          "TRUNCATE checkouts"):
+            with pytest.raises(DBAPIError, match="permission denied"), unit_of_work(factory) as db:
+                db.execute(text(statement))
+        assert _verify(app_engine).ok
+    finally:
+        app_engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
