@@ -15,14 +15,17 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, text
 
 _PG_FUNCTIONS = [
+    # Statement-level, with transition tables: a bulk insert of 500 scans notes them in one INSERT.
     """CREATE OR REPLACE FUNCTION chain_capture() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'DELETE' THEN
-        INSERT INTO chain_pending (kind, row_id, op, txn)
-        VALUES (TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0], 'D', txid_current()::text);
+        EXECUTE format('INSERT INTO chain_pending (kind, row_id, op, txn) '
+                       'SELECT %L, (%I)::text, ''D'', txid_current()::text FROM old_rows',
+                       TG_TABLE_NAME, TG_ARGV[0]);
       ELSE
-        INSERT INTO chain_pending (kind, row_id, op, txn)
-        VALUES (TG_TABLE_NAME, to_jsonb(NEW) ->> TG_ARGV[0], left(TG_OP, 1), txid_current()::text);
+        EXECUTE format('INSERT INTO chain_pending (kind, row_id, op, txn) '
+                       'SELECT %L, (%I)::text, %L, txid_current()::text FROM new_rows',
+                       TG_TABLE_NAME, TG_ARGV[0], left(TG_OP, 1));
       END IF;
       RETURN NULL;
     END $$""",
@@ -43,9 +46,13 @@ def _sqlite_capture(table: str, key: str) -> list[str]:
             for verb, (ref, op) in rows.items()]
 
 
+_PG_VERBS = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows"}
+
+
 def _pg_capture(table: str, key: str) -> list[str]:
-    return [f"CREATE OR REPLACE TRIGGER chain_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION chain_capture('{key}')"]
+    return [f"CREATE OR REPLACE TRIGGER chain_capture_{verb.lower()} AFTER {verb} ON {table} "
+            f"REFERENCING {rows} FOR EACH STATEMENT EXECUTE FUNCTION chain_capture('{key}')"
+            for verb, rows in _PG_VERBS.items()]
 
 
 def _pg_immutable(table: str) -> list[str]:
@@ -72,7 +79,8 @@ def uninstall(conn: Connection, tables: Iterable[str]) -> None:
     postgres = conn.dialect.name == "postgresql"
     for table in [*tables, *IMMUTABLE_EXTRA]:
         if postgres:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS chain_capture ON {table}"))
+            for verb in _PG_VERBS:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS chain_capture_{verb.lower()} ON {table}"))
             conn.execute(text(f"DROP TRIGGER IF EXISTS chain_immutable ON {table}"))
         else:
             for verb in ("insert", "update", "delete"):
@@ -86,7 +94,7 @@ def installed(conn: Connection) -> set[str]:
     """The tables that have a capture trigger now."""
     if conn.dialect.name == "postgresql":
         found = conn.execute(text("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                                  "WHERE t.tgname = 'chain_capture'")).scalars()
+                                  "WHERE t.tgname = 'chain_capture_insert'")).scalars()
         return set(found)
     names = conn.execute(text("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
                               "AND name LIKE 'chain_capture_%'")).scalars()

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Table, bindparam, event, select, text
+from sqlalchemy import Connection, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 from server.db import chain_token
@@ -115,6 +115,8 @@ _LATEST = (select(ChainLink.row_id, ChainLink.digest).where(ChainLink.kind == bi
                                                             ChainLink.row_id.in_(bindparam("ids", expanding=True)))
            .order_by(ChainLink.seq))
 CHUNK = 500
+_READS: dict[str, Select] = {}
+_ADD_LINKS = ChainLink.__table__.insert()
 
 
 def append(conn: Connection, *, everything: bool = False, now: datetime | None = None) -> int:
@@ -143,7 +145,7 @@ def append(conn: Connection, *, everything: bool = False, now: datetime | None =
         previous = canonical.link_hash(previous, seq, at, kind, row_id, op, digest)
         links.append({"seq": seq, "at": at, "kind": kind, "row_id": row_id, "op": op, "digest": digest,
                       "columns": sums, "hash": previous})
-    conn.execute(ChainLink.__table__.insert(), links)
+    conn.execute(_ADD_LINKS, links)
     conn.execute(_MOVE_HEAD, {"h_seq": seq, "h_hash": previous, "h_at": at})
     return len(links)
 
@@ -175,18 +177,21 @@ def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, st
             if op != "I" and before.get((name, row_id)) != "":
                 facts.append((name, row_id, WITHDRAWN, "", ""))
             continue
-        digest = canonical.row_digest(row)
+        digest, sums = canonical.digest_and_sums(row)
         if op == "I":
-            facts.append((name, row_id, ADDED, digest, canonical.column_sums(row)))
+            facts.append((name, row_id, ADDED, digest, sums))
         elif before.get((name, row_id)) != digest:
-            facts.append((name, row_id, CHANGED, digest, canonical.column_sums(row)))
+            facts.append((name, row_id, CHANGED, digest, sums))
     return facts
 
 
 def read_rows(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, dict]]:
     """The chained columns of these rows as they stand, by row id string (missing rows left out)."""
-    table, key = kind.table, kind.key
-    query = select(*(table.c[name] for name in kind.columns)).where(key.in_(bindparam("ids", expanding=True)))
+    key = kind.key
+    query = _READS.get(kind.name)
+    if query is None:  # built once per kind: building a statement costs more than running it
+        query = _READS[kind.name] = (select(*(kind.table.c[name] for name in kind.columns))
+                                     .where(key.in_(bindparam("ids", expanding=True))))
     found = []
     for start in range(0, len(ids), CHUNK):
         chunk = [kind.row_id(i) for i in ids[start:start + CHUNK]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -22,7 +23,11 @@ def test_rows_are_sorted_compact_utf8_json_with_utc_microsecond_times():
         '{"amount":"1.50","at":"2026-12-03T00:05:06.000007Z","blob":"01ff","changes":{"a":"x","b":[1,'
         '"2026-12-03T00:05:06.000007Z"]},"fresh":true,"n":3,"name":"来所者","none":null,"on":"2026-12-03",'
         '"uid":"04A1"}').encode("utf-8")
+    assert canonical.row_bytes(row) == json.dumps(  # the same as serialising the whole row at once
+        {k: canonical.plain(v) for k, v in row.items()}, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False).encode()
     assert canonical.row_digest(row) == hashlib.sha256(canonical.row_bytes(row)).hexdigest()
+    assert canonical.digest_and_sums(row) == (canonical.row_digest(row), canonical.column_sums(row))
 
 
 def test_floats_and_naive_times_have_no_canonical_form():
