@@ -111,9 +111,6 @@ _CLAIM = {
     "sqlite": text("DELETE FROM chain_pending WHERE txn = :txn RETURNING id, kind, row_id, op"),
 }
 _CLAIM_ALL = text("DELETE FROM chain_pending RETURNING id, kind, row_id, op")
-_LATEST = (select(ChainLink.row_id, ChainLink.digest).where(ChainLink.kind == bindparam("kind"),
-                                                            ChainLink.row_id.in_(bindparam("ids", expanding=True)))
-           .order_by(ChainLink.seq))
 CHUNK = 500
 _READS: dict[str, Select] = {}
 _ADD_LINKS = ChainLink.__table__.insert()
@@ -163,25 +160,15 @@ def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, st
     for name, ids in by_kind.items():
         for row_id, row in read_rows(conn, registry[name], ids):
             rows[(name, row_id)] = row
-    # Rows that were there before this transaction: a new fact only if they really changed.
-    before: dict[tuple[str, str], str] = {}
-    for name, ids in by_kind.items():
-        old = [i for i in ids if first[(name, i)] != "I"]
-        for start in range(0, len(old), CHUNK):
-            for row_id, digest in conn.execute(_LATEST, {"kind": name, "ids": old[start:start + CHUNK]}):
-                before[(name, row_id)] = digest
     facts = []
     for (name, row_id), op in first.items():
         row = rows.get((name, row_id))
         if row is None:
-            if op != "I" and before.get((name, row_id)) != "":
+            if op != "I":  # there before this transaction, gone now
                 facts.append((name, row_id, WITHDRAWN, "", ""))
             continue
         digest, sums = canonical.digest_and_sums(row)
-        if op == "I":
-            facts.append((name, row_id, ADDED, digest, sums))
-        elif before.get((name, row_id)) != digest:
-            facts.append((name, row_id, CHANGED, digest, sums))
+        facts.append((name, row_id, ADDED if op == "I" else CHANGED, digest, sums))
     return facts
 
 
