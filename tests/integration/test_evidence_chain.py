@@ -24,14 +24,13 @@ from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
 from server.evidence.verify import Anchor
 from server.evidence.watch import ChainWatch
-from server.ingest.service import IngestService
-from server.ingest.worker import IngestWorker
 from server.ledger.models import ScanRecord
 from server.migrate import upgrade
 from server.notify.models import Notice
-from tests.integration.test_arrival_order import RECEIVED, _batches, _day, _message, _stock
+from server.visits.models import Visit
+from server.visits.retention import anonymise_visits
+from tests.integration.test_arrival_order import _batches, _day, _message, stocked  # noqa: F401  (a fixture)
 from tests.support.evidence import tamper, write_around
-from tests.support.ledger import NoWire
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
@@ -39,13 +38,10 @@ ZONE = Settings().zone
 
 
 @pytest.fixture
-def day(database_url):
+def day(database_url, stocked):  # noqa: F811  (the fixture imported above)
     """A day of scans delivered shuffled in batches, and a few people's actions: (url, engine)."""
-    _stock(database_url)
-    engine = make_engine(database_url)
-    factory = make_session_factory(engine)
-    worker = IngestWorker(factory, IngestService(Settings(database_url=database_url)), NoWire(),
-                          clock=lambda: RECEIVED)
+    worker, factory = stocked
+    engine = factory.kw["bind"]
     rng = random.Random(7)
     day = _day(rng)
     arrival = rng.sample(day, len(day))  # late scans rewind cabinets: rows withdrawn and remade
@@ -54,8 +50,7 @@ def day(database_url):
     with unit_of_work(factory) as db:
         for n in range(3):
             record(db, datetime.now(UTC), "login", f"user{n}", {"n": n})
-    yield database_url, engine
-    engine.dispose()
+    return database_url, engine
 
 
 def _verify(engine, **kwargs):
@@ -83,6 +78,19 @@ def test_a_day_verifies_without_gaps_and_positions_name_their_links(day):
     assert mamori_verify(url) == 0
 
 
+def test_retention_anonymising_visits_is_a_chained_fact(day):
+    url, engine = day
+    later = datetime.now(UTC) + timedelta(days=400)
+    with unit_of_work(make_session_factory(engine)) as db:
+        assert anonymise_visits(db, later, days=365, actor="mamori visits anonymise").visits > 0
+    assert _verify(engine).ok
+    with engine.connect() as conn:
+        anonymised = conn.execute(select(Visit.id).where(Visit.anonymised_at.is_not(None))).scalars().all()
+        newest = position(conn, "visits", anonymised[0])
+        op = conn.execute(select(ChainLink.op).where(ChainLink.seq == newest.seq)).scalar()
+    assert op == "changed"
+
+
 def mamori_verify(url: str, *extra: str) -> int:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("MAMORI_DATABASE_URL", url)
@@ -97,6 +105,9 @@ def test_an_edited_scan_is_named_with_its_column(day):
     first = report.problems[0]
     assert (first.what, first.kind, first.row_id, first.columns) == ("differs", "scans", scan_id, ("uid",))
     assert mamori_verify(url) == 1
+    today = datetime.now(ZONE).date().isoformat()
+    assert mamori_verify(url, "--from", today) == 1  # chained today: inside the stretch checked
+    assert _verify(engine, since=datetime.now(UTC) + timedelta(hours=1)).ok  # nothing chained since
 
 
 def test_a_deleted_audit_entry_is_named(day):

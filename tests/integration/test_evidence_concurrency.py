@@ -15,24 +15,19 @@ from server.alerts.models import Alert
 from server.audit.service import record
 from server.checkouts.chase import ChaseChecker
 from server.config import Settings
-from server.db import make_engine, make_session_factory, unit_of_work
+from server.db import unit_of_work
 from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
-from server.ingest.service import IngestService
-from server.ingest.worker import IngestWorker
 from server.visits.closing import ClosingChecker
-from tests.integration.test_arrival_order import RECEIVED, _day, _message, _stock
-from tests.support.ledger import NoWire
+from tests.integration.test_arrival_order import RECEIVED, _day, _message, stocked  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.integration
 
 
-def test_concurrent_writers_leave_one_chain_that_verifies(database_url):
-    _stock(database_url)
-    engine = make_engine(database_url)
-    factory = make_session_factory(engine)
+def test_concurrent_writers_leave_one_chain_that_verifies(database_url, stocked):  # noqa: F811  (imported fixture)
+    worker, factory = stocked
+    engine = factory.kw["bind"]
     settings = Settings(database_url=database_url)
-    worker = IngestWorker(factory, IngestService(settings), NoWire(), clock=lambda: RECEIVED)
     rng = random.Random(11)
     burst = [pair for _ in range(3) for pair in _day(rng)]  # three days' taps: a replayed outbox
     messages = [_message(reader, body, n) for n, (reader, body) in enumerate(sorted(burst, key=lambda p: p[1].at))]
@@ -72,14 +67,11 @@ def test_concurrent_writers_leave_one_chain_that_verifies(database_url):
         thread.start()
     for thread in threads:
         thread.join(300)
-    try:
-        assert not errors, errors
-        with engine.connect() as conn:
-            count, top = conn.execute(select(func.count(), func.max(ChainLink.seq))).one()
-            kinds = set(conn.execute(select(ChainLink.kind).distinct()).scalars())
-        assert count == top > len(messages)  # no gap, no seq twice
-        assert {"scans", "checkouts", "audit_events", "alerts", "cabinet_sessions"} <= kinds
-        report = snapshot_verify(engine, settings.zone)
-        assert report.ok, [str(p) for p in report.problems]
-    finally:
-        engine.dispose()
+    assert not errors, errors
+    with engine.connect() as conn:
+        count, top = conn.execute(select(func.count(), func.max(ChainLink.seq))).one()
+        kinds = set(conn.execute(select(ChainLink.kind).distinct()).scalars())
+    assert count == top > len(messages)  # no gap, no seq twice
+    assert {"scans", "checkouts", "audit_events", "alerts", "cabinet_sessions"} <= kinds
+    report = snapshot_verify(engine, settings.zone)
+    assert report.ok, [str(p) for p in report.problems]
