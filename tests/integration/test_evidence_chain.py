@@ -24,33 +24,53 @@ from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
 from server.evidence.verify import Anchor
 from server.evidence.watch import ChainWatch
+from server.ingest.service import IngestService
+from server.ingest.worker import IngestWorker
 from server.ledger.models import ScanRecord
 from server.migrate import upgrade
 from server.notify.models import Notice
 from server.visits.models import Visit
 from server.visits.retention import anonymise_visits
-from tests.integration.test_arrival_order import _batches, _day, _message, stocked  # noqa: F401  (a fixture)
-from tests.support.evidence import tamper, write_around
+from tests.integration.test_arrival_order import RECEIVED, _batches, _day, _message, _stock
+from tests.support.databases import KINDS, postgres_available, throwaway_database
+from tests.support.evidence import copy_of, tamper, write_around
+from tests.support.ledger import NoWire
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
 ZONE = Settings().zone
 
 
+@pytest.fixture(scope="module", params=KINDS)
+def built_day(request, tmp_path_factory):
+    """A day of scans delivered shuffled in batches, and a few people's actions, built once per database
+    kind; each test gets its own copy (`day`) to tamper with."""
+    if request.param == "postgresql" and (problem := postgres_available()):
+        pytest.fail(f"PostgreSQL is needed for these tests and did not answer ({problem})")
+    with throwaway_database(request.param, tmp_path_factory.mktemp("day")) as url:
+        _stock(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        worker = IngestWorker(factory, IngestService(Settings(database_url=url)), NoWire(), clock=lambda: RECEIVED)
+        rng = random.Random(7)
+        day = _day(rng)
+        arrival = rng.sample(day, len(day))  # late scans rewind cabinets: rows withdrawn and remade
+        for batch in _batches(rng, [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]):
+            worker.process(batch)
+        with unit_of_work(factory) as db:
+            for n in range(3):
+                record(db, datetime.now(UTC), "login", f"user{n}", {"n": n})
+        engine.dispose()  # a template has nobody connected
+        yield url
+
+
 @pytest.fixture
-def day(database_url, stocked):  # noqa: F811  (the fixture imported above)
-    """A day of scans delivered shuffled in batches, and a few people's actions: (url, engine)."""
-    worker, factory = stocked
-    engine = factory.kw["bind"]
-    rng = random.Random(7)
-    day = _day(rng)
-    arrival = rng.sample(day, len(day))  # late scans rewind cabinets: rows withdrawn and remade
-    for batch in _batches(rng, [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]):
-        worker.process(batch)
-    with unit_of_work(factory) as db:
-        for n in range(3):
-            record(db, datetime.now(UTC), "login", f"user{n}", {"n": n})
-    return database_url, engine
+def day(built_day, tmp_path):
+    """(url, engine) of this test's copy of the built day."""
+    with copy_of(built_day, tmp_path) as url:
+        engine = make_engine(url)
+        yield url, engine
+        engine.dispose()
 
 
 def _verify(engine, **kwargs):

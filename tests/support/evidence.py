@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import text
+
+from tests.support.databases import PG_ADMIN_URL
 
 
 def around_evidence_guards(db) -> None:
@@ -44,3 +49,23 @@ def write_around(database_url: str, statement: str) -> None:
         return
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
         conn.execute(statement)
+
+
+@contextmanager
+def copy_of(url: str, folder: Path) -> Iterator[str]:
+    """A copy of a database nobody is connected to (a SQLite backup, or PostgreSQL's CREATE DATABASE …
+    TEMPLATE): a prepared state, tampered with by one test only."""
+    if url.startswith("sqlite"):
+        copy = folder / "copy.db"
+        with closing(sqlite3.connect(url.split(":///", 1)[1])) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"mamori_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+    try:
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
