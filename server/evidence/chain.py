@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
-from server.db import chain_token
+from server.db import WROTE, chain_token
 from server.evidence import canonical
 from server.evidence.models import ChainHead, ChainLink
 
@@ -121,9 +121,9 @@ def append(conn: Connection, *, everything: bool = False, now: datetime | None =
 
     `everything` also takes writes other transactions left unchained (the upgrade that starts the
     chain over existing rows uses it; the verifier reports such rows instead)."""
+    if not everything and not conn.info.get(WROTE):
+        return 0  # nothing written in this transaction (server/db.py)
     if conn.dialect.name == "sqlite":
-        if not everything and not conn.connection.dbapi_connection.in_transaction:
-            return 0  # nothing written: the pysqlite driver begins a transaction only for a write
         claimed = conn.execute(_CLAIM_ALL if everything else _CLAIM["sqlite"],
                                {"txn": chain_token(conn.connection.info)}).all()
     else:
