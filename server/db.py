@@ -71,7 +71,8 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
     return _note_writes(create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10))
 
 
-WROTE = "mamori_wrote"  # in a connection's info while its transaction has sent anything but a SELECT
+WROTE = "mamori_wrote"  # in a connection's info while its transaction has sent a write
+_WRITES = ("INSERT", "UPDATE", "DELETE", "WITH", "MERGE")  # WITH: it may hold one
 
 
 def _note_writes(engine: Engine) -> Engine:
@@ -80,7 +81,7 @@ def _note_writes(engine: Engine) -> Engine:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _wrote(conn, _cursor, statement: str, _params, _context, _many) -> None:
-        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+        if statement.lstrip()[:6].upper().startswith(_WRITES):
             conn.info[WROTE] = True
 
     @event.listens_for(engine, "commit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -62,8 +63,18 @@ def copy_of(url: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{copy}"
         return
     name = f"mamori_test_{uuid.uuid4().hex[:12]}"
+    source = url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        for attempt in range(5):
+            # Autovacuum may be visiting the freshly written source; a template must have nobody.
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (source,))
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
     try:
         yield f"{url.rsplit('/', 1)[0]}/{name}"
     finally:
