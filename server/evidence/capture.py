@@ -15,26 +15,12 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, text
 
 _PG_FUNCTIONS = [
-    # Statement-level, with transition tables: a bulk insert of 500 scans notes them in one INSERT.
-    """CREATE OR REPLACE FUNCTION chain_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF TG_OP = 'DELETE' THEN
-        EXECUTE format('INSERT INTO chain_pending (kind, row_id, op, txn) '
-                       'SELECT %L, (%I)::text, ''D'', txid_current()::text FROM old_rows',
-                       TG_TABLE_NAME, TG_ARGV[0]);
-      ELSE
-        EXECUTE format('INSERT INTO chain_pending (kind, row_id, op, txn) '
-                       'SELECT %L, (%I)::text, %L, txid_current()::text FROM new_rows',
-                       TG_TABLE_NAME, TG_ARGV[0], left(TG_OP, 1));
-      END IF;
-      RETURN NULL;
-    END $$""",
     """CREATE OR REPLACE FUNCTION chain_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       RAISE EXCEPTION '% is evidence: rows are appended, never changed or deleted', TG_TABLE_NAME;
     END $$""",
 ]
-_PG_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS chain_capture()", "DROP FUNCTION IF EXISTS chain_immutable()"]
+_PG_DROP_FUNCTIONS = ["DROP FUNCTION IF EXISTS chain_immutable()"]
 IMMUTABLE_EXTRA = ("chain_links",)  # the chain itself: appended only
 
 
@@ -46,13 +32,22 @@ def _sqlite_capture(table: str, key: str) -> list[str]:
             for verb, (ref, op) in rows.items()]
 
 
-_PG_VERBS = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows"}
-
-
 def _pg_capture(table: str, key: str) -> list[str]:
-    return [f"CREATE OR REPLACE TRIGGER chain_capture_{verb.lower()} AFTER {verb} ON {table} "
-            f"REFERENCING {rows} FOR EACH STATEMENT EXECUTE FUNCTION chain_capture('{key}')"
-            for verb, rows in _PG_VERBS.items()]
+    # One function per table, its SQL static (PL/pgSQL keeps the plan): the ingest inserts with
+    # executemany, so whatever runs here runs once per row.
+    return [f"""CREATE OR REPLACE FUNCTION chain_capture_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF TG_OP = 'DELETE' THEN
+                INSERT INTO chain_pending (kind, row_id, op, txn)
+                VALUES ('{table}', OLD.{key}::text, 'D', txid_current()::text);
+              ELSE
+                INSERT INTO chain_pending (kind, row_id, op, txn)
+                VALUES ('{table}', NEW.{key}::text, left(TG_OP, 1), txid_current()::text);
+              END IF;
+              RETURN NULL;
+            END $$""",
+            f"CREATE OR REPLACE TRIGGER chain_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION chain_capture_{table}()"]
 
 
 def _pg_immutable(table: str) -> list[str]:
@@ -79,9 +74,9 @@ def uninstall(conn: Connection, tables: Iterable[str]) -> None:
     postgres = conn.dialect.name == "postgresql"
     for table in [*tables, *IMMUTABLE_EXTRA]:
         if postgres:
-            for verb in _PG_VERBS:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS chain_capture_{verb.lower()} ON {table}"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS chain_capture ON {table}"))
             conn.execute(text(f"DROP TRIGGER IF EXISTS chain_immutable ON {table}"))
+            conn.execute(text(f"DROP FUNCTION IF EXISTS chain_capture_{table}()"))
         else:
             for verb in ("insert", "update", "delete"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS chain_capture_{table}_{verb}"))
@@ -94,7 +89,7 @@ def installed(conn: Connection) -> set[str]:
     """The tables that have a capture trigger now."""
     if conn.dialect.name == "postgresql":
         found = conn.execute(text("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                                  "WHERE t.tgname = 'chain_capture_insert'")).scalars()
+                                  "WHERE t.tgname = 'chain_capture'")).scalars()
         return set(found)
     names = conn.execute(text("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
                               "AND name LIKE 'chain_capture_%'")).scalars()
