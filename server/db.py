@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _note_writes(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -60,13 +62,49 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # The evidence triggers tag each write with it; a client without it cannot write evidence
+            # (server/evidence/capture.py).
+            token = chain_token(_record.info)
+            dbapi_conn.create_function("mamori_txn", 0, lambda: token)
 
         return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10)
+    return _note_writes(create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10))
+
+
+WROTE = "mamori_wrote"  # in a connection's info while its transaction has sent a write
+_WRITES = ("INSERT", "UPDATE", "DELETE", "WITH", "MERGE")  # WITH: it may hold one
+
+
+def _note_writes(engine: Engine) -> Engine:
+    """Mark a transaction that wrote, so the evidence chain's commit hook asks the database for
+    pending rows only then: a read-only transaction (a page, a read-only failover) sends it nothing."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _wrote(conn, _cursor, statement: str, _params, _context, _many) -> None:
+        if statement.lstrip()[:6].upper().startswith(_WRITES):
+            conn.info[WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ended(conn) -> None:
+        conn.info.pop(WROTE, None)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record) -> None:  # the pool rolled back whatever was left
+        record.info.pop(WROTE, None)
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    import server.evidence.chain  # noqa: F401  (every commit chains its evidence)
+
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def chain_token(record_info: dict) -> str:
+    """The tag an application connection to SQLite gives its evidence writes (one per connection)."""
+    return record_info.setdefault("chain_txn", secrets.token_hex(8))
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from server.card_keys.models import CardCheck
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
+from server.evidence.models import ChainHead, ChainLink, ChainPending, ChainVerification
 from server.grants.models import AccessReview, CabinetGrant, ClosedDay, GrantOneOff
 from server.inspection.models import SelfInspection
 from server.items.loan_rules import KindRule
@@ -21,5 +22,5 @@ from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -33,4 +33,6 @@ ACTIONS = frozenset({
     # 情報セキュリティ教育, the 要介護認定調査員名簿, and the ward's auditor
     "training_recorded", "training_carried_over", "training_attendee_added", "training_withdrawn",
     "roster_exported", "roster_printed", "roster_changes_printed", "login_refused_expired", "auditor_viewed",
+    # the evidence chain
+    "chain_verified",
 })

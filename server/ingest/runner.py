@@ -12,6 +12,7 @@ from server.checkouts.chase import ChaseChecker
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
+from server.evidence.watch import ChainWatch
 from server.grants.review import ReviewChecker
 from server.ingest.intake import Incoming
 from server.ingest.mqtt import BrokerLink
@@ -44,6 +45,7 @@ class Ingest:
         self.closing = ClosingChecker(factory, clock, settings)
         self.doors = DoorWatch(factory, clock, settings)
         self.reviews = ReviewChecker(factory, clock, settings)
+        self.chain = ChainWatch(factory, clock, settings)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -63,10 +65,12 @@ class Ingest:
         self.closing.start()
         self.doors.start()
         self.reviews.start()
+        self.chain.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
         self.reviews.stop()
+        self.chain.stop()
         self.doors.stop()
         self.closing.stop()
         self.notices.stop()

@@ -62,6 +62,7 @@ NAV = [
     ("/admin/import", "nav.import", ("admin", "manager")),
     ("/inspection", "nav.inspection", OVERSIGHT),
     ("/audit", "nav.audit", OVERSIGHT),
+    ("/ledger/chain", "nav.chain", OVERSIGHT),
     ("/admin/accounts", "acct.nav", OVERSIGHT),
 ]
 WEEKDAYS_JA = "月火水木金土日"

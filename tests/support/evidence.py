@@ -1,0 +1,82 @@
+"""Going around the evidence chain on purpose: a test's reset, and the tampering the verifier must name."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import text
+
+from tests.support.databases import PG_ADMIN_URL
+
+
+def around_evidence_guards(db) -> None:
+    """For the rest of this transaction, triggers stay silent on PostgreSQL (a superuser's bypass):
+    immutable evidence may be deleted and nothing is noted for the chain."""
+    if db.connection().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+def tamper(database_url: str, *statements: str) -> None:
+    """Change the database behind the application's back, the way a person with the file or a
+    superuser's login would: triggers silenced, nothing noted for the chain."""
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[1]
+        with closing(sqlite3.connect(path)) as conn:
+            conn.create_function("mamori_txn", 0, lambda: "intruder")
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("DELETE FROM chain_pending WHERE txn = 'intruder'")
+            conn.commit()
+        return
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            conn.execute(statement)
+
+
+def write_around(database_url: str, statement: str) -> None:
+    """A write by a client that is not the application, with the triggers in place."""
+    if database_url.startswith("sqlite"):
+        with closing(sqlite3.connect(database_url.split(":///", 1)[1])) as conn:
+            conn.create_function("mamori_txn", 0, lambda: "intruder")
+            conn.execute(statement)
+            conn.commit()
+        return
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn:
+        conn.execute(statement)
+
+
+@contextmanager
+def copy_of(url: str, folder: Path) -> Iterator[str]:
+    """A copy of a database nobody is connected to (a SQLite backup, or PostgreSQL's CREATE DATABASE …
+    TEMPLATE): a prepared state, tampered with by one test only."""
+    if url.startswith("sqlite"):
+        copy = folder / "copy.db"
+        with closing(sqlite3.connect(url.split(":///", 1)[1])) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+        yield f"sqlite:///{copy}"
+        return
+    name = f"mamori_test_{uuid.uuid4().hex[:12]}"
+    source = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        for attempt in range(5):
+            # Autovacuum may be visiting the freshly written source; a template must have nobody.
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (source,))
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+    try:
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
