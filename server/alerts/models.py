@@ -39,6 +39,9 @@ class Alert(Base):
         # One 受付簿 alert of each level per case (deadline near or passed, report late, retention ended).
         Index("uq_alerts_type_case", "type", "case_id", unique=True,
               sqlite_where=text("case_id IS NOT NULL"), postgresql_where=text("case_id IS NOT NULL")),
+        # One alert of each type per incident (the late 第一報).
+        Index("uq_alerts_type_incident", "type", "incident_id", unique=True,
+              sqlite_where=text("incident_id IS NOT NULL"), postgresql_where=text("incident_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +59,7 @@ class Alert(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), default=None)  # closing-time alerts
     event_id: Mapped[str | None] = mapped_column(String(64), default=None)  # door alerts: the reader event
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)  # 受付簿 alerts
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", use_alter=True), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     # Folding: how many times it happened, the newest time (opened_at is the first), and the key of
     # "the same problem" (type and subject), set only for alerts that fold.
