@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     case_report_within_days: int = Field(14, ge=1, le=365, description="a report not submitted this many days after "
                                          "the survey is a report_late alert (once)")
 
+    # Incidents (server/incidents): the ward is told at once (rule (9)); past this, a late 第一報 alert (once)
+    incident_ward_report_within_min: int = Field(60, ge=1, le=7 * 24 * 60, description="an incident whose ward "
+                                                 "has not been told (第一報) this many minutes after its discovery "
+                                                 "opens an incident_report_late alert (once)")
+
     @field_validator("print_stamps", mode="before")
     @classmethod
     def _stamp_list(cls, value: object) -> object:
