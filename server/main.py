@@ -40,6 +40,8 @@ from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
 from server.web.headers import SecurityHeaders
+from server.web.incident_report import router as incident_report_router
+from server.web.incidents import router as incident_pages_router
 from server.web.lost import router as lost_pages_router
 from server.web.my import router as my_router
 from server.web.reception import router as reception_router
@@ -106,6 +108,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
     app.include_router(case_pages_router)
+    app.include_router(incident_pages_router)
+    app.include_router(incident_report_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)
 

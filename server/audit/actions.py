@@ -24,4 +24,7 @@ ACTIONS = frozenset({
     "stocktake_printed", "lost_item_printed", "audit_log_exported", "audit_log_printed",
     # the 受付簿
     "case_destroyed", "case_book_exported", "case_book_printed", "case_destructions_printed",
+    # incidents (情報セキュリティ事故等)
+    "incident_opened", "incident_step", "incident_timeline_extended", "incident_closed", "incident_report_printed",
+    "incident_report_downloaded",
 })

@@ -15,7 +15,8 @@ from server.web.render import uid_tail
 CODES = {"role": "role.", "reader_role": "admin.readers.role.", "kind": "admin.items.kind.",
          "status": "admin.items.status.", "who": "log.who.", "report": "reg.report.", "loan_state": "reg.state.",
          "state": "st.state.", "case_state": "cases.state.", "case_kind": "cases.kind.", "method": "cases.method.", "alert_type": "alert.type.", "reason": "audit.reason.", "where": "audit.where.",
-         "outcome": "audit.outcome.", "shown_action": "audit.action."}
+         "outcome": "audit.outcome.", "shown_action": "audit.action.",
+         "incident_kind": "inc.kind.", "step": "inc.step."}
 TIMES = {"until", "cutoff", "returned"}
 DATES = {"from", "to", "day", "training_on"}
 UIDS = {"card", "tag"}  # only the last four characters: enough to tell cards apart, not to copy one

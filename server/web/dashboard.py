@@ -41,6 +41,8 @@ router = APIRouter(include_in_schema=False)
 
 OVERDUE_SHOWN = 200
 NOTICES = {"acknowledged": "alert.acknowledged", "resolved": "alert.resolved"}
+# Alerts that may be the sign of an incident (情報セキュリティ事故等): the dashboard offers to record one.
+INCIDENT_ALERTS = ("escalated", "lost_prompt", "door_forced", "stocktake_missing", "tamper", "offline_unlock")
 
 Viewer = Annotated[User, Depends(require_page(*EVERYONE))]
 Manager = Annotated[User, Depends(require_page(*MANAGE))]
@@ -87,7 +89,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
-        "chase_levels": CHASE_LEVELS,
+        "chase_levels": CHASE_LEVELS, "incident_alerts": INCIDENT_ALERTS,
     }
 
 

@@ -54,6 +54,7 @@ NAV = [
     ("/admin/loan-rules", "nav.loan_rules", OVERSIGHT),
     ("/stocktakes", "nav.stocktakes", OVERSIGHT),
     ("/lost", "nav.lost", OVERSIGHT),
+    ("/incidents", "nav.incidents", OVERSIGHT),
     ("/admin/readers", "nav.readers", OVERSIGHT),
     ("/admin/import", "nav.import", ("admin", "manager")),
     ("/audit", "nav.audit", OVERSIGHT),
