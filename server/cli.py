@@ -1,5 +1,5 @@
 """`mamori` command line: serve, db upgrade, users add, tokens create/list/revoke, readers, visits anonymise,
-dead-letters prune, demo, gateway."""
+dead-letters prune, ledger verify, demo, gateway."""
 
 from __future__ import annotations
 
@@ -222,6 +222,42 @@ def cmd_dead_letters_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from datetime import date, datetime, time
+
+    from server.db import make_engine, make_session_factory
+    from server.evidence.runs import run
+    from server.evidence.verify import Anchor
+    from server.migrate import upgrade
+
+    settings = _settings()
+    try:
+        since = (datetime.combine(date.fromisoformat(args.since), time(), settings.zone)
+                 if args.since else None)
+        anchor = Anchor.parse(args.anchor) if args.anchor else None
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    _say_database(settings)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        report, _kept = run(make_session_factory(engine), settings.zone, system_clock,
+                            by=f"mamori ledger verify ({os.environ.get('USER', 'command line')})",
+                            since=since, anchor=anchor)
+    finally:
+        engine.dispose()
+    head = f"head {report.head.seq} {report.head.hash}" if report.head else "the chain is empty"
+    if report.ok:
+        print(f"chain verified: {report.links} links, {head}" + (f"; anchor {anchor} holds" if anchor else ""))
+        return 0
+    print(f"CHAIN BROKEN: {report.count} problem(s) in {report.links} links; first: {report.problems[0]}",
+          file=sys.stderr)
+    for problem in report.problems[1:]:
+        print(f"  also: {problem}", file=sys.stderr)
+    return 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -297,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
                                "(MAMORI_DEAD_LETTER_RETENTION_DAYS)")
     prune.add_argument("--days", type=int, help="override the retention period for this run (days, ≥ 1)")
     prune.set_defaults(func=cmd_dead_letters_prune)
+
+    ledger = sub.add_parser("ledger", help="the evidence chain").add_subparsers(dest="ledger_command", required=True)
+    check = ledger.add_parser("verify", help="walk the evidence chain; name the first broken, missing or foreign "
+                              "record and exit non-zero (docs/evidence.md)")
+    check.add_argument("--from", dest="since", metavar="DATE", help="only links from this office date (YYYY-MM-DD)")
+    check.add_argument("--anchor", metavar="HASH@DATE", help="a day's head hash as e-mailed and printed: the "
+                       "database must still hold the chain that was anchored")
+    check.set_defaults(func=cmd_ledger_verify)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,13 +61,24 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # The evidence triggers tag each write with it; a client without it cannot write evidence
+            # (server/evidence/capture.py).
+            token = chain_token(_record.info)
+            dbapi_conn.create_function("mamori_txn", 0, lambda: token)
 
         return engine
     return create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    import server.evidence.chain  # noqa: F401  (every commit chains its evidence)
+
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def chain_token(record_info: dict) -> str:
+    """The tag an application connection to SQLite gives its evidence writes (one per connection)."""
+    return record_info.setdefault("chain_txn", secrets.token_hex(8))
 
 
 @contextmanager

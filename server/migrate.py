@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from server.db import make_engine
 
@@ -27,8 +27,25 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Migrate; if that changed the schema, gather statistics for the new indexes."""
     before = current_revision(database_url)
     command.upgrade(alembic_config(database_url), revision)
+    start_chain(database_url)
     if current_revision(database_url) != before:
         analyze(database_url)
+
+
+def start_chain(database_url: str) -> int:
+    """Triggers for every registered evidence kind, and the rows an upgrade found already there
+    chained (in table order): how many links that added (docs/evidence.md)."""
+    from server.evidence import capture, chain
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            if not inspect(conn).has_table("chain_head"):
+                return 0  # a revision from before the chain
+            capture.sync(conn)
+            return chain.append(conn, everything=True)
+    finally:
+        engine.dispose()
 
 
 def current_revision(database_url: str) -> str | None:

@@ -6,6 +6,7 @@ from server.audit.models import AuditEvent
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
+from server.evidence.models import ChainHead, ChainLink, ChainPending, ChainVerification
 from server.incidents.models import Incident, IncidentEvent, TimelineLine
 from server.items.loan_rules import KindRule
 from server.items.models import Item
@@ -18,7 +19,9 @@ from server.stocktakes.models import Stocktake, StocktakeLine
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent", "Checkout", "DeadLetter", "Incident", "IncidentEvent", "Item", "KindRule",
+    "Alert", "AlertOccurrence", "ApiToken", "AuditEvent", "Base", "CabinetSession", "Card", "Case", "CaseEvent",
+    "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "DeadLetter", "Incident",
+    "IncidentEvent", "Item", "KindRule",
     "LostItem", "Notice", "Person", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "Stocktake", "StocktakeLine",
     "TimelineLine", "User", "Visit", "VisitorBadge", "WebSession",
 ]

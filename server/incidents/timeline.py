@@ -19,6 +19,7 @@ from server.alerts.models import Alert
 from server.audit.models import AuditEvent
 from server.audit.service import facts_of
 from server.checkouts.models import CabinetSession, Checkout
+from server.evidence.chain import position
 from server.incidents.models import Incident, TimelineLine
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
@@ -168,8 +169,12 @@ def not_taken(db: Session, incident_id: int | None, scope: Scope) -> list[dict]:
 
 
 def write(db: Session, incident: Incident, event_id: int, lines: list[dict]) -> None:
-    """Append the lines, with the step that took them."""
-    db.add_all(TimelineLine(incident_id=incident.id, event_id=event_id, **line) for line in lines)
+    """Append the lines, with the step that took them and each row's position in the evidence chain now
+    (the proof that the row read is the row chained)."""
+    for line in lines:
+        found = position(db, line["source_table"], line["source_id"])
+        db.add(TimelineLine(incident_id=incident.id, event_id=event_id, chain_seq=found.seq if found else None,
+                            chain_hash=found.hash if found else None, **line))
     db.flush()
 
 

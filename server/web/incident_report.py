@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from server.api.deps import Db
 from server.api.schemas import RowId
+from server.evidence.chain import head
 from server.web.admin.common import audit
 from server.web.i18n import translator
 from server.web.incident_pdf import ReportPdf, render
@@ -18,13 +19,9 @@ from server.web.render import office_time
 router = APIRouter(include_in_schema=False)
 
 
-def chain_head(db) -> None:
-    """The evidence chain's newest position, once mamori keeps one."""
-    return None
-
-
 def _context(request: Request, db, incident) -> dict:
-    return {**incident_context(request, db, incident), "chain_head": chain_head(db), "on_paper": True}
+    """The page's context, and the evidence chain's head now: every line above it is chained before it."""
+    return {**incident_context(request, db, incident), "chain_head": head(db), "on_paper": True}
 
 
 @router.get("/incidents/{incident_id}/print", response_class=HTMLResponse)

@@ -32,6 +32,7 @@ from server.people.service import add_badge, add_person
 from server.readers.service import register_reader
 from server.visits.models import PresenceEvent, Visit
 from server.visits.service import register
+from tests.support.evidence import around_evidence_guards
 from tests.support.ledger import NoWire, snapshot
 
 pytestmark = pytest.mark.integration
@@ -122,6 +123,7 @@ def _deliver(worker: IngestWorker, batches: list[list[Incoming]]) -> None:
 
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
+        around_evidence_guards(db)  # a test's reset, not the application: scans are immutable evidence
         for model in (AlertOccurrence, Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
             db.execute(delete(model))
         db.execute(update(Visit).values(state="expected", entered_at=None, left_at=None, badge_returned_at=None))

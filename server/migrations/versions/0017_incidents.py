@@ -1,7 +1,7 @@
 """incidents, incident_events (append-only) and incident_timeline (append-only); alerts.incident_id
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'  # 0015 in the brief; re-chained after the chain (0016) was merged in
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,204 @@
+"""The evidence chain: every write of an evidence row becomes a fact, chained in the same transaction.
+
+Triggers (`capture.py`) note each insert, update and delete of a registered table in
+`chain_pending`, tagged with the writing transaction. Just before that transaction commits,
+`append()` reads those rows as they now stand and appends one link per row:
+`hash = SHA-256(previous hash ‖ canonical bytes of the fact)` (`canonical.py`). The head row is
+locked only for that last step, so concurrent writers queue for a few milliseconds and never fork.
+
+A kind of record joins the chain with one line in `server/evidence/kinds.py`:
+
+    chained(Incident)                   # rows may change later: each change is a new fact
+    chained(IncidentNote, immutable=True)  # refused UPDATE/DELETE on PostgreSQL too
+
+and `mamori db upgrade` installs its triggers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Table, bindparam, event, select, text
+from sqlalchemy.orm import Session
+
+from server.db import chain_token
+from server.evidence import canonical
+from server.evidence.models import ChainHead, ChainLink
+
+ADDED, CHANGED, WITHDRAWN = "added", "changed", "withdrawn"
+HEAD_ID = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A registered evidence table: which columns are its record, and whether rows may change."""
+
+    table: Table
+    columns: tuple[str, ...]
+    immutable: bool
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @property
+    def key(self):
+        (column,) = self.table.primary_key.columns
+        return column
+
+    def row_id(self, raw: str) -> object:
+        """The primary key value a `row_id` string stands for."""
+        return int(raw) if self.key.type.python_type is int else raw
+
+
+EVIDENCE: dict[str, Kind] = {}
+
+
+def chained(model, *, immutable: bool = False, columns: Iterable[str] | None = None):
+    """Register a model (or Table) as evidence: the one line a new kind of record needs."""
+    table = model if isinstance(model, Table) else model.__table__
+    if len(table.primary_key.columns) != 1:
+        raise ValueError(f"{table.name}: a chained table needs a one-column primary key")
+    (key,) = table.primary_key.columns
+    names = tuple(sorted({*columns, key.name})) if columns is not None else tuple(sorted(table.columns.keys()))
+    EVIDENCE[table.name] = Kind(table, names, immutable)
+    return model
+
+
+def kinds() -> dict[str, Kind]:
+    """Every registered kind (the registrations are imported on first use)."""
+    import server.evidence.kinds  # noqa: F401  (registers)
+
+    return EVIDENCE
+
+
+@dataclass(frozen=True, slots=True)
+class ChainPosition:
+    seq: int
+    hash: str
+    at: datetime
+
+
+def position(db: Session | Connection, table: str, row_id: object) -> ChainPosition | None:
+    """The newest link that chained this row (its only one, for an immutable row); None while the
+    row's transaction has not committed."""
+    found = db.execute(select(ChainLink.seq, ChainLink.hash, ChainLink.at)
+                       .where(ChainLink.kind == table, ChainLink.row_id == str(row_id))
+                       .order_by(ChainLink.seq.desc()).limit(1)).first()
+    return ChainPosition(*found) if found is not None else None
+
+
+def head(db: Session | Connection, at: datetime | None = None) -> ChainPosition | None:
+    """The last link chained at or before `at` (now, when None); None for an empty chain."""
+    query = select(ChainLink.seq, ChainLink.hash, ChainLink.at)
+    if at is not None:
+        query = query.where(ChainLink.at <= at)
+    found = db.execute(query.order_by(ChainLink.at.desc(), ChainLink.seq.desc()).limit(1)).first()
+    return ChainPosition(*found) if found is not None else None
+
+
+# ------------------------------------------------------------------ appending
+
+_HEAD = select(ChainHead.seq, ChainHead.hash, ChainHead.at).where(ChainHead.id == HEAD_ID)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_MOVE_HEAD = (ChainHead.__table__.update().where(ChainHead.__table__.c.id == HEAD_ID)
+              .values(seq=bindparam("h_seq"), hash=bindparam("h_hash"), at=bindparam("h_at")))
+_CLAIM = {
+    "postgresql": text("DELETE FROM chain_pending WHERE txn = txid_current_if_assigned()::text "
+                       "RETURNING id, kind, row_id, op"),
+    "sqlite": text("DELETE FROM chain_pending WHERE txn = :txn RETURNING id, kind, row_id, op"),
+}
+_CLAIM_ALL = text("DELETE FROM chain_pending RETURNING id, kind, row_id, op")
+_LATEST = (select(ChainLink.row_id, ChainLink.digest).where(ChainLink.kind == bindparam("kind"),
+                                                            ChainLink.row_id.in_(bindparam("ids", expanding=True)))
+           .order_by(ChainLink.seq))
+CHUNK = 500
+
+
+def append(conn: Connection, *, everything: bool = False, now: datetime | None = None) -> int:
+    """Chain what this transaction wrote to evidence tables; how many links were added.
+
+    `everything` also takes writes other transactions left unchained (the upgrade that starts the
+    chain over existing rows uses it; the verifier reports such rows instead)."""
+    if conn.dialect.name == "sqlite":
+        if not everything and not conn.connection.dbapi_connection.in_transaction:
+            return 0  # nothing written: the pysqlite driver begins a transaction only for a write
+        claimed = conn.execute(_CLAIM_ALL if everything else _CLAIM["sqlite"],
+                               {"txn": chain_token(conn.connection.info)}).all()
+    else:
+        claimed = conn.execute(_CLAIM_ALL if everything else _CLAIM["postgresql"]).all()
+    if not claimed:
+        return 0
+    facts = _facts(conn, claimed)
+    if not facts:
+        return 0
+    # Taken as late as possible: everything above ran without holding the other writers back.
+    seq, previous, last_at = conn.execute(_HEAD_LOCKED).one()
+    at = max(now or datetime.now(UTC), last_at) if last_at is not None else (now or datetime.now(UTC))
+    links = []
+    for kind, row_id, op, digest, sums in facts:
+        seq += 1
+        previous = canonical.link_hash(previous, seq, at, kind, row_id, op, digest)
+        links.append({"seq": seq, "at": at, "kind": kind, "row_id": row_id, "op": op, "digest": digest,
+                      "columns": sums, "hash": previous})
+    conn.execute(ChainLink.__table__.insert(), links)
+    conn.execute(_MOVE_HEAD, {"h_seq": seq, "h_hash": previous, "h_at": at})
+    return len(links)
+
+
+def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, str]]:
+    """(kind, row id, op, digest, column sums) for each row written, in the order first written."""
+    first: dict[tuple[str, str], str] = {}
+    for _id, kind, row_id, op in sorted(claimed):
+        first.setdefault((kind, row_id), op)
+    registry = kinds()
+    rows: dict[tuple[str, str], dict] = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, row_id in first:
+        by_kind.setdefault(kind, []).append(row_id)
+    for name, ids in by_kind.items():
+        for row_id, row in read_rows(conn, registry[name], ids):
+            rows[(name, row_id)] = row
+    # Rows that were there before this transaction: a new fact only if they really changed.
+    before: dict[tuple[str, str], str] = {}
+    for name, ids in by_kind.items():
+        old = [i for i in ids if first[(name, i)] != "I"]
+        for start in range(0, len(old), CHUNK):
+            for row_id, digest in conn.execute(_LATEST, {"kind": name, "ids": old[start:start + CHUNK]}):
+                before[(name, row_id)] = digest
+    facts = []
+    for (name, row_id), op in first.items():
+        row = rows.get((name, row_id))
+        if row is None:
+            if op != "I" and before.get((name, row_id)) != "":
+                facts.append((name, row_id, WITHDRAWN, "", ""))
+            continue
+        digest = canonical.row_digest(row)
+        if op == "I":
+            facts.append((name, row_id, ADDED, digest, canonical.column_sums(row)))
+        elif before.get((name, row_id)) != digest:
+            facts.append((name, row_id, CHANGED, digest, canonical.column_sums(row)))
+    return facts
+
+
+def read_rows(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, dict]]:
+    """The chained columns of these rows as they stand, by row id string (missing rows left out)."""
+    table, key = kind.table, kind.key
+    query = select(*(table.c[name] for name in kind.columns)).where(key.in_(bindparam("ids", expanding=True)))
+    found = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = [kind.row_id(i) for i in ids[start:start + CHUNK]]
+        for row in conn.execute(query, {"ids": chunk}).mappings():
+            found.append((str(row[key.name]), dict(row)))
+    return found
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_before_commit(session: Session) -> None:
+    """Every unit of work (server/db.py) and `factory.begin()` chains its evidence before it commits."""
+    session.flush()
+    if session.get_transaction() is None:
+        return
+    append(session.connection())
