@@ -53,7 +53,7 @@ def _story(report: ReportPdf) -> list:
     story: list = []
     if report.stamps:
         boxes = Table([[_p(label) for label in report.stamps], ["" for _ in report.stamps]],
-                      colWidths=[18 * mm] * len(report.stamps), rowHeights=[5 * mm, 14 * mm], hAlign="RIGHT")
+                      colWidths=[22 * mm] * len(report.stamps), rowHeights=[5 * mm, 14 * mm], hAlign="RIGHT")
         boxes.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black)]))
         story += [boxes, Spacer(1, 3 * mm)]
     facts = Table([[_p(label), _p(value)] for label, value in report.facts], colWidths=[38 * mm, _WIDTH - 38 * mm])
