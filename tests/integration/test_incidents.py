@@ -166,6 +166,12 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
         assert words in text_of_pdf, words
     assert all(f"{n} / {len(pages)}" in p and "事故報告書" in p for n, p in enumerate(pages, 1))
 
+    office.pages.get("/language/en")
+    english = office.pages.get(f"/incidents/{incident_id}").text
+    assert "Timeline preserved from the ledger" in english and "Record of the response" in english
+    assert not re.findall(r"\b(?:inc|alert|audit|lost)\.[a-z_]+", english), "a catalogue key shown raw"
+    office.pages.get("/language/ja")
+
     closed = office.pages.post(f"/incidents/{incident_id}/close", data={"csrf": office.csrf})
     assert closed.status_code == 303
     after_close = office.pages.post(f"/incidents/{incident_id}/steps", data={
