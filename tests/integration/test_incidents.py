@@ -23,11 +23,13 @@ from server.accounts.service import add_user
 from server.alerts.models import Alert
 from server.checkouts.chase import ChaseChecker
 from server.db import unit_of_work
+from server.evidence.runs import snapshot_verify
 from server.incidents.models import Incident, TimelineLine
 from server.lost.models import LostItem
 from tests.support.office import Office
 from tests.support.printout import read_printout
 from tests.support.web import PASSWORDS, logged_in
+from tests.support.words import notes_ja
 
 pytestmark = pytest.mark.integration
 
@@ -151,6 +153,7 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
         assert done.status_code == 303, done.text
     with office.factory() as db:
         assert db.get(Alert, late[0].id).state == "resolved"
+        assert f"事故等 No.{incident_id}" in notes_ja(db.get(Alert, late[0].id).note)
         incident = db.get(Incident, incident_id)
         assert incident.ward_reported_at is not None and incident.cause.startswith("持ち出し時")
 
@@ -183,3 +186,5 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
     assert {"incident_opened", "incident_step", "incident_timeline_extended", "incident_report_printed",
             "incident_report_downloaded", "incident_closed"} <= actions
     assert f'id="incident-{incident_id}"' in office.pages.get("/incidents").text
+    report = snapshot_verify(office.app.state.engine, office.settings.zone)  # the incident's rows chain and verify
+    assert report.ok, [str(problem) for problem in report.problems]
