@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.alerts.models import Alert
 from server.audit.models import AuditEvent
 from server.audit.service import facts_of
 from server.checkouts.models import CabinetSession, Checkout
-from server.evidence.chain import position
+from server.evidence.models import ChainLink
 from server.incidents.models import Incident, TimelineLine
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
@@ -29,6 +29,7 @@ from server.readers.models import Reader
 from server.visits.models import PresenceEvent
 
 UNLOCKS = ("remote_unlock", "remote_unlock_failed")
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -168,14 +169,33 @@ def not_taken(db: Session, incident_id: int | None, scope: Scope) -> list[dict]:
     return [line for line in read(db, scope) if (line["source_table"], line["source_id"], line["kind"]) not in held]
 
 
+def chain_positions(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(table, row id) -> (seq, hash) of the newest link that chained the row: `position()` for many rows at
+    once (a query per table and 500 rows instead of one per line)."""
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    by_table: dict[str, list[str]] = {}
+    for table, row_id in keys:
+        by_table.setdefault(table, []).append(row_id)
+    for table, ids in by_table.items():
+        for start in range(0, len(ids), CHUNK):
+            rows = db.execute(select(ChainLink.row_id, ChainLink.seq, ChainLink.hash)
+                              .where(ChainLink.kind == table, ChainLink.row_id.in_(ids[start:start + CHUNK]))
+                              .order_by(ChainLink.seq))
+            found.update({(table, row_id): (seq, digest) for row_id, seq, digest in rows})
+    return found
+
+
 def write(db: Session, incident: Incident, event_id: int, lines: list[dict]) -> None:
     """Append the lines, with the step that took them and each row's position in the evidence chain now
     (the proof that the row read is the row chained)."""
+    if not lines:
+        return
+    chain = chain_positions(db, {(line["source_table"], line["source_id"]) for line in lines})
+    rows = []
     for line in lines:
-        found = position(db, line["source_table"], line["source_id"])
-        db.add(TimelineLine(incident_id=incident.id, event_id=event_id, chain_seq=found.seq if found else None,
-                            chain_hash=found.hash if found else None, **line))
-    db.flush()
+        seq, digest = chain.get((line["source_table"], line["source_id"]), (None, None))
+        rows.append({**line, "incident_id": incident.id, "event_id": event_id, "chain_seq": seq, "chain_hash": digest})
+    db.execute(insert(TimelineLine), rows)
 
 
 def lines_of(db: Session, incident_id: int) -> list[TimelineLine]:
