@@ -1,5 +1,5 @@
 """`mamori` command line: serve, db upgrade, users add, tokens create/list/revoke, readers, visits anonymise,
-dead-letters prune, ledger verify, demo, gateway."""
+dead-letters prune, ledger verify/grants, demo, gateway."""
 
 from __future__ import annotations
 
@@ -258,6 +258,22 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_ledger_grants(args: argparse.Namespace) -> int:
+    from server.evidence.grants import grant_sql
+
+    try:
+        statements = grant_sql(args.role)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print("-- Run as the owner of mamori's tables after each `mamori db upgrade` (docs/evidence.md).")
+    print("BEGIN;")
+    for statement in statements:
+        print(f"{statement};")
+    print("COMMIT;")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -341,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--anchor", metavar="HASH@DATE", help="a day's head hash as e-mailed and printed: the "
                        "database must still hold the chain that was anchored")
     check.set_defaults(func=cmd_ledger_verify)
+    grants = ledger.add_parser("grants", help="print the PostgreSQL grants that let the server's role append "
+                               "evidence but never change or delete it")
+    grants.add_argument("role", help="the login role the server connects as, e.g. mamori_app")
+    grants.set_defaults(func=cmd_ledger_grants)
 
     demo = sub.add_parser("demo", help="SQLite, an in-process broker, the server and two simulated readers")
     demo.add_argument("--host", default="127.0.0.1")

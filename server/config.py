@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     notice_check_s: float = Field(5, gt=0, description="how often waiting notices are sent")
     notice_max_attempts: int = Field(8, ge=1, le=30, description="attempts before a notice is given up (backoff "
                                      "doubles from 30 s)")
+    chain_anchor_email: str | None = Field(None, description="an address outside the office (e.g. the ward's) that also "
+                                           "receives the evidence chain's daily head hash (docs/evidence.md)")
+    chain_check_s: float = Field(300, gt=0, description="how often the daily anchor e-mail and the nightly chain "
+                                 "verification are looked at (each runs once a day)")
+    chain_verify_nightly: bool = Field(True, description="verify the whole evidence chain once a day in the background")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
     # Refused payloads (dead letters): bounded per reader; accepted messages are never limited
     refused_per_reader_per_s: float = Field(1, gt=0, description="refused payloads of one reader kept per second "

@@ -36,6 +36,7 @@ from server.web.accounts import router as accounts_router
 from server.web.admin import router as admin_router
 from server.web.auth_routes import router as auth_router
 from server.web.cases import router as case_pages_router
+from server.web.chain import router as chain_pages_router
 from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(my_router)
     app.include_router(lost_pages_router)
     app.include_router(stocktake_pages_router)
+    app.include_router(chain_pages_router)
     app.include_router(case_pages_router)
     app.include_router(incident_pages_router)
     app.include_router(incident_report_router)

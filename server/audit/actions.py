@@ -27,4 +27,6 @@ ACTIONS = frozenset({
     # incidents (情報セキュリティ事故等)
     "incident_opened", "incident_step", "incident_timeline_extended", "incident_closed", "incident_report_printed",
     "incident_report_downloaded",
+    # the evidence chain
+    "chain_verified",
 })

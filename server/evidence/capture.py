@@ -99,5 +99,7 @@ def sync(conn: Connection) -> int:
 
     registered = kinds()
     missing = set(registered) - installed(conn)
-    install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in registered.values()])
+    if missing:  # only then: the server's own role may not create triggers (server/evidence/grants.py)
+        install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in registered.values()
+                       if kind.name in missing])
     return len(missing)

@@ -12,6 +12,7 @@ from server.checkouts.chase import ChaseChecker
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.db import make_engine, make_session_factory
+from server.evidence.watch import ChainWatch
 from server.ingest.intake import Incoming
 from server.ingest.mqtt import BrokerLink
 from server.ingest.service import IngestService
@@ -39,6 +40,7 @@ class Ingest:
         self.notices = NoticeSender(factory, settings, clock)
         self.closing = ClosingChecker(factory, clock, settings)
         self.doors = DoorWatch(factory, clock, settings)
+        self.chain = ChainWatch(factory, clock, settings)
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -57,9 +59,11 @@ class Ingest:
         self.notices.start()
         self.closing.start()
         self.doors.start()
+        self.chain.start()
 
     def stop(self) -> None:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
+        self.chain.stop()
         self.doors.stop()
         self.closing.stop()
         self.notices.stop()

@@ -37,6 +37,9 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     NoticeKind("door_held_open", "扉の開放時間超過", "Door held open too long", MANAGERS),
     NoticeKind("reader_offline", "読取機オフライン", "Reader offline", MANAGERS),
     NoticeKind("reader_online", "読取機の再接続", "Reader back online", MANAGERS),
+    # The evidence chain (docs/evidence.md): the day's head hash, kept outside the database; a failed check.
+    NoticeKind("chain_anchor", "証跡チェーンの日次記録", "Evidence chain: the day's anchor", (*MANAGERS, "auditor")),
+    NoticeKind("chain_broken", "証跡チェーンの検証失敗", "Evidence chain check failed", (*MANAGERS, "auditor")),
     # The 受付簿: the surveyor in charge and managers.
     NoticeKind("case_deadline_near", "調査期限が近い依頼", "Survey deadline near", (*MANAGERS, "surveyor")),
     NoticeKind("case_deadline_passed", "調査期限を過ぎた依頼", "Survey deadline passed", (*MANAGERS, "surveyor")),

@@ -36,8 +36,10 @@ def wants_email(user: User, kind: str) -> bool:
 
 
 def notify(db: Session, now: datetime, *, settings: Settings, kind: str, key: str, users: Iterable[User],
-           message: Message, payload: dict[str, Any]) -> int:
-    """Queue the notices for one event (`key`, e.g. "visitor_arrived:42"); returns how many are new."""
+           message: Message, payload: dict[str, Any], addresses: Iterable[str] = ()) -> int:
+    """Queue the notices for one event (`key`, e.g. "visitor_arrived:42"); returns how many are new.
+
+    `addresses`: e-mail addresses that are no account's (the ward's), written to in Japanese."""
     if kind not in KINDS:
         raise ValueError(f"notice kind {kind!r} is not one of {', '.join(KINDS)}; add it to server/notify/kinds.py")
     if not key or len(key) > KEY_MAX:
@@ -63,6 +65,7 @@ def notify(db: Session, now: datetime, *, settings: Settings, kind: str, key: st
     if settings.smtp_url:
         rows += [row("email", f"{key}:email:{user.id}", user.email, user.id, user.language, {})
                  for user in users if wants_email(user, kind)]
+        rows += [row("email", f"{key}:email:{address}", address, None, "ja", {}) for address in addresses]
     if settings.webhook_url:
         event = {"v": 1, "kind": kind, "key": key, "at": now.isoformat(), **payload}
         rows.append(row("webhook", f"{key}:webhook", settings.webhook_url, None, "ja", event))

@@ -58,6 +58,7 @@ NAV = [
     ("/admin/readers", "nav.readers", OVERSIGHT),
     ("/admin/import", "nav.import", ("admin", "manager")),
     ("/audit", "nav.audit", OVERSIGHT),
+    ("/ledger/chain", "nav.chain", OVERSIGHT),
     ("/admin/accounts", "acct.nav", OVERSIGHT),
 ]
 WEEKDAYS_JA = "月火水木金土日"

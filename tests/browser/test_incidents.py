@@ -73,4 +73,4 @@ def test_a_lost_folder_is_recorded_as_an_incident_and_its_report_prints(live_off
         assert "事故報告書" in text and f"{number} / {len(printed)}" in text, f"page {number} lacks its header"
         assert live_office.settings.office_name in text and "印刷者: " in text
     whole = "\n".join(printed)
-    assert LABEL in whole and "高橋 美咲" in whole and "証拠の連鎖" in whole and "区 介護保険課に電話で第一報" in whole
+    assert LABEL in whole and "高橋 美咲" in whole and "証跡チェーンの先頭" in whole and "区 介護保険課に電話で第一報" in whole

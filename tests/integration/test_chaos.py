@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from gateway import protocol
 from gateway.simulator import SimulatedReader
 from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
+from server.evidence.runs import snapshot_verify
 from server.ingest.intake import Incoming
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
@@ -392,7 +394,9 @@ def test_nothing_is_lost_or_counted_twice_and_the_ledger_is_the_in_order_one_thr
     with factory() as db:
         fob_scans = db.execute(select(ScanRecord.id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at)
                                .where(ScanRecord.reader_id == SIDE_DOOR).order_by(ScanRecord.at)).all()
+    chain = snapshot_verify(engine, ZoneInfo("Asia/Tokyo"))  # killed mid-batch or not: no half-chained commit
     engine.dispose()
+    assert chain.ok and chain.links > len(fob_scans), [str(p) for p in chain.problems]
 
     produced = {m.id for messages in plan.values() for m in messages}
     stored = set(ledger["scans"]) | set(ledger["events"])

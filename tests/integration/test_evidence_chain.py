@@ -5,10 +5,11 @@ was rewritten."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server.audit.models import AuditEvent
@@ -18,15 +19,20 @@ from server.config import Settings
 from server.db import make_engine, make_session_factory, unit_of_work
 from server.evidence import canonical
 from server.evidence.chain import head, position
+from server.evidence.grants import grant_sql
 from server.evidence.models import ChainLink
 from server.evidence.runs import snapshot_verify
 from server.evidence.verify import Anchor
+from server.evidence.watch import ChainWatch
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.ledger.models import ScanRecord
+from server.migrate import upgrade
+from server.notify.models import Notice
 from tests.integration.test_arrival_order import RECEIVED, _batches, _day, _message, _stock
 from tests.support.evidence import tamper, write_around
 from tests.support.ledger import NoWire
+from tests.support.web import PASSWORDS, Site, logged_in, page_client
 
 pytestmark = pytest.mark.integration
 ZONE = Settings().zone
@@ -186,3 +192,74 @@ def test_postgresql_refuses_changing_immutable_evidence(day):
             db.execute(text(statement))
     with unit_of_work(factory) as db:
         assert db.scalar(select(AuditEvent.id).limit(1)) is not None
+
+
+def test_the_page_shows_the_last_check_and_a_manager_runs_one(day):
+    url, engine = day
+    site = Site(url)
+    with page_client(site.app):
+        manager, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
+        auditor, auditor_csrf = logged_in(site.app, "auditor", PASSWORDS["auditor"])
+        shown = auditor.get("/ledger/chain")
+        assert shown.status_code == 200 and "まだ検証していません" in shown.text and 'id="chain-run"' not in shown.text
+        assert auditor.post("/ledger/chain/verify", data={"csrf": auditor_csrf}).status_code == 403
+        done = manager.post("/ledger/chain/verify", data={"csrf": csrf})
+        assert done.headers["location"] == "/ledger/chain?done=ok"
+        assert "異常なし" in manager.get("/ledger/chain").text
+        scan_id = _one(engine, "SELECT id FROM scans ORDER BY id LIMIT 1")[0]
+        tamper(url, f"UPDATE scans SET uid = 'FFFFFFFF' WHERE id = '{scan_id}'")
+        assert manager.post("/ledger/chain/verify", data={"csrf": csrf}).headers["location"].endswith("broken")
+        text_ = auditor.get("/ledger/chain").text
+        assert "不整合あり" in text_ and f"読取記録 {scan_id} の内容が記録時" in text_
+        with engine.connect() as conn:
+            before = head(conn)
+        printed = manager.get("/audit/print").text  # every printout carries the chain's head at its foot
+        assert f"第{before.seq}号まで: {before.hash}@" in printed
+    assert ("chain_verified", "manager") in site.audit()
+
+
+def test_the_day_before_is_anchored_by_e_mail_once_and_checked_nightly(day):
+    url, engine = day
+    site = Site(url)
+    settings = Settings(database_url=url, smtp_url="smtp://127.0.0.1:1", chain_anchor_email="joho@city.example.jp")
+    with unit_of_work(site.factory) as db:
+        db.execute(text("UPDATE users SET email = 'kanri@example.jp' WHERE name = 'manager'"))
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    watch = ChainWatch(site.factory, lambda: tomorrow, settings)
+    assert watch.check() == 2 + 1  # two e-mails (the manager, the ward), one verification
+    assert watch.check() == 0
+    with engine.connect() as conn:
+        mails = conn.execute(select(Notice.address, Notice.body).where(Notice.kind == "chain_anchor")).all()
+        anchor = head(conn).hash
+    assert sorted(address for address, _body in mails) == ["joho@city.example.jp", "kanri@example.jp"]
+    day_ = (tomorrow.astimezone(ZONE).date() - timedelta(days=1)).isoformat()
+    assert all(f"mamori ledger verify --anchor {anchor}@{day_}" in body for _address, body in mails)
+    assert mamori_verify(url, "--anchor", f"{anchor}@{day_}") == 0
+
+
+def test_the_servers_postgresql_role_appends_evidence_but_cannot_change_it(day):
+    url, engine = day
+    if not url.startswith("postgresql"):
+        pytest.skip("roles are PostgreSQL's")
+    role = f"mamori_app_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'app'"))
+        for statement in grant_sql(role):
+            conn.execute(text(statement))
+    app_url = make_url(url).set(username=role, password="app").render_as_string(hide_password=False)
+    upgrade(app_url)  # `mamori serve` upgrades at start: nothing to do
+    app_engine = make_engine(app_url)
+    try:
+        factory = make_session_factory(app_engine)
+        with unit_of_work(factory) as db:
+            record(db, datetime.now(UTC), "login", "app")
+        for statement in ("UPDATE scans SET uid = 'X'", "DELETE FROM audit_events", "UPDATE chain_links SET op = 'x'",
+                          "TRUNCATE checkouts"):
+            with pytest.raises(DBAPIError, match="permission denied"), unit_of_work(factory) as db:
+                db.execute(text(statement))
+        assert _verify(app_engine).ok
+    finally:
+        app_engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))

@@ -115,7 +115,7 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
     page = office.pages.get(f"/incidents/{incident_id}")
     assert page.status_code == 200 and "経過" in page.text and "訪問先と経路を探した" in page.text
     stamped = at["out"].astimezone(office.settings.zone).strftime("%Y/%m/%d")
-    assert stamped in page.text and "（チェーン #" in page.text
+    assert stamped in page.text and "（証跡チェーン #" in page.text
 
     # The evidence is append-only in the database itself.
     with office.app.state.engine.connect() as conn:
@@ -160,7 +160,7 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
     printed = office.pages.get(f"/incidents/{incident_id}/print")
     paper = read_printout(printed.text)
     assert "事故報告書" in paper.head and "書類はファスナー付きの鞄で運ぶ" in printed.text
-    assert re.search(r"証拠の連鎖（チェーン）の先頭</strong>：#\d+　[0-9a-f]{64}", printed.text)
+    assert re.search(r"証跡チェーンの先頭</strong>：#\d+　[0-9a-f]{64}", printed.text)
     pdf = office.pages.get(f"/incidents/{incident_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages]

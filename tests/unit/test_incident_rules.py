@@ -67,7 +67,7 @@ def test_closing_needs_the_ward_told_the_cause_and_the_prevention():
 
 def test_every_page_of_the_pdf_has_the_title_the_office_and_page_x_of_y():
     rows = [[f"2026/12/0{n % 9 + 1}(火) 09:{n % 60:02d}", "読み取り", "佐藤 花子", f"書庫 1：持ち出し「調査書類 R8-{n:05d}」",
-             f"読み取り #{n}（チェーン #{n}）"] for n in range(150)]
+             f"読み取り #{n}（証跡チェーン #{n}）"] for n in range(150)]
     report = ReportPdf(title="事故報告書　事故等 No.7", office="練馬区 認定調査 受託事業所",
                        made="作成日時: 2026/12/03(木) 10:00　作成者: 田中", page_words="{page} / {pages}",
                        stamps=["担当", "確認", "管理責任者", "監査"], facts=[("種類", "紛失・盗難"), ("原因", "鞄の口")],

@@ -1,0 +1,63 @@
+"""The chain's canonical form and hash maths, as docs/evidence.md states them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from server.evidence import canonical
+from server.evidence.verify import Anchor
+
+AT = datetime(2026, 12, 3, 0, 5, 6, 7, tzinfo=UTC)
+
+
+def test_rows_are_sorted_compact_utf8_json_with_utc_microsecond_times():
+    row = {"uid": "04A1", "at": AT.astimezone(timezone(timedelta(hours=9))), "fresh": True, "n": 3, "none": None,
+           "name": "来所者", "on": date(2026, 12, 3), "blob": b"\x01\xff", "amount": Decimal("1.50"),
+           "changes": {"b": [1, AT], "a": "x"}}
+    assert canonical.row_bytes(row) == (
+        '{"amount":"1.50","at":"2026-12-03T00:05:06.000007Z","blob":"01ff","changes":{"a":"x","b":[1,'
+        '"2026-12-03T00:05:06.000007Z"]},"fresh":true,"n":3,"name":"来所者","none":null,"on":"2026-12-03",'
+        '"uid":"04A1"}').encode("utf-8")
+    assert canonical.row_digest(row) == hashlib.sha256(canonical.row_bytes(row)).hexdigest()
+
+
+def test_floats_and_naive_times_have_no_canonical_form():
+    with pytest.raises(ValueError, match="float"):
+        canonical.row_bytes({"x": 1.5})
+    with pytest.raises(ValueError, match="naive"):
+        canonical.row_bytes({"at": datetime(2026, 12, 3)})
+
+
+def test_a_link_hashes_the_previous_hash_bytes_then_the_fact():
+    fact = canonical.link_bytes(1, AT, "scans", "s1", "added", "ab" * 32)
+    assert fact == (b'{"at":"2026-12-03T00:05:06.000007Z","digest":"' + b"ab" * 32
+                    + b'","id":"s1","kind":"scans","op":"added","seq":1}')
+    first = canonical.link_hash(canonical.GENESIS, 1, AT, "scans", "s1", "added", "ab" * 32)
+    assert first == hashlib.sha256(bytes(32) + fact).hexdigest()
+    second = canonical.link_hash(first, 2, AT, "scans", "s2", "added", "cd" * 32)
+    # Any change to an earlier link or to the order changes every hash after it.
+    other = canonical.link_hash(canonical.GENESIS, 1, AT, "scans", "s1", "added", "ac" * 32)
+    assert canonical.link_hash(other, 2, AT, "scans", "s2", "added", "cd" * 32) != second
+    swapped = canonical.link_hash(canonical.GENESIS, 1, AT, "scans", "s2", "added", "cd" * 32)
+    assert canonical.link_hash(swapped, 2, AT, "scans", "s1", "added", "ab" * 32) != second
+
+
+def test_column_checksums_name_the_column_that_changed():
+    row = {"uid": "04A1", "at": AT, "reader_id": "cabinet-1"}
+    sums = canonical.column_sums(row)
+    assert len(sums) == 4 * len(row)
+    assert canonical.differing_columns(row, sums) == []
+    assert canonical.differing_columns({**row, "uid": "FFFF"}, sums) == ["uid"]
+    assert canonical.differing_columns({**row, "extra": 1}, sums) == sorted([*row, "extra"])
+
+
+def test_an_anchor_is_the_hash_at_a_date():
+    anchor = Anchor.parse(" " + "AB" * 32 + "@2026-12-02 ")
+    assert (anchor.hash, anchor.day, str(anchor)) == ("ab" * 32, date(2026, 12, 2), "ab" * 32 + "@2026-12-02")
+    for bad in ("ab" * 32, "ab" * 31 + "@2026-12-02", "zz" * 32 + "@2026-12-02", "ab" * 32 + "@yesterday"):
+        with pytest.raises(ValueError):
+            Anchor.parse(bad)
