@@ -5,7 +5,8 @@ the cabinet and takes a folder out three days ago; the chase raises overdue, esc
 the manager marks it lost and records the incident from the lost-item record. The timeline holds the
 real taps, take-out, door events, entries and alerts at their own times, each with its chain position;
 the process log and the timeline refuse UPDATE and DELETE by direct SQL; the late 第一報 alert comes
-once (controllable clock) and goes when the ward is told; the report prints and downloads as a PDF.
+once (controllable clock) and goes when the ward is told; the report prints and downloads as a PDF;
+the forced cabinet door of that morning is recorded as a second incident from the dashboard.
 """
 
 from __future__ import annotations
@@ -186,5 +187,16 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
     assert {"incident_opened", "incident_step", "incident_timeline_extended", "incident_report_printed",
             "incident_report_downloaded", "incident_closed"} <= actions
     assert f'id="incident-{incident_id}"' in office.pages.get("/incidents").text
+    # The forced door the replayed taps left (no live unlock explained it) is recorded from the dashboard.
+    [forced] = [a for a in office.get("/alerts", state="open") if a["type"] == "door_forced"]
+    assert f'href="/incidents/new?alert={forced["id"]}"' in office.pages.get("/dashboard").text
+    form = office.pages.get(f"/incidents/new?alert={forced['id']}")
+    assert form.status_code == 200 and "キャビネット：cabinet-1" in form.text
+    from_alert = office.pages.post("/incidents", data={**fields, "lost": "", "alert": str(forced["id"]),
+                                                       "summary": "書庫の扉が解錠なしで開いた"})
+    assert from_alert.status_code == 303, from_alert.text
+    second = int(re.search(r"/incidents/(\d+)", from_alert.headers["location"]).group(1))
+    assert {line.kind for line in timeline(office, second)} >= {"door", "session", "alert"}
+    assert f"事故等 No.{second} として記録済み" in office.pages.get("/dashboard").text
     report = snapshot_verify(office.app.state.engine, office.settings.zone)  # the incident's rows chain and verify
     assert report.ok, [str(problem) for problem in report.problems]
