@@ -198,5 +198,14 @@ def test_a_lost_folder_becomes_an_incident_whose_timeline_is_its_real_history(of
     second = int(re.search(r"/incidents/(\d+)", from_alert.headers["location"]).group(1))
     assert {line.kind for line in timeline(office, second)} >= {"door", "session", "alert"}
     assert f"事故等 No.{second} として記録済み" in office.pages.get("/dashboard").text
+    # By hand: the folder typed by its case number, from the day it went out.
+    day = came.astimezone(office.settings.zone).date().isoformat()
+    unknown = office.pages.post("/incidents", data={**fields, "lost": "", "item": "R8-99999", "period_from": day})
+    assert unknown.status_code == 422 and 'id="f-item-error"' in unknown.text
+    by_hand = office.pages.post("/incidents", data={**fields, "lost": "", "kind": "missing", "item": "R8-00123",
+                                                    "period_from": day})
+    assert by_hand.status_code == 303, by_hand.text
+    third = int(re.search(r"/incidents/(\d+)", by_hand.headers["location"]).group(1))
+    assert ("checkout", at["out"]) in {(line.kind, line.at) for line in timeline(office, third)}
     report = snapshot_verify(office.app.state.engine, office.settings.zone)  # the incident's rows chain and verify
     assert report.ok, [str(problem) for problem in report.problems]
