@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     backup_keep_daily: int = Field(14, ge=1, le=3650, description="backups kept: the newest of each of this many "
                                    "days ...")
     backup_keep_monthly: int = Field(12, ge=0, le=1200, description="... and the newest of each of this many months")
+    # Incidents (server/incidents): the ward is told at once (rule (9)); past this, a late 第一報 alert (once)
+    incident_ward_report_within_min: int = Field(60, ge=1, le=7 * 24 * 60, description="an incident whose ward "
+                                                 "has not been told (第一報) this many minutes after its discovery "
+                                                 "opens an incident_report_late alert (once)")
 
     @field_validator("print_stamps", mode="before")
     @classmethod

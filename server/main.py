@@ -46,6 +46,8 @@ from server.web.dashboard import router as dashboard_router
 from server.web.devices import router as devices_router
 from server.web.errors import install_page_errors
 from server.web.headers import SecurityHeaders
+from server.web.incident_report import router as incident_report_router
+from server.web.incidents import router as incident_pages_router
 from server.web.inspection import router as inspection_router
 from server.web.lost import router as lost_pages_router
 from server.web.my import router as my_router
@@ -128,6 +130,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(inspection_router)
     app.include_router(access_review_router)
     app.include_router(training_pages_router)
+    app.include_router(incident_pages_router)
+    app.include_router(incident_report_router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

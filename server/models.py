@@ -9,6 +9,7 @@ from server.checkouts.models import CabinetSession, Checkout
 from server.db import Base
 from server.evidence.models import ChainHead, ChainLink, ChainPending, ChainVerification
 from server.grants.models import AccessReview, CabinetGrant, ClosedDay, GrantOneOff
+from server.incidents.models import Incident, IncidentEvent, TimelineLine
 from server.inspection.models import SelfInspection
 from server.items.loan_rules import KindRule
 from server.items.models import Item
@@ -22,5 +23,5 @@ from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 __all__ = [
-    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Incident", "IncidentEvent", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TimelineLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

@@ -43,6 +43,9 @@ class Alert(Base):
         Index("uq_alerts_type_person_lapse", "type", "person_id", "training_lapses_on", unique=True,
               sqlite_where=text("training_lapses_on IS NOT NULL"),
               postgresql_where=text("training_lapses_on IS NOT NULL")),
+        # One alert of each type per incident (the late 第一報).
+        Index("uq_alerts_type_incident", "type", "incident_id", unique=True,
+              sqlite_where=text("incident_id IS NOT NULL"), postgresql_where=text("incident_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +64,7 @@ class Alert(Base):
     event_id: Mapped[str | None] = mapped_column(String(64), default=None)  # door alerts: the reader event
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)  # 受付簿 alerts
     training_lapses_on: Mapped[date | None] = mapped_column(default=None)  # training alerts: the lapse they are about
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", use_alter=True), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     # Folding: how many times it happened, the newest time (opened_at is the first), and the key of
     # "the same problem" (type and subject), set only for alerts that fold.

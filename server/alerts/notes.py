@@ -49,7 +49,7 @@ def _why_values(kept: dict, lang: str) -> dict[str, object]:
     if "open_s" in kept:
         opened = datetime.fromisoformat(kept["at"])
         return {"open_for": open_for_words(opened, opened + timedelta(seconds=int(kept["open_s"])), lang)}
-    return {k: v for k, v in kept.items() if k == "lost"}
+    return {k: v for k, v in kept.items() if k in ("lost", "incident")}
 
 
 def _old(raw: str, t: Callable[..., str]) -> str:

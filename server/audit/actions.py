@@ -33,6 +33,9 @@ ACTIONS = frozenset({
     # 情報セキュリティ教育, the 要介護認定調査員名簿, and the ward's auditor
     "training_recorded", "training_carried_over", "training_attendee_added", "training_withdrawn",
     "roster_exported", "roster_printed", "roster_changes_printed", "login_refused_expired", "auditor_viewed",
+    # incidents (情報セキュリティ事故等)
+    "incident_opened", "incident_step", "incident_timeline_extended", "incident_closed", "incident_report_printed",
+    "incident_report_downloaded",
     # the evidence chain
     "chain_verified",
 })

@@ -23,6 +23,7 @@ from server.checkouts.models import Checkout
 from server.checkouts.not_erased import open_not_erased_alerts
 from server.clock import Clock
 from server.config import Settings
+from server.incidents.chase import open_report_late_alerts
 from server.items.models import Item
 from server.notify.queue import notify
 from server.notify.recipients import accounts_of_people, accounts_with_role
@@ -96,6 +97,7 @@ def chase(db: Session, now: datetime, settings: Settings) -> list[Alert]:
     opened += open_not_erased_alerts(db, now, settings)  # a device back but its survey data not confirmed erased
     opened += chase_cases(db, now, settings)  # the 受付簿's deadlines, and case papers still out after the survey
     opened += chase_training(db, now, settings)  # 情報セキュリティ教育 about to lapse, and lapsed
+    opened += open_report_late_alerts(db, now, settings)  # incidents the ward has not been told of (第一報)
     return opened
 
 

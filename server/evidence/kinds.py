@@ -10,6 +10,7 @@ from server.audit.models import AuditEvent
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.evidence.chain import chained
+from server.incidents.models import Incident, IncidentEvent, TimelineLine
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.lost.models import LostItem
 from server.stocktakes.models import Stocktake, StocktakeLine
@@ -29,3 +30,6 @@ chained(LostItem)
 chained(Stocktake)
 chained(StocktakeLine)
 chained(Case)  # destructions are its `destroyed_*` columns and a `destroy` case event
+chained(Incident)  # its reports, cause, prevention and closing change the row, each with its event
+chained(IncidentEvent, immutable=True)
+chained(TimelineLine, immutable=True)

@@ -52,6 +52,8 @@ KINDS: dict[str, NoticeKind] = {kind.name: kind for kind in (
     NoticeKind("training_lapsed", "情報セキュリティ教育の期限切れ", "Training lapsed", EVERYONE),
     NoticeKind("case_folder_out", "調査後も返却されていない書類", "Papers still out after the survey",
                (*MANAGERS, "surveyor")),
+    # Incidents: the ward not told (第一報) in time: managers.
+    NoticeKind("incident_report_late", "区への事故等の第一報の遅れ", "Incident not yet reported to the ward", MANAGERS),
 )}
 
 

@@ -17,7 +17,8 @@ CODES = {"role": "role.", "reader_role": "admin.readers.role.", "kind": "admin.i
          "status": "admin.items.status.", "who": "log.who.", "report": "reg.report.", "loan_state": "reg.state.",
          "state": "st.state.", "case_state": "cases.state.", "case_kind": "cases.kind.", "method": "cases.method.", "alert_type": "alert.type.", "reason": "audit.reason.", "where": "audit.where.",
          "outcome": "audit.outcome.", "shown_action": "audit.action.", "job_role": "role.",
-         "qualification": "roster.qualification.", "download": "audit.download.", "card_kind": "card_auth.kind."}
+         "qualification": "roster.qualification.", "download": "audit.download.", "card_kind": "card_auth.kind.",
+         "incident_kind": "inc.kind.", "step": "inc.step."}
 TIMES = {"until", "cutoff", "returned", "expires_at", "signed_at", "expired_at"}
 DATES = {"from", "to", "day", "training_on", "held_on", "last_day", "registered_on"}
 UIDS = {"card", "tag"}  # only the last four characters: enough to tell cards apart, not to copy one

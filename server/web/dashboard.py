@@ -26,6 +26,7 @@ from server.api.deps import MANAGE, Db
 from server.api.schemas import RowId
 from server.checkouts.models import Checkout
 from server.domain.alerts import CHASE_LEVELS
+from server.incidents.models import Incident
 from server.items.models import Item
 from server.people.models import Person
 from server.readers import degraded, unlock
@@ -41,6 +42,8 @@ router = APIRouter(include_in_schema=False)
 
 OVERDUE_SHOWN = 200
 NOTICES = {"acknowledged": "alert.acknowledged", "resolved": "alert.resolved"}
+# Alerts that may be the sign of an incident (情報セキュリティ事故等): the dashboard offers to record one.
+INCIDENT_ALERTS = ("escalated", "lost_prompt", "door_forced", "stocktake_missing", "tamper", "offline_unlock")
 
 Viewer = Annotated[User, Depends(require_page(*EVERYONE))]
 Manager = Annotated[User, Depends(require_page(*MANAGE))]
@@ -77,6 +80,9 @@ def panels_context(request: Request, db: Session) -> dict:
     now = request.app.state.clock()
     overdue, overdue_total = overdue_rows(db, now)
     alerts, alerts_total = alert_list.open_entries(db)
+    shown = [row.alert.id for row in alerts if row.alert.type in INCIDENT_ALERTS]
+    recorded = dict(db.execute(select(Incident.alert_id, Incident.id).where(Incident.alert_id.in_(shown))).all()) \
+        if shown else {}
     present = roll_call(db, now, request.app.state.settings.zone)
     reader_list = readers(db)
     ingest = getattr(request.app.state, "ingest", None)
@@ -89,7 +95,7 @@ def panels_context(request: Request, db: Session) -> dict:
         "troubled": {r.id: degraded.codes(r.degraded) for r in reader_list if r.online and r.degraded},
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),
         "can_manage": request.state.user.role in MANAGE,
-        "chase_levels": CHASE_LEVELS,
+        "chase_levels": CHASE_LEVELS, "incident_alerts": INCIDENT_ALERTS, "incidents_of_alerts": recorded,
     }
 
 

@@ -45,6 +45,7 @@ TERMS: dict[str, Term] = {
     "stocktake": Term("棚卸", "stock-take", ("棚卸し",), ""),
     "lost": Term("紛失", "lost", ("遺失",), SEED),
     "erased": Term("データ消去", "data erased", ("データ削除",), SEED),
+    "incident": Term("事故等", "incident", ("インシデント", "セキュリティ事故報告"), SEED + "（情報セキュリティ事故等）"),
     "evidence_chain": Term("証跡チェーン", "evidence chain", ("ハッシュチェーン", "監査チェーン"), ""),
 }
 

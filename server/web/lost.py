@@ -16,6 +16,7 @@ from server.accounts.models import User
 from server.api.deps import Db
 from server.api.schemas import RowId
 from server.checkouts.models import Checkout
+from server.incidents.models import Incident
 from server.items.models import Item
 from server.lost import service
 from server.lost.finding import find_items
@@ -104,7 +105,8 @@ def _record_context(request: Request, db: Session, lost: LostItem) -> dict[str, 
     holder = db.get(Person, lost.person_id) if lost.person_id else None
     return {"lost": lost, "item": item, "cabinet": db.get(Reader, item.cabinet_id) if item else None, "loan": loan,
             "holder": holder, "history": [_history_line(entry, request) for entry in lost.history or []],
-            "can_edit": request.state.user.role in EDIT}
+            "can_edit": request.state.user.role in EDIT,
+            "incidents": db.scalars(select(Incident).where(Incident.lost_item_id == lost.id)).all()}
 
 
 def _history_line(entry: dict, request: Request) -> dict[str, str]:

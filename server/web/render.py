@@ -58,6 +58,7 @@ NAV = [
     ("/access-review", "nav.access_review", OVERSIGHT),
     ("/stocktakes", "nav.stocktakes", OVERSIGHT),
     ("/lost", "nav.lost", OVERSIGHT),
+    ("/incidents", "nav.incidents", OVERSIGHT),
     ("/admin/readers", "nav.readers", OVERSIGHT),
     ("/admin/import", "nav.import", ("admin", "manager")),
     ("/inspection", "nav.inspection", OVERSIGHT),

@@ -17,8 +17,8 @@ def test_every_kind_has_both_languages_and_someone_to_receive_it():
     assert set(KINDS) == {"visitor_arrived", "due_soon", "overdue", "escalated", "not_erased",
                           "visitor_not_signed_out", "door_forced", "door_held_open", "reader_offline",
                            "reader_online", "reader_degraded", "case_deadline_near", "case_deadline_passed", "case_report_late",
-                           "case_retention_ended", "case_folder_out", "training_due", "training_lapsed", "chain_anchor",
-                           "chain_broken"}
+                           "case_retention_ended", "case_folder_out", "training_due", "training_lapsed", "incident_report_late",
+                           "chain_anchor", "chain_broken"}
     assert KINDS["visitor_arrived"].ja == "来所者の到着" and KINDS["visitor_arrived"].en == "Visitor arrived"
     assert all(kind.ja and kind.en and kind.roles for kind in KINDS.values())
 
