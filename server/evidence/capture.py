@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 _PG_FUNCTIONS = [
     """CREATE OR REPLACE FUNCTION chain_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -97,12 +97,18 @@ def installed(conn: Connection) -> set[str]:
 
 
 def sync(conn: Connection) -> int:
-    """Install the triggers of every registered kind (after an upgrade); how many tables had none."""
+    """Install the triggers of every registered kind whose table exists (after an upgrade), and note
+    the rows those tables already hold (written before the kind was registered) for the chain, like
+    0016 did for its tables; how many tables had no triggers."""
     from server.evidence.chain import kinds
 
     registered = kinds()
-    missing = set(registered) - installed(conn)
+    tables = set(inspect(conn).get_table_names()) - installed(conn)  # an older revision lacks newer tables
+    missing = [kind for name, kind in registered.items() if name in tables]
+    for kind in missing:
+        conn.execute(text(f"INSERT INTO chain_pending (kind, row_id, op, txn) "
+                          f"SELECT '{kind.name}', CAST({kind.key.name} AS TEXT), 'I', '' "
+                          f"FROM {kind.name} ORDER BY {kind.key.name}"))
     if missing:  # only then: the server's own role may not create triggers (server/evidence/grants.py)
-        install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in registered.values()
-                       if kind.name in missing])
+        install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in missing])
     return len(missing)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
@@ -49,8 +49,11 @@ class Kind:
         return column
 
     def row_id(self, raw: str) -> object:
-        """The primary key value a `row_id` string stands for."""
-        return int(raw) if self.key.type.python_type is int else raw
+        """The primary key value a `row_id` string stands for (an integer, a date, or the text)."""
+        kind = self.key.type.python_type
+        if kind is int:
+            return int(raw)
+        return date.fromisoformat(raw) if kind is date else raw
 
 
 EVIDENCE: dict[str, Kind] = {}

@@ -7,13 +7,17 @@ cabinet's stretch, retention anonymising a visit): each change is chained as a n
 
 from server.alerts.models import Alert, AlertOccurrence
 from server.audit.models import AuditEvent
+from server.card_keys.models import CardCheck
 from server.cases.models import Case, CaseEvent
 from server.checkouts.models import CabinetSession, Checkout
 from server.evidence.chain import chained
+from server.grants.models import AccessReview, CabinetGrant, ClosedDay, GrantOneOff
 from server.incidents.models import Incident, IncidentEvent, TimelineLine
+from server.inspection.models import SelfInspection
 from server.ledger.models import ReaderEvent, ScanRecord
 from server.lost.models import LostItem
 from server.stocktakes.models import Stocktake, StocktakeLine
+from server.training.models import Attendance, PersonChange, TrainingSession
 from server.visits.models import PresenceEvent, Visit
 
 chained(ScanRecord, immutable=True)
@@ -33,3 +37,12 @@ chained(Case)  # destructions are its `destroyed_*` columns and a `destroy` case
 chained(Incident)  # its reports, cause, prevention and closing change the row, each with its event
 chained(IncidentEvent, immutable=True)
 chained(TimelineLine, immutable=True)
+chained(TrainingSession)
+chained(Attendance, immutable=True)  # a withdrawal is a new row naming the one it withdraws
+chained(PersonChange, immutable=True)  # the 名簿's 変更 history
+chained(SelfInspection, immutable=True)  # a month answered again is a new row
+chained(AccessReview, immutable=True)  # a quarter's sign-off
+chained(CabinetGrant)  # who may open what: hours changed, a grant removed (withdrawn)
+chained(GrantOneOff)  # removed with its grant
+chained(ClosedDay)  # removed when the office opens after all
+chained(CardCheck, immutable=True)  # each proof judged once, when its scan first arrived
