@@ -24,11 +24,20 @@ def run() -> None:
 
 
 def _migrate(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (copy, DROP, rename); with foreign keys on, SQLite refuses
+        # to drop people or readers while cards, attendance or scans point at them. Checked after.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=sqlite,
+                      compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").first()) is not None:
+            raise RuntimeError(f"the migration left a row pointing nowhere: {tuple(broken)}")
     connection.commit()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 run()
