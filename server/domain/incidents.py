@@ -87,3 +87,13 @@ def close_refusal(facts: IncidentFacts) -> str | None:
     if not (facts.prevention or "").strip():
         return "no_prevention"
     return None
+
+
+def inspection_finding(facts: IncidentFacts, now: datetime, within: timedelta) -> str | None:
+    """What the inspection pack's rule (9) says of an incident: still open with its 第一報 late, open, closed
+    though the 第一報 was late, or nothing (closed, the ward told in time)."""
+    if not facts.closed:
+        return "incident_report_late" if ward_report_late(facts, now, within) else "incident_open"
+    if facts.ward_reported_at is not None and facts.ward_reported_at - facts.discovered_at >= within:
+        return "incident_reported_late"
+    return None

@@ -1,5 +1,5 @@
 """What an inspection pack is made of: the period, a rule section's counts and exceptions (findings), and
-the sources other parts of the system do not record yet.
+the chain heads a pack's manifest names, and the sources no part of the system records.
 
 One function per seed rule section (server/inspection/ledgers.py, server/inspection/checks.py) returns a
 `Section`; `SECTIONS` lists them in the seed's order.
@@ -13,19 +13,19 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 RULES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "training")
 
-# What the pack cannot show yet because no part of this system records it: source -> the rule section it
-# will serve. The pack names each as "not recorded in this system yet" on that rule's page, in the print
-# and in the ZIP's manifest. When a source lands, remove its entry here and add its evidence to the
-# section's function (incidents: `rule9` in checks.py; the hash chain: `CHAIN_HEADS` below).
-NOT_YET: dict[str, str] = {"incidents": "9", "chain": "9"}
+# What the pack cannot show because no part of this system records it: source -> the rule section it would
+# serve. The pack names each as "not recorded in this system yet" on that rule's page, in the print and in
+# the ZIP's manifest. Empty since incidents (rule 9) and the evidence chain (the manifest) are recorded.
+NOT_YET: dict[str, str] = {}
 
-# The hash chain's head of each chained ledger, for the ZIP's manifest: ledger name -> function(db) giving
-# its newest hash. Empty until the chain is recorded (then NOT_YET loses "chain").
-CHAIN_HEADS: dict[str, Callable[[Session], str]] = {}
+# The evidence chain's head (server/evidence/chain.py: head) for the ZIP's manifest: name -> the moment it is
+# taken at (None: the newest link now). An auditor who kept a pack can check a later one still holds it.
+CHAIN_HEADS: dict[str, Callable[[Period], datetime | None]] = {
+    "period_end": lambda p: p.end,
+    "now": lambda p: None,
+}
 
 
 @dataclass(frozen=True)

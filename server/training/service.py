@@ -153,6 +153,15 @@ def latest_attended(db: Session, person_ids: Iterable[int]) -> dict[int, date | 
     return {p: found.get(p) for p in people}
 
 
+def trained_by(db: Session, day: date) -> dict[int, TrainingSession]:
+    """Each person's latest session held on or before `day` whose attendance stands (the inspection pack)."""
+    rows = db.execute(_standing_query().join(TrainingSession, TrainingSession.id == Attendance.session_id)
+                      .with_only_columns(Attendance.person_id, TrainingSession)
+                      .where(TrainingSession.held_on <= day)
+                      .order_by(TrainingSession.held_on, TrainingSession.id)).tuples()
+    return dict(rows.all())  # the latest last
+
+
 def refresh_training_on(db: Session, person_ids: Iterable[int], now: datetime, by: str) -> None:
     """The one writer of `people.training_on`; a person whose lapse moves later has their lapse alerts resolved."""
     for person_id, latest in latest_attended(db, person_ids).items():

@@ -21,6 +21,9 @@ from server.checkouts.models import Checkout
 from server.config import Settings
 from server.db import unit_of_work
 from server.domain.self_inspection import KEYS, Answer
+from server.evidence.chain import head
+from server.evidence.models import ChainLink
+from server.incidents.models import Incident
 from server.inspection import pack, self_check
 from server.inspection.evidence import Period
 from server.inspection.models import SelfInspection
@@ -30,6 +33,8 @@ from server.people.models import VisitorBadge
 from server.people.service import add_person
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake, StocktakeLine
+from server.training.models import Attendance
+from server.training.service import SessionFacts, record_session, withdraw
 from server.visits.closing import close_the_day
 from server.visits.models import Visit
 from tests.support.web import PASSWORDS, Site, logged_in, page_client
@@ -127,10 +132,27 @@ def a_month_with_known_exceptions(site: Site) -> dict:
             if destroyed:
                 destroy(db, case, tokyo(5, 10, month=10), today, office, method="shredder", destroyed_by=sato.id,
                         witness=suzuki.id)
+        # A training session in November: 佐藤 attended, 鈴木's attendance recorded by mistake and withdrawn.
+        session = record_session(db, db_now, LAST, "kanri", SessionFacts(date(2026, 11, 10), "情報セキュリティ教育",
+                                                                          "ward", "管理責任者", 60), [sato.id, suzuki.id])
+        db.flush()
+        mistaken = next(a for a in db.scalars(select(Attendance).where(Attendance.person_id == suzuki.id,
+                                                                       Attendance.session_id == session.id)))
+        withdraw(db, db_now, "kanri", mistaken.id, "出席者の取り違え")
+        # Incidents: one closed with its 第一報 in time (no exception), one open whose 第一報 never came (late).
+        for summary, discovered, reported, closed in (("書類の置き忘れ", tokyo(6, 10), tokyo(6, 10, 30), tokyo(9, 17)),
+                                                      ("調査用スマホの所在不明", tokyo(21, 15), None, None)):
+            db.add(Incident(kind="missing", summary=summary, discovered_at=discovered, discovered_by="佐藤 花子",
+                            source="hand", period_from=discovered - timedelta(days=1), period_to=discovered,
+                            ward_reported_at=reported, cause="確認済み" if closed else None,
+                            prevention="確認済み" if closed else None, opened_at=discovered, opened_by="kanri",
+                            closed_at=closed, closed_by="kanri" if closed else None))
         # October's self-inspection, all kept; November's is missing.
         self_check.answer(db, tokyo(31, 17, month=10), "2026-10", {key: Answer(True) for key in KEYS}, by="佐藤花子",
                           user_id=None)
-        return {"lapsed": lapsed.id}
+        db.flush()
+        late = db.scalar(select(Incident.id).where(Incident.ward_reported_at.is_(None)))
+        return {"lapsed": lapsed.id, "incident": late}
 
 
 @pytest.fixture
@@ -152,7 +174,7 @@ def _found(site: Site) -> dict[str, list[tuple]]:
 def test_the_pack_lists_exactly_the_known_exceptions_rule_by_rule(site):
     found = _found(site)
     assert sorted(found.pop("training")) == [("training_expired", "高橋 美咲", None),
-                                             ("training_later", "伊藤 健", None)]
+                                             ("training_missing", "伊藤 健", None)]  # trained after the period
     assert found == {
         "1": [],
         "2": [("cabinet_denial", "鈴木 一郎", "alert.reason.not_key_holder"),
@@ -165,14 +187,17 @@ def test_the_pack_lists_exactly_the_known_exceptions_rule_by_rule(site):
         "6": [("visitor_not_signed_out", "田中 次郎", None), ("badge_not_returned", "中村 三郎", None)],
         "7": [("self_inspection_missing", "", None)],
         "8": [("self_inspection_missing", "", None)],
-        "9": [],
+        "9": [("incident_report_late", "調査用スマホの所在不明", "inc.kind.missing")],
     }
     client, _ = logged_in(site.app, "auditor", PASSWORDS["auditor"])
     summary = client.get(f"/inspection?{QUERY}")
     assert summary.status_code == 200
     html = summary.text
     assert "（２）受託情報の保管" in html and "例外 2 件" in html and "✓ 例外なし" in html
-    assert "事故等の記録（報告・原因・再発防止策）" in html  # named, not hidden
+    assert "このシステムではまだ記録していません" not in html  # everything the pack needs is recorded
+    rule9 = client.get(f"/inspection/rules/9?{QUERY}").text
+    incident_id = site.ids["incident"]
+    assert f'href="/incidents/{incident_id}"' in rule9 and "事故等の区への第一報が遅延（未報告）" in rule9
     rule3 = client.get(f"/inspection/rules/3?{QUERY}").text
     assert "返却期限超過（督促）" in rule3
     assert "/register?from=2026-11-12&amp;to=2026-11-12&amp;report=transactions&amp;item=R8-1002" in rule3
@@ -193,7 +218,14 @@ def test_the_zip_holds_every_ledger_and_its_manifest_matches_its_files(site):
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["period"]["from"] == "2026-10-01" and manifest["period"]["to"] == "2026-11-30"
     assert manifest["made_by"] == "auditor" and manifest["made_at"].startswith("2026-12-02T09:00")
-    assert manifest["chain_heads"] == {} and manifest["not_recorded_yet"] == ["chain", "incidents"]
+    assert manifest["not_recorded_yet"] == []
+    # Everything here was chained when the test ran, after the period: nothing yet at its end. "now" is the
+    # head as the pack was made; the download's own audit entry is chained after it.
+    assert manifest["chain_heads"]["period_end"] is None
+    made = manifest["chain_heads"]["now"]
+    with site.factory() as db:
+        assert db.scalar(select(ChainLink.hash).where(ChainLink.seq == made["seq"])) == made["hash"]
+        assert head(db).seq > made["seq"]
     listed = {f["name"]: f for f in manifest["files"]}
     assert set(listed) | {"manifest.json"} == set(archive.namelist())
     for name, entry in listed.items():
@@ -202,9 +234,12 @@ def test_the_zip_holds_every_ledger_and_its_manifest_matches_its_files(site):
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
         assert len(rows) - 1 == entry["rows"], name
     assert {n: listed[n]["rows"] for n in ("入退室記録簿.csv", "持ち出し管理簿_取引記録.csv", "受付簿.csv",
-                                          "廃棄記録.csv", "棚卸.csv", "自己点検.csv", "立入検査・監査資料_例外.csv")} \
+                                          "廃棄記録.csv", "棚卸.csv", "自己点検.csv", "事故等.csv", "情報セキュリティ教育.csv",
+                                          "立入検査・監査資料_例外.csv")} \
         == {"入退室記録簿.csv": 3, "持ち出し管理簿_取引記録.csv": 6, "受付簿.csv": 1, "廃棄記録.csv": 1, "棚卸.csv": 2,
-            "自己点検.csv": len(KEYS), "立入検査・監査資料_例外.csv": 13}
+            "自己点検.csv": len(KEYS), "事故等.csv": 2, "情報セキュリティ教育.csv": 3, "立入検査・監査資料_例外.csv": 14}
+    training = list(csv.reader(io.StringIO(archive.read("情報セキュリティ教育.csv").decode("utf-8-sig"))))
+    assert [(r[4], r[5]) for r in training[1:]] == [("佐藤 花子", "出席"), ("鈴木 一郎", "出席"), ("鈴木 一郎", "取消し")]
     assert {"持ち出し管理簿_持ち出し中.csv", "持ち出し管理簿_期限超過.csv", "持ち出し管理簿_利用権限.csv", "アラート.csv",
             "操作記録.csv", "紛失.csv"} <= set(listed)
     assert ("inspection_pack_downloaded", "auditor") in site.audit()

@@ -1,6 +1,6 @@
 """GET /inspection.zip: the pack an auditor takes away — every ledger's CSV for the period and manifest.json
-naming each file with its number of lines and SHA-256, the period, when and by whom it was made, the chain
-heads where the chain exists, and what this system does not record yet. The download is audited."""
+naming each file with its number of lines and SHA-256, the period, when and by whom it was made, the evidence
+chain's head at the period's end and now, and what this system does not record (nothing, today). Audited."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 
 from server.accounts.models import User
 from server.api.deps import Db
+from server.evidence import chain
 from server.inspection import pack
 from server.inspection.evidence import CHAIN_HEADS, NOT_YET, Period
 from server.web.admin.common import audit, messages
@@ -52,6 +54,13 @@ def zipped(files: list[LedgerFile], about: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
+def _head(db, at) -> dict[str, Any] | None:
+    """The chain's last link by `at` as the manifest gives it; None when nothing was chained by then."""
+    found = chain.head(db, at)
+    return None if found is None else {"seq": found.seq, "hash": found.hash,
+                                       "at": found.at.astimezone(UTC).isoformat(timespec="microseconds")}
+
+
 @router.get("/inspection.zip")
 def pack_zip(request: Request, db: Db, user: Reader, start: Annotated[str | None, Query(alias="from", max_length=20)] = None,
              to: Annotated[str | None, Query(max_length=20)] = None) -> Response:
@@ -61,7 +70,7 @@ def pack_zip(request: Request, db: Db, user: Reader, start: Annotated[str | None
                     {"values": a.values, "errors": messages(request, a.problems), "sections": []}, status_code=422)
     settings, p = request.app.state.settings, a.period
     files = Builder(request, db, p, pack.sections(db, p, settings)).files()
-    heads = {ledger: head(db) for ledger, head in CHAIN_HEADS.items()}
+    heads = {name: _head(db, at(p)) for name, at in CHAIN_HEADS.items()}
     about = manifest(p, files, made_by=user.name, office=settings.office_name, lang=request.state.lang,
                      chain_heads=heads)
     audit(db, request, "inspection_pack_downloaded", {"from": p.first, "to": p.last, "files": len(files),

@@ -1,8 +1,8 @@
 """Every ledger of a period as the CSV files of the inspection pack's ZIP, in the viewer's language.
 
 The ledgers that have a CSV of their own (入退室記録簿, 持ち出し管理簿 and its reports, 受付簿 and 廃棄記録,
-操作記録) are made by their pages' own code; alerts, stock-takes, lost items, self-inspections and the
-pack's exceptions get theirs here.
+操作記録) are made by their pages' own code; alerts, stock-takes, lost items, self-inspections, incidents,
+training sessions and the pack's exceptions get theirs here.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from server.audit.models import AuditEvent
 from server.cases import book
 from server.checkouts.register import RegisterFilter
 from server.domain import self_inspection
-from server.inspection import self_check
+from server.incidents.models import Incident
+from server.inspection import checks, self_check
 from server.inspection.evidence import Period, Section
 from server.items.models import Item
 from server.lost.models import LostItem
+from server.people.models import Person
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake, StocktakeLine
+from server.training.models import Attendance, TrainingSession
 from server.visits.entry_log import entry_log
 from server.web.admin import audit_log
 from server.web.cases import book as book_page
@@ -68,7 +71,7 @@ class Builder:
     def files(self) -> list[LedgerFile]:
         makers: list[Callable[[], list[LedgerFile]]] = [
             self.entry_log, self.register, self.cases, self.alerts, self.audit_log, self.stocktakes, self.lost,
-            self.self_inspections, self.findings]
+            self.self_inspections, self.incidents, self.training, self.findings]
         return [f for make in makers for f in make()]
 
     def entry_log(self) -> list[LedgerFile]:
@@ -153,6 +156,37 @@ class Builder:
                 for row in reversed(self_check.history(self.db, months))
                 for key, answer in self_check.answers_of(row).items()]
         return [_file(self.name("self_inspections"), headers, rows)]
+
+    def incidents(self) -> list[LedgerFile]:
+        t = self.t
+        headers = [t("inc.col.no"), t("inc.col.kind"), t("inc.col.summary"), t("inc.col.discovered"),
+                   t("insp.col.discovered_by"), t("inc.f.manager"), t("inc.col.ward"), t("inc.f.cause"),
+                   t("inc.f.prevention"), t("inc.col.state")]
+
+        def state(i: Incident) -> str:
+            return t("inc.state.closed", at=self.stamp(i.closed_at), name=i.closed_by) if i.closed_at else \
+                t("inc.state.open")
+
+        return [_file(self.name("incidents"), headers, (
+            [i.id, t(f"inc.kind.{i.kind}"), i.summary, self.stamp(i.discovered_at), i.discovered_by,
+             self.stamp(i.manager_reported_at), self.stamp(i.ward_reported_at), i.cause or "", i.prevention or "",
+             state(i)] for i in checks.incidents_of(self.db, self.p)))]
+
+    def training(self) -> list[LedgerFile]:
+        """The sessions held in the period and each attendance recorded for them, withdrawals included."""
+        t = self.t
+        headers = [t("training.col.held_on"), t("training.col.title"), t("training.col.instructor"),
+                   t("training.col.minutes"), t("insp.col.person"), t("insp.col.attendance"), t("insp.col.recorded"),
+                   t("insp.self.col.note")]
+        query = (select(TrainingSession, Attendance, Person.name)
+                 .join(Attendance, Attendance.session_id == TrainingSession.id)
+                 .join(Person, Person.id == Attendance.person_id)
+                 .where(TrainingSession.held_on >= self.p.first, TrainingSession.held_on <= self.p.last)
+                 .order_by(TrainingSession.held_on, TrainingSession.id, Attendance.id))
+        return [_file(self.name("training"), headers, (
+            [session.held_on.isoformat(), session.title, session.instructor or "", session.minutes or "", name,
+             t(f"insp.attendance.{row.action}"), " ".join([self.stamp(row.at), row.by_name]), row.reason or ""]
+            for session, row, name in self.db.execute(query)))]
 
     def findings(self) -> list[LedgerFile]:
         t = self.t
