@@ -23,7 +23,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from server.backup.retention import backup_name
+from server.config import get_settings
 from server.db import make_engine
+from server.evidence.runs import snapshot_verify
 from server.migrate import alembic_config, current_revision
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -93,7 +95,27 @@ def restore(backup: Path, database_url: str) -> str:
     else:
         _run([_tool("pg_restore"), "--exit-on-error", "--single-transaction", "--no-owner", "--no-privileges",
               "--no-password", f"--dbname={_libpq(database_url)[0]}", str(backup)], database_url, "pg_restore")
-    return schema_state(database_url)
+    state = schema_state(database_url)
+    return f"{state}; {chain_state(database_url, newest='newest' in state)}"
+
+
+def chain_state(database_url: str, *, newest: bool) -> str:
+    """The restored evidence chain verified (docs/evidence.md), as said to the person; a chain that does not
+    verify is an error: the backup is not what the office wrote."""
+    if not newest:
+        return "verify its evidence chain after the upgrade: `mamori ledger verify`"
+    engine = make_engine(database_url)
+    try:
+        report = snapshot_verify(engine, get_settings().zone)
+    finally:
+        engine.dispose()
+    if not report.ok:
+        raise BackupError(f"restored, but its evidence chain does not verify ({report.count} problems; the first: "
+                          f"{report.problems[0]}): the backup is not what the office wrote. "
+                          "`mamori ledger verify` names them all")
+    if report.head is None:
+        return "its evidence chain is empty"
+    return f"its evidence chain verifies: {report.links} links, head {report.head.seq} ({report.head.hash[:16]}…)"
 
 
 def schema_state(database_url: str) -> str:
