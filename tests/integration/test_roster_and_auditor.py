@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.db import unit_of_work
+from server.evidence.models import ChainVerification
+from server.incidents.models import Incident
 from server.people.models import Person
 from server.people.service import add_person
 from tests.support.printout import column, read_printout
@@ -135,3 +138,41 @@ def test_the_wards_auditor_reads_with_an_expiring_account_audited_page_by_page_t
     assert ("login_refused_expired", "区監査 太郎") in site.audit()
     with unit_of_work(site.factory) as db:
         assert db.get(Person, site.ids["sato"]).training_on == date(2026, 4, 10)
+
+
+def test_the_wards_auditor_reads_incidents_the_pack_and_the_chain_changes_nothing_and_each_view_is_audited(site):
+    opened = datetime(2026, 5, 20, 1, 0, tzinfo=UTC)
+    with unit_of_work(site.factory) as db:
+        incident = Incident(kind="missing", summary="調査書類の所在不明", discovered_at=opened, discovered_by="佐藤 花子",
+                            source="hand", period_from=opened, period_to=opened, opened_at=opened, opened_by="manager")
+        db.add(incident)
+        db.flush()
+        incident_id = incident.id
+    manager, csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
+    assert manager.post("/admin/accounts", data={"csrf": csrf, "name": "区監査 花子", "role": "auditor",
+                                                 "password": "Kansa-2026-pass", "password_again": "Kansa-2026-pass",
+                                                 "expires_on": "2026-06-30"}).status_code == 303
+    auditor, auditor_csrf = logged_in(site.app, "区監査 花子", "Kansa-2026-pass")
+    reads = ["/incidents", f"/incidents/{incident_id}", "/inspection?from=2026-05-01&to=2026-05-31",
+             "/inspection/rules/9?from=2026-05-01&to=2026-05-31", "/inspection.zip?from=2026-05-01&to=2026-05-31",
+             "/ledger/chain"]
+    for path in reads:
+        assert auditor.get(path).status_code == 200, path
+    assert "調査書類の所在不明" in auditor.get("/inspection/rules/9?from=2026-05-01&to=2026-05-31").text
+    writes = {"/incidents": {"kind": "missing", "summary": "x"}, f"/incidents/{incident_id}/steps":
+              {"step": "note", "text": "x"}, f"/incidents/{incident_id}/close": {},
+              f"/incidents/{incident_id}/timeline": {}, "/inspection/self-inspection": {"month": "2026-05"},
+              "/ledger/chain/verify": {}}
+    for path, form in writes.items():
+        assert auditor.post(path, data={"csrf": auditor_csrf, **form}).status_code == 403, path
+    with unit_of_work(site.factory) as db:
+        viewed = [e.detail for e in db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "auditor_viewed", AuditEvent.actor == "区監査 花子").order_by(AuditEvent.id))]
+        assert db.get(Incident, incident_id).closed_at is None
+        assert db.scalar(select(func.count()).select_from(Incident)) == 1
+        assert db.scalar(select(func.count()).select_from(ChainVerification)) == 0
+    seen = [json.loads(detail) for detail in viewed]
+    for path in reads:
+        where, _, query = path.partition("?")
+        assert any(v["path"] == where and v.get("query", "") == query for v in seen), path
+    assert {v["path"] for v in seen} <= {p.partition("?")[0] for p in reads} | {"/dashboard"}  # nothing for the POSTs
