@@ -17,12 +17,14 @@ import pytest
 from server.backup.dump import BackupError, restore, take_backup
 from server.cli import main
 from server.config import Settings
-from server.db import make_engine, make_session_factory
+from server.db import make_engine, make_session_factory, unit_of_work
+from server.grants.models import ClosedDay
 from server.ingest.intake import Incoming
 from server.ingest.service import IngestService
 from server.ingest.worker import IngestWorker
 from server.migrate import current_revision, upgrade
 from tests.support.databases import throwaway_database
+from tests.support.evidence import tamper
 from tests.support.ledger import NoWire, snapshot
 from tests.support.office import Office
 
@@ -145,3 +147,20 @@ def test_a_backup_of_an_older_schema_restores_and_says_to_upgrade(database_kind,
         said = restore(backup, new)
         assert "at schema 0014, older than this mamori's" in said and "mamori db upgrade" in said
         assert current_revision(new) == "0014"
+
+
+def test_a_backup_whose_evidence_was_edited_restores_and_says_its_chain_does_not_verify(database_kind, database_url,
+                                                                                        tmp_path, capsys):
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as db:
+            db.add(ClosedDay(day=date(2026, 12, 28), label="仕事納め", created_at=datetime.now(UTC), created_by="kanri"))
+    finally:
+        engine.dispose()
+    tamper(database_url, "UPDATE closed_days SET label = '営業日'")
+    backup = take_backup(database_url, tmp_path / "backups", datetime.now(UTC))
+    (tmp_path / "new").mkdir()
+    with throwaway_database(database_kind, tmp_path / "new", migrated=False) as new:
+        assert main(["restore", str(backup), "--database", new]) == 1
+        said = capsys.readouterr().err
+        assert "restored, but its evidence chain does not verify" in said and "closed_days" in said
