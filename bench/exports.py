@@ -1,6 +1,6 @@
 """Exports: how soon a long CSV starts, how long it takes, and what it costs the server's memory.
 
-    .venv/bin/python -m bench.exports (--sqlite PATH | --pg-database NAME) [--now ISO] [--repeat 3]
+    .venv/bin/python -m bench.exports (--sqlite PATH | --pg-database NAME) [--now ISO] [--repeat 3] [--skip WORD ...]
 
 Runs on a database seeded by bench.scale (reuse the file or the kept PostgreSQL database, with the
 same --now). Starts the real app (uvicorn, no ingest) in a process of its own, logs in through the
@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--pg", default=PG_ADMIN_URL)
     parser.add_argument("--now", type=datetime.fromisoformat)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip", nargs="+", default=[], metavar="WORD",
+                        help="leave out the exports whose label holds a word (e.g. 12: the year, minutes at full size)")
     parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -162,6 +164,8 @@ def main() -> None:
             print("| export | lines | MiB | first byte ms (max) | whole s (median) | RSS growth MB (max) |")
             print("|---|---|---|---|---|---|")
             for label, path in exports:
+                if any(word in label for word in args.skip):
+                    continue
                 runs = [download(client, child.pid, path) for _ in range(args.repeat)]
                 first = max(r["first_ms"] for r in runs)
                 growth = max(r["growth_mb"] for r in runs)
