@@ -482,24 +482,37 @@ def _copy(raw, table: str, rows: Iterable[tuple]) -> int:
     return count
 
 
-def _sqlite_value(value: object) -> object:
-    """A value as SQLAlchemy writes it on SQLite (UtcDateTime: naive UTC with microseconds)."""
-    if isinstance(value, datetime):
-        return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (value.year, value.month, value.day, value.hour,
-                                                       value.minute, value.second, value.microsecond)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return jsonlib.dumps(value)
-    return value
+def _sqlite_converters(table: str) -> list[tuple[int, Callable[[object], object]]]:
+    """(column, how) for the columns whose values SQLite stores as SQLAlchemy writes them: UtcDateTime
+    as naive UTC with microseconds, dates as ISO, JSON as text."""
+    converters = []
+    for n, column in enumerate(COLUMNS[table]):
+        kind = TABLES[table].__table__.c[column].type
+        kind = getattr(kind, "impl_instance", kind)  # UtcDateTime: its DateTime
+        if isinstance(kind, JSON):
+            converters.append((n, jsonlib.dumps))
+        elif kind.python_type is datetime:  # the rows' datetimes are aware UTC already
+            converters.append((n, lambda v: v.isoformat(" ", "microseconds")[:26]))
+        elif kind.python_type is date:
+            converters.append((n, date.isoformat))
+    return converters
 
 
 def _executemany(raw, table: str, rows: Iterable[tuple]) -> int:
     columns, count = COLUMNS[table], 0
     statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    converters = _sqlite_converters(table)
+
+    def stored(row: tuple) -> list:
+        values = list(row)
+        for n, how in converters:
+            if values[n] is not None:
+                values[n] = how(values[n])
+        return values
+
     raw.execute("PRAGMA foreign_keys = OFF")  # before the first INSERT opens the transaction; load() disposes it
     for chunk in chunks(rows, CHUNK):
-        raw.executemany(statement, [tuple(map(_sqlite_value, row)) for row in chunk])
+        raw.executemany(statement, [stored(row) for row in chunk])
         count += len(chunk)
     return count
 
