@@ -62,6 +62,7 @@ from server.alerts.models import Alert
 from server.alerts.overdue import open_overdue_alerts
 from server.api.deps import Page
 from server.checkouts.models import Checkout
+from server.checkouts.register import RegisterFilter, transactions
 from server.checkouts.routes import list_checkouts
 from server.db import make_engine
 from server.domain.alerts import cabinet_denial_severity
@@ -79,6 +80,7 @@ from server.web import dashboard as dashboard_module
 from server.web.dashboard import overdue_rows, panels_context
 from server.web.reception.desk import _desk
 from server.web.reception.entry_log import SHOWN
+from server.web.register.pages import PER_PAGE
 from tests.support import visits_before as before
 from tests.support.databases import PG_ADMIN_URL
 
@@ -626,7 +628,19 @@ def queries(now: datetime) -> list[tuple[str, Callable[[Session], str]]]:
         ("入退室記録簿, 1 day (CSV)", log(day, day + timedelta(days=1), None)),
         ("入退室記録簿, 1 month (CSV)", log(*month, None)),
         ("overdue alerts check", lambda db: str(len(open_overdue_alerts(db, now, ZONE)))),
+        ("持ち出し管理簿, 12 months, page 1", register_page(now, 1)),
+        ("持ち出し管理簿, 12 months, page 50", register_page(now, 50)),
     ]
+
+
+def register_page(now: datetime, number: int) -> Callable[[Session], str]:
+    """The /register page's query for every take-out of the 12 months before this one (200 a page)."""
+    start = last_full_month(now)[1] - timedelta(days=365)
+
+    def call(db: Session) -> str:
+        return str(len(transactions(db, start, start + timedelta(days=365), RegisterFilter(), now, limit=PER_PAGE + 1,
+                                    offset=(number - 1) * PER_PAGE)))
+    return call
 
 
 # ------------------------------------------------------------------ before: what the scale work replaced
