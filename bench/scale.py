@@ -474,7 +474,6 @@ def plain_indexes(raw, dialect: str, table: str) -> list[tuple[str, str]]:
 def _copy(raw, table: str, rows: Iterable[tuple]) -> int:
     columns, count = COLUMNS[table], 0
     json = [n for n, c in enumerate(columns) if isinstance(TABLES[table].__table__.c[c].type, JSON)]
-    raw.execute("SET LOCAL session_replication_role = replica")  # no foreign-key triggers: the seed is consistent
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             if json:
