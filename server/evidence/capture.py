@@ -1,8 +1,8 @@
 """The triggers behind the chain: each write to an evidence table noted in `chain_pending`, and
 on PostgreSQL the immutable kinds refusing UPDATE and DELETE.
 
-Installed by migration 0016 for the kinds of that day, and by `mamori db upgrade` for every kind
-registered since (`sync`), so registering a kind is all a new table needs. On SQLite the trigger
+Installed by `mamori db upgrade` (`sync`, run after the migrations) for every registered kind that
+has none, so registering a kind is all a new table needs. On SQLite the trigger
 calls `mamori_txn()`, a function only the application's connections have (server/db.py): a
 client that writes around the application must drop the triggers first, and what it writes is
 then left out of the chain, where the verifier finds it.
@@ -97,12 +97,19 @@ def installed(conn: Connection) -> set[str]:
 
 
 def sync(conn: Connection) -> int:
-    """Install the triggers of every registered kind (after an upgrade); how many tables had none."""
+    """Install the triggers of every registered kind that has none (after an upgrade: the chain's
+    own, a kind registered since, a table a SQLite migration rebuilt), first noting its rows the
+    chain does not hold yet, so they are chained with the upgrade; how many tables had none."""
     from server.evidence.chain import kinds
 
-    registered = kinds()
-    missing = set(registered) - installed(conn)
-    if missing:  # only then: the server's own role may not create triggers (server/evidence/grants.py)
-        install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in registered.values()
-                       if kind.name in missing])
+    present = installed(conn)
+    missing = [kind for name, kind in kinds().items() if name not in present]
+    for kind in missing:  # only then: the server's own role may not create triggers (grants.py)
+        key = kind.key.name
+        conn.execute(text(f"INSERT INTO chain_pending (kind, row_id, op, txn) "
+                          f"SELECT '{kind.name}', CAST({key} AS TEXT), 'I', '' FROM {kind.name} "
+                          f"WHERE CAST({key} AS TEXT) NOT IN "
+                          f"(SELECT row_id FROM chain_links WHERE kind = '{kind.name}') ORDER BY {key}"))
+    if missing:
+        install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in missing])
     return len(missing)
