@@ -30,7 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "insp.col.detail": ("内容", "Detail"),
     "insp.not_yet": ("このシステムではまだ記録していません：{what}", "Not recorded in this system yet: {what}"),
     "insp.not_yet.incidents": ("事故等の記録（報告・原因・再発防止策）", "incident records (reports, cause, prevention)"),
-    "insp.not_yet.chain": ("改ざん検知のためのハッシュチェーン", "the tamper-evident hash chain"),
+    "insp.not_yet.chain": ("改ざんを検知する証跡チェーン", "the tamper-evident hash chain"),
     "insp.checklist_rule": ("この遵守事項はタッチの記録では示せないため、管理責任者が毎月の自己点検で回答します。",
                             "No tap can show this rule: the manager answers it in the monthly self-inspection."),
     # the rules, in the seed's words
