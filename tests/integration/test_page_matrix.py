@@ -168,8 +168,16 @@ def test_no_page_shows_a_code_or_a_raw_uid_to_any_role(site, lang):
     assert wrong == [], "\n".join(wrong)
 
 
+# Pages a role may open that its menu leaves out on purpose: the desk registers visitors at /reception (the
+# surveyor's /visits/new is the same form); /my and /devices are for people who carry items out, and the
+# desk's staff rarely do (they may still open them, e.g. from a notice's link).
+OFF_THE_MENU = {("admin", "/my"), ("manager", "/my"), ("receptionist", "/my"), ("receptionist", "/devices"),
+                ("admin", "/visits/new"), ("manager", "/visits/new"), ("receptionist", "/visits/new")}
+
+
 def test_the_menu_shows_each_link_exactly_to_the_roles_its_page_lets_in(site):
-    """The header's menu (server/web/menu.py) against the guards: no link to a refusal, no page hidden."""
+    """The header's menu (server/web/menu.py) against the guards: no link to a refusal, no page hidden
+    but those left out on purpose."""
     from server.web.menu import NAV
 
     guards = {path: roles for method, path, route in page_routes(site.app)
@@ -181,7 +189,7 @@ def test_the_menu_shows_each_link_exactly_to_the_roles_its_page_lets_in(site):
         header = client.get("/dashboard").text.split("<main", 1)[0]
         menu = header.split('<nav class="menu"', 1)[1].split("</nav>", 1)[0]
         shown = set(re.findall(r'<a href="([^"?]+)"', menu)) - {"/dashboard"}
-        meant = {href for href, _, _ in NAV if role in guards[href]}
+        meant = {href for href, _, _ in NAV if role in guards[href] and (role, href) not in OFF_THE_MENU}
         wrong += [f"{role} sees {href}, refused" for href in sorted(shown - meant)]
         wrong += [f"{role} misses {href}" for href in sorted(meant - shown)]
     assert wrong == [], "\n".join(wrong)
