@@ -4,6 +4,9 @@
 # and — when run as root on Debian/Ubuntu — Mosquitto, PostgreSQL and Chromium from the OS packages if
 # they are missing.
 # Extra arguments go to pytest, e.g.  bash deploy/test.sh -k spine
+# The tests run in MAMORI_TEST_WORKERS parallel processes (pytest-xdist; 3 by default: much of the suite
+# waits on brokers, databases and the browser rather than on the 2 cores), each test file whole in one
+# process (files share a started office per module). One process, e.g. to debug:  bash deploy/test.sh -n0 -k spine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,4 +52,4 @@ if ! pg_ok; then
 fi
 
 .venv/bin/ruff check --quiet gateway server tests bench
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "${MAMORI_TEST_WORKERS:-3}" --dist loadfile "$@"

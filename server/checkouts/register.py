@@ -6,6 +6,7 @@ The period is on `out_at`; the person and item filters narrow by name and label 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -110,11 +111,38 @@ def _read(db: Session, query: Select) -> list[RegisterLine]:
     return [RegisterLine(*row) for row in db.execute(query).all()]
 
 
+def stream(db: Session, query: Select, batch: int = 2000) -> Iterator[RegisterLine]:
+    """Every line of `query`, read `batch` rows at a time (a server-side cursor on PostgreSQL)."""
+    for row in db.execute(query.execution_options(yield_per=batch)):
+        yield RegisterLine(*row)
+
+
+def _period(start: datetime, end: datetime, f: RegisterFilter, now: datetime) -> list[ColumnElement[bool]]:
+    return [Checkout.out_at >= start, Checkout.out_at < end, *_narrowing(f), *_state(f.state, now)]
+
+
+def transactions_query(start: datetime, end: datetime, f: RegisterFilter, now: datetime) -> Select:
+    """Every take-out with `start` <= out_at < `end`, in the order they happened."""
+    return _lines(_period(start, end, f, now)).order_by(Checkout.out_at, Checkout.id)
+
+
+def open_query(f: RegisterFilter, now: datetime, *, overdue: bool) -> Select:
+    """Out (and past `due_at` if `overdue`) at `now`, the soonest due first (the open-checkouts index
+    on due_at serves the order)."""
+    return _lines(_open(f, now, overdue)).order_by(Checkout.due_at, Checkout.id)
+
+
 def transactions(db: Session, start: datetime, end: datetime, f: RegisterFilter, now: datetime, *,
                  limit: int | None, offset: int = 0) -> list[RegisterLine]:
-    """Every take-out with `start` <= out_at < `end`, in the order they happened."""
-    where = [Checkout.out_at >= start, Checkout.out_at < end, *_narrowing(f), *_state(f.state, now)]
-    return _read(db, _lines(where).order_by(Checkout.out_at, Checkout.id).limit(limit).offset(offset))
+    """A page of transactions_query. A later page skips its `offset` rows on ix_checkouts_out_at alone
+    (their ids only) and joins the names and labels of its own rows, not of every row it skipped."""
+    if not offset:
+        return _read(db, transactions_query(start, end, f, now).limit(limit))
+    ids = select(Checkout.id).where(*_period(start, end, f, now))
+    if f.kind or f.case:
+        ids = ids.join(Item, Item.id == Checkout.item_id)
+    page = ids.order_by(Checkout.out_at, Checkout.id).limit(limit).offset(offset)
+    return _read(db, _lines([Checkout.id.in_(page)]).order_by(Checkout.out_at, Checkout.id))
 
 
 def _open(f: RegisterFilter, now: datetime, overdue: bool) -> list[ColumnElement[bool]]:
@@ -123,14 +151,13 @@ def _open(f: RegisterFilter, now: datetime, overdue: bool) -> list[ColumnElement
 
 def currently_out(db: Session, f: RegisterFilter, now: datetime, *, limit: int | None,
                   offset: int = 0) -> list[RegisterLine]:
-    """Out at `now`, the soonest due first (the open-checkouts index on due_at serves the order)."""
-    return _read(db, _lines(_open(f, now, False)).order_by(Checkout.due_at, Checkout.id).limit(limit).offset(offset))
+    return _read(db, open_query(f, now, overdue=False).limit(limit).offset(offset))
 
 
 def overdue(db: Session, f: RegisterFilter, now: datetime, *, limit: int | None,
             offset: int = 0) -> list[RegisterLine]:
     """Out and past `due_at` at `now`, the longest overdue first."""
-    return _read(db, _lines(_open(f, now, True)).order_by(Checkout.due_at, Checkout.id).limit(limit).offset(offset))
+    return _read(db, open_query(f, now, overdue=True).limit(limit).offset(offset))
 
 
 def count_open(db: Session, f: RegisterFilter, now: datetime, *, overdue: bool) -> int:

@@ -1,8 +1,8 @@
 """The triggers behind the chain: each write to an evidence table noted in `chain_pending`, and
 on PostgreSQL the immutable kinds refusing UPDATE and DELETE.
 
-Installed by migration 0016 for the kinds of that day, and by `mamori db upgrade` for every kind
-registered since (`sync`), so registering a kind is all a new table needs. On SQLite the trigger
+Installed by `mamori db upgrade` (`sync`, run after the migrations) for every registered kind that
+has none, so registering a kind is all a new table needs. On SQLite the trigger
 calls `mamori_txn()`, a function only the application's connections have (server/db.py): a
 client that writes around the application must drop the triggers first, and what it writes is
 then left out of the chain, where the verifier finds it.
@@ -97,18 +97,19 @@ def installed(conn: Connection) -> set[str]:
 
 
 def sync(conn: Connection) -> int:
-    """Install the triggers of every registered kind whose table exists (after an upgrade), and note
-    the rows those tables already hold (written before the kind was registered) for the chain, like
-    0016 did for its tables; how many tables had no triggers."""
+    """Install the triggers of every registered kind whose table exists and has none (after an upgrade: the
+    chain's own, a kind registered since, a table a SQLite migration rebuilt), first noting its rows the chain
+    does not hold yet, so they are chained with the upgrade; how many tables had none."""
     from server.evidence.chain import kinds
 
-    registered = kinds()
     tables = set(inspect(conn).get_table_names()) - installed(conn)  # an older revision lacks newer tables
-    missing = [kind for name, kind in registered.items() if name in tables]
+    missing = [kind for name, kind in kinds().items() if name in tables]
     for kind in missing:
+        key = kind.key.name
         conn.execute(text(f"INSERT INTO chain_pending (kind, row_id, op, txn) "
-                          f"SELECT '{kind.name}', CAST({kind.key.name} AS TEXT), 'I', '' "
-                          f"FROM {kind.name} ORDER BY {kind.key.name}"))
+                          f"SELECT '{kind.name}', CAST({key} AS TEXT), 'I', '' FROM {kind.name} "
+                          f"WHERE CAST({key} AS TEXT) NOT IN "
+                          f"(SELECT row_id FROM chain_links WHERE kind = '{kind.name}') ORDER BY {key}"))
     if missing:  # only then: the server's own role may not create triggers (server/evidence/grants.py)
         install(conn, [(kind.name, kind.key.name, kind.immutable) for kind in missing])
     return len(missing)

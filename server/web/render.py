@@ -14,6 +14,9 @@ from server.alerts import notes
 from server.api.uid_view import SEE_UIDS, mask_uids_in, shown
 from server.wareki import wareki
 from server.web.i18n import translator
+from server.web.menu import EVERYONE as EVERYONE  # re-exported: the pages' guards import them from here
+from server.web.menu import OVERSIGHT as OVERSIGHT
+from server.web.menu import menu_for
 from server.web.print_dates import print_date_filter, print_time_filter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -36,36 +39,6 @@ def uids_masked(context, text: str | None) -> str | None:
 
 templates.env.globals["shown_uid"] = templates.env.filters["shown_uid"] = shown_uid
 templates.env.filters["uids_masked"] = uids_masked
-EVERYONE = ("admin", "manager", "receptionist", "surveyor", "auditor")
-OVERSIGHT = ("admin", "manager", "auditor")
-# The menu: (path, message key, roles that see it). Each page's own guard decides access.
-NAV = [
-    ("/my", "nav.my", ("surveyor",)),
-    ("/reception", "nav.reception", ("admin", "manager", "receptionist")),
-    ("/visits/new", "nav.preregister", ("surveyor",)),
-    ("/rollcall", "nav.rollcall", EVERYONE),
-    ("/entry-log", "nav.entry_log", ("admin", "manager", "receptionist", "auditor")),
-    ("/devices", "nav.devices", ("admin", "manager", "surveyor", "auditor")),
-    ("/register", "nav.register", ("admin", "manager", "auditor", "surveyor")),
-    ("/cases", "nav.cases", ("admin", "manager", "surveyor", "auditor")),
-    ("/training", "nav.training", OVERSIGHT),
-    ("/roster", "nav.roster", OVERSIGHT),
-    ("/admin/people", "nav.people", OVERSIGHT),
-    ("/admin/badges", "nav.badges", ("admin", "manager", "receptionist", "auditor")),
-    ("/admin/items", "nav.items", OVERSIGHT),
-    ("/admin/loan-rules", "nav.loan_rules", OVERSIGHT),
-    ("/admin/grants", "nav.grants", OVERSIGHT),
-    ("/access-review", "nav.access_review", OVERSIGHT),
-    ("/stocktakes", "nav.stocktakes", OVERSIGHT),
-    ("/lost", "nav.lost", OVERSIGHT),
-    ("/incidents", "nav.incidents", OVERSIGHT),
-    ("/admin/readers", "nav.readers", OVERSIGHT),
-    ("/admin/import", "nav.import", ("admin", "manager")),
-    ("/inspection", "nav.inspection", OVERSIGHT),
-    ("/audit", "nav.audit", OVERSIGHT),
-    ("/ledger/chain", "nav.chain", OVERSIGHT),
-    ("/admin/accounts", "acct.nav", OVERSIGHT),
-]
 WEEKDAYS_JA = "月火水木金土日"
 
 
@@ -105,13 +78,15 @@ def uid_tail(uid: str | None) -> str:
 
 
 def page(request: Request, name: str, context: dict | None = None, *, status_code: int = 200) -> HTMLResponse:
-    """Render `name` with what every page needs: `t`, `lang`, `user`, `csrf`, time formatting."""
+    """Render `name` with what every page needs: `t`, `lang`, `user`, `csrf`, the menu, time formatting."""
     state = request.state
     lang = getattr(state, "lang", "ja")
     zone = request.app.state.settings.zone
+    user = getattr(state, "user", None)
     base = {
-        "t": translator(lang), "lang": lang, "user": getattr(state, "user", None),
-        "csrf": getattr(state, "csrf", ""), "settings": request.app.state.settings, "nav_links": NAV,
+        "t": translator(lang), "lang": lang, "user": user, "csrf": getattr(state, "csrf", ""),
+        "settings": request.app.state.settings, "path": request.url.path,
+        "menu": menu_for(getattr(user, "role", None), request.url.path),
         "idle_lock_s": int(request.app.state.settings.idle_lock_min * 60),
         "otime": lambda v, **kw: office_time(v, zone, lang, **kw),
         "odate": lambda v: office_date(v, lang), "duration": lambda s: duration(s, lang), "wareki": wareki,

@@ -295,3 +295,22 @@ def test_the_servers_postgresql_role_appends_evidence_but_cannot_change_it(day):
         with engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_rows_from_before_the_chain_are_chained_by_the_upgrade(empty_database_url):
+    url = empty_database_url
+    upgrade(url, "0015")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for n in range(3):
+                conn.execute(text("INSERT INTO audit_events (at, actor, action, detail) "
+                                  f"VALUES ('2026-11-01 00:00:0{n}', 'sato', 'login', '')"))
+        upgrade(url)
+        upgrade(url)  # again: nothing is chained twice
+        with engine.connect() as conn:
+            chained = conn.execute(select(ChainLink.kind, ChainLink.row_id, ChainLink.op)).all()
+        assert sorted(chained) == [("audit_events", str(n), "added") for n in (1, 2, 3)]
+        assert _verify(engine).ok
+    finally:
+        engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway import protocol
 from server.config import Settings
 from server.main import create_app
+from tests.support.broker import free_port
 from tests.support.gateway import wait_for
 from tests.support.office import ADMIN_PASSWORD, SITE, Office
 from tests.support.web import logged_in
@@ -108,15 +108,9 @@ def say_degraded(reader, degraded: list[str]) -> None:
     reader.client.publish(f"mamori/v1/{SITE}/{reader.reader}/status", protocol.encode(status), qos=1, retain=True)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_not_ready_without_the_broker_or_at_an_old_schema(empty_database_url, tmp_path):
     # No broker listens: the ingest never connects. The database is empty: not at the newest schema.
-    settings = Settings(database_url=empty_database_url, mqtt_url=f"mqtt://127.0.0.1:{_closed_port()}",
+    settings = Settings(database_url=empty_database_url, mqtt_url=f"mqtt://127.0.0.1:{free_port()}",
                         mqtt_client_id="mamori-test-ready")
     with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
         answer = client.get("/api/v1/ready")
@@ -134,7 +128,7 @@ def test_not_ready_without_the_broker_or_at_an_old_schema(empty_database_url, tm
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_not_ready_while_the_database_is_away(kind, tmp_path):
     away = (f"sqlite:///{tmp_path}/no-such-folder/mamori.db" if kind == "sqlite"
-            else f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/mamori?connect_timeout=2")
+            else f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/mamori?connect_timeout=2")
     app = create_app(Settings(database_url=away), with_ingest=False)
     with TestClient(app, client=("127.0.0.1", 50000)) as client:
         answer = client.get("/api/v1/ready")

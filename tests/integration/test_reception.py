@@ -28,6 +28,7 @@ from server.notify.sender import NoticeSender
 from server.visits.closing import ClosingChecker, close_the_day
 from server.visits.models import Visit
 from server.wareki import wareki
+from server.web.reception import entry_log as entry_log_routes
 from tests.support.notify import SmtpServer, WebhookReceiver
 from tests.support.office import Office
 from tests.support.printout import column, read_printout
@@ -259,7 +260,7 @@ def test_closing_time_alerts_once_for_visitors_in_and_badges_out(office, auto):
 # ------------------------------------------------------------------ the 入退室記録簿
 
 
-def test_entry_log_csv_opens_in_japanese_excel_and_prints_in_reiwa(office):
+def test_entry_log_csv_opens_in_japanese_excel_and_prints_in_reiwa(office, monkeypatch):
     client, csrf = desk(office)
     visit_id = register(client, csrf, badge_uid=BADGE, visitor_name="=HYPERLINK(\"x\")", organisation="株式会社 ①髙橋")
     tap(office, BADGE)
@@ -298,6 +299,11 @@ def test_entry_log_csv_opens_in_japanese_excel_and_prints_in_reiwa(office):
         exported = db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("entry_log_%"))).all()
     assert exported == ["entry_log_exported", "entry_log_printed"]
     assert visit_id
+    monkeypatch.setattr(entry_log_routes, "PRINT_MAX", 1)  # a longer period is sent to the CSV, not printed
+    refused = client.get(f"/entry-log/print?from={day}&to={day}").text
+    assert "1 件を超えるため印刷できません" in refused and f'href="/entry-log.csv?from={day}&amp;to={day}"' in refused
+    with office.factory() as db:
+        assert db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("entry_log_%"))).all() == exported
 
 
 def test_entry_log_rejects_a_bad_period_next_to_the_field(office):

@@ -88,7 +88,11 @@ def test_server_killed_mid_stream_and_restarted_records_every_scan_once(database
     def serve() -> subprocess.Popen:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "ab"))
-        wait_port(port, timeout=30)
+        try:
+            wait_port(port, timeout=30)
+        except TimeoutError:
+            proc.kill()  # a server that never came up must not outlive the test
+            raise
         return proc
 
     server = serve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
 import signal
@@ -10,11 +12,38 @@ import subprocess
 import time
 from pathlib import Path
 
+# Ports for the servers tests start, below Linux's ephemeral range (32768–60999): a port the kernel
+# hands out for bind(0) or to an outgoing connection (a client of PostgreSQL, of a broker) can be taken
+# again by the next connection before the server binds it, or while a test restarts its broker. Each
+# xdist worker draws from its own slice, so two workers of one run never draw the same port.
+PORTS = range(20000, 32000)
 
-def free_port() -> int:
+
+def _worker_slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), 1)
+    index = int(worker.removeprefix("gw")) % count if worker.startswith("gw") else 0
+    size = len(PORTS) // count
+    return range(PORTS.start + index * size, PORTS.start + (index + 1) * size)
+
+
+def bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, also: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (and, with `also=n`, neither does port + n)."""
+    ports = _worker_slice()
+    for _ in range(1000):
+        port = random.randrange(ports.start, ports.stop)
+        if bindable(port) and (also is None or bindable(port + also)):
+            return port
+    raise RuntimeError(f"no free port in {ports.start}–{ports.stop - 1}")
 
 
 def wait_port(port: int, timeout: float = 10) -> None:

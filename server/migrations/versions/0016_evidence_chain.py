@@ -1,7 +1,8 @@
-"""the evidence chain: chain_links, chain_head, chain_pending, chain_verifications, capture triggers
+"""the evidence chain: chain_links, chain_head, chain_pending, chain_verifications
 
-Rows already in the evidence tables are noted as pending here and chained, in table order, by
-`mamori db upgrade` right after (server/migrate.py: start_chain), with the code that chains them.
+The triggers on the evidence tables, and the chaining of the rows already in them, follow this
+migration in `mamori db upgrade` (server/migrate.py: start_chain): they come from the registry of
+kinds (server/evidence/kinds.py), which grows after this revision.
 
 Revision ID: 0016
 Revises: 0015
@@ -18,11 +19,6 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
-# The evidence tables of this revision (a kind registered later gets its triggers from start_chain).
-_TABLES = [("scans", True), ("reader_events", True), ("audit_events", True), ("case_events", True),
-           ("cabinet_sessions", False), ("checkouts", False), ("visits", False), ("presence_events", False),
-           ("alerts", False), ("alert_occurrences", False), ("lost_items", False), ("stocktakes", False),
-           ("stocktake_lines", False), ("cases", False)]
 _BIG = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
@@ -77,14 +73,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_chain_verifications')),
     )
     op.create_index(op.f('ix_chain_verifications_started_at'), 'chain_verifications', ['started_at'])
-    for table, _immutable in _TABLES:  # what is there already is chained by start_chain
-        op.execute(f"INSERT INTO chain_pending (kind, row_id, op, txn) "
-                   f"SELECT '{table}', CAST(id AS TEXT), 'I', '' FROM {table} ORDER BY id")
-    capture.install(op.get_bind(), [(table, 'id', immutable) for table, immutable in _TABLES])
 
 
 def downgrade() -> None:
-    capture.uninstall(op.get_bind(), [table for table, _immutable in _TABLES])
+    capture.uninstall(op.get_bind(), capture.installed(op.get_bind()))  # whatever start_chain installed
     op.drop_index(op.f('ix_chain_verifications_started_at'), table_name='chain_verifications')
     op.drop_table('chain_verifications')
     op.drop_index('ix_chain_pending_txn', table_name='chain_pending')

@@ -32,9 +32,10 @@ def upgrade() -> None:
     op.create_index('ix_card_checks_uid_at', 'card_checks', ['uid', 'at'])
     with op.batch_alter_table('cards') as batch:
         batch.add_column(sa.Column('auth_kind', sa.String(length=24), nullable=True))
-    for table in ('people', 'readers'):  # a default in the database too: rows inserted by hand are "not required"
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('card_auth_required', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A default in the database too: rows inserted by hand are "not required". A plain ADD COLUMN, not a batch:
+    # on SQLite a batch copies the table and drops the old one, which rows pointing at people refuse.
+    for table in ('people', 'readers'):
+        op.add_column(table, sa.Column('card_auth_required', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

@@ -129,6 +129,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "Showing the first {shown}; the CSV and the printout have them all."),
     "log.none": ("この期間の記録はありません。", "Nothing recorded in this period."),
     "log.err.period": ("期間は最長 {days} 日です。", "The period can be at most {days} days."),
+    "log.err.too_many": ("{n} 件を超えるため印刷できません。期間や条件を絞るか、CSV を使ってください。",
+                         "More than {n} lines cannot be printed. Narrow the period or the search, or use the CSV."),
     "log.err.order": ("「から」は「まで」以前の日付にしてください。", "“From” must not be after “To”."),
     "log.col.date": ("日付", "Date"),
     "log.col.kind": ("区分", "Who"),

@@ -6,6 +6,7 @@ their own key rights. Every CSV download and printout is audited (seed rule 1: e
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,7 +21,7 @@ from server.checkouts import register
 from server.items.loan_rules import KINDS
 from server.wareki import wareki
 from server.web.admin.common import audit, messages
-from server.web.csv_export import csv_response, to_csv
+from server.web.csv_export import streamed_csv
 from server.web.deps import require_page
 from server.web.i18n import translator
 from server.web.printout import printout
@@ -55,10 +56,10 @@ def cells_for(request: Request, db: Session, q: Query, *, full: bool, paper: boo
     return Cells(request.app.state.settings.zone, translator(lang), lang, request.app.state.clock(), full, paper)
 
 
-def rows_of(cells: Cells, q: Query, lines: list) -> list[list[str]]:
+def rows_of(cells: Cells, q: Query, lines: Iterable) -> Iterator[list[str]]:
     if q.report == "access":
-        return [cells.access(line) for line in lines]
-    return [cells.line(q.report, line) for line in lines]
+        return (cells.access(line) for line in lines)
+    return (cells.line(q.report, line) for line in lines)
 
 
 def _relevant(q: Query, problems: dict) -> dict:
@@ -104,7 +105,7 @@ def register_page(request: Request, db: Db, user: Reader) -> HTMLResponse:
     now = request.app.state.clock()
     context = {
         "values": values, "errors": messages(request, problems), "report": q.report, "reports": REPORTS,
-        "query": q, "columns": cells.headers(q.report), "rows": rows_of(cells, q, shown),
+        "query": q, "columns": cells.headers(q.report), "rows": list(rows_of(cells, q, shown)),
         "row_classes": [_row_class(q, line, now) for line in shown],
         "kind_options": [(k, cells.t(f"dash.kind.{k}")) for k in KINDS],
         "tabs": [(r, _link(values, report=r)) for r in REPORTS],
@@ -118,13 +119,14 @@ def register_page(request: Request, db: Db, user: Reader) -> HTMLResponse:
     return page(request, "register/register.html", context, status_code=422 if problems else 200)
 
 
-def _describe(q: Query, lines: int) -> dict[str, object]:
+def _describe(q: Query, lines: int | None) -> dict[str, object]:
     """Which report and filters were exported or printed, for the audit log (blank filters left out)."""
     f = q.filter
     period = {"from": q.start, "to": q.end} if q.report == "transactions" else {}
     filters = {"person": f.person, "item": f.item, "kind": f.kind, "case": f.case, "loan_state": f.state,
                "own_only": f.own_only or None}
-    return {"report": q.report, **period, **{k: v for k, v in filters.items() if v}, "lines": lines}
+    counted = {"lines": lines} if lines is not None else {}
+    return {"report": q.report, **period, **{k: v for k, v in filters.items() if v}, **counted}
 
 
 @router.get("/register.csv")
@@ -133,14 +135,24 @@ def register_csv(request: Request, db: Db, user: Reader) -> Response:
     if _relevant(q, problems):
         return register_page(request, db, user)
     cells = cells_for(request, db, q, full=True)
-    lines = fetch(request, db, q, None)
-    data = to_csv(cells.headers(q.report), rows_of(cells, q, lines))
-    audit(db, request, "checkout_register_exported", _describe(q, len(lines)))
+    # Audited before the first byte (the count of lines is not known then: the report and filters say what went out).
+    audit(db, request, "checkout_register_exported", _describe(q, None))
     today = request.app.state.clock().astimezone(request.app.state.settings.zone).date()
     dates = f"{q.start:%Y%m%d}-{q.end:%Y%m%d}" if q.report == "transactions" else f"{today:%Y%m%d}"
     name = (f"持ち出し管理簿_{FILE_WORDS[q.report]}_{dates}.csv" if request.state.lang == "ja"
             else f"take-out-ledger_{q.report}_{dates}.csv")
-    return csv_response(data, name)
+    return streamed_csv(request.app.state.session_factory, cells.headers(q.report),
+                        lambda stream_db: rows_of(cells, q, streamed(request, stream_db, q)), name)
+
+
+def streamed(request: Request, db: Session, q: Query) -> Iterable:
+    """Every line of the report, read as it is written (the key holders, a few thousand, at once)."""
+    settings, now = request.app.state.settings, request.app.state.clock()
+    if q.report == "transactions":
+        return register.stream(db, register.transactions_query(*q.bounds(settings.zone), q.filter, now))
+    if q.report in ("out", "overdue"):
+        return register.stream(db, register.open_query(q.filter, now, overdue=q.report == "overdue"))
+    return fetch(request, db, q, None)
 
 
 def _day_label(day, lang: str) -> str:
@@ -166,7 +178,7 @@ def register_print(request: Request, db: Db, user: Reader) -> HTMLResponse:
     moment = f"{_day_label(local.date(), lang)} {local:%H:%M}" if lang == "ja" else office_time(now, zone, lang)
     context = {
         "report": q.report, "errors": errors, "columns": cells.headers(q.report), "keys": COLUMNS[q.report],
-        "rows": rows_of(cells, q, lines), "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)),
+        "rows": list(rows_of(cells, q, lines)), "period_text": (_day_label(q.start, lang), _day_label(q.end, lang)),
         "moment": moment, "own_only": q.filter.own_only,
         "filters": [(key, values[key]) for key in ("person", "item", "kind", "case", "state") if values[key]],
     }

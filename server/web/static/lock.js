@@ -25,6 +25,7 @@
     main.classList.add("covered");
     lock.hidden = false;
     document.getElementById("lock-password").focus();
+    document.dispatchEvent(new Event("mamori:locked"));
   }
   function hide() {
     locked = false;
