@@ -35,12 +35,12 @@ _CLOSING_AFTER = select(func.max(ReaderEvent.at)).where(ReaderEvent.reader_id ==
                                                         ReaderEvent.at > bindparam("at"),
                                                         ReaderEvent.type.in_(REPLAYED_EVENTS))
 # The session a late scan falls into (still open, or closed at or after it): replay from its opening.
-# Two seeks, each on its own index (the open sessions; those closed since the scan), not a walk
-# through every session the cabinet ever had.
-_session_start = select(func.min(CabinetSession.opened_at)).where(
-    CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.opened_at <= bindparam("at"))
-_SESSION_START = select(_session_start.where(CabinetSession.closed_at.is_(None)).scalar_subquery(),
-                        _session_start.where(CabinetSession.closed_at >= bindparam("at")).scalar_subquery())
+# The sessions still open and those closed since the scan, each a seek on its own index, rather
+# than a walk through every session the cabinet had before it.
+_SESSIONS_ACROSS = (select(CabinetSession.opened_at).where(CabinetSession.cabinet_id == bindparam("cabinet"),
+                                                           CabinetSession.closed_at.is_(None))
+                    .union_all(select(CabinetSession.opened_at).where(
+                        CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.closed_at >= bindparam("at"))))
 _CABINET_SCANS = (select(ScanRecord.id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at, ScanRecord.received_at,
                          ScanRecord.fresh)
                   .where(ScanRecord.reader_id == bindparam("reader"), ScanRecord.at >= bindparam("since")))
@@ -130,8 +130,8 @@ def plan(conn: Connection, new: list[tuple[ReaderInfo, protocol.Scan | protocol.
         if not newest or max(newest) <= at:  # the usual case: everything new comes after what is known
             rewind.newest_reads[cabinet] = (read.uid, read.at) if read else None
             continue
-        starts = [t for t in conn.execute(_SESSION_START, {"cabinet": cabinet, "at": at}).one() if t is not None]
-        start = min(starts) if starts else None
+        start = min((t for t in conn.execute(_SESSIONS_ACROSS, {"cabinet": cabinet, "at": at}).scalars() if t <= at),
+                    default=None)
         since = min(start, at) if start is not None else at
         rewind.cabinets[cabinet] = since
         reader = readers[cabinet]
