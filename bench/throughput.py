@@ -120,7 +120,7 @@ def yardstick(port: int, readers: int, procs: int, per_reader: int) -> float:
             done.set()
 
     sub.on_message = on_message
-    sub.subscribe(protocol.topic(SITE, "+", "scan"), qos=1)
+    sub.subscribe(protocol.topic(SITE, "entrance-0", "scan").replace("entrance-0", "+"), qos=1)
     time.sleep(0.3)
     try:
         elapsed, _ = _fan_in(port, readers, procs, per_reader, False,
