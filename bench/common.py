@@ -95,5 +95,5 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 
 def fmt(label: str, stats: dict[str, float]) -> str:
-    return (f"{label:<22} n={stats['n']:>6}  p50 {stats['p50']:7.2f} ms  p95 {stats['p95']:7.2f} ms  "
+    return (f"{label:<30} n={stats['n']:>6}  p50 {stats['p50']:7.2f} ms  p95 {stats['p95']:7.2f} ms  "
             f"p99 {stats['p99']:7.2f} ms  max {stats['max']:7.2f} ms")

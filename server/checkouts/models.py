@@ -12,7 +12,14 @@ from server.db import Base, UtcDateTime
 
 class CabinetSession(Base):
     __tablename__ = "cabinet_sessions"
-    __table_args__ = (Index("ix_cabinet_sessions_cabinet_opened", "cabinet_id", "opened_at"),)
+    __table_args__ = (
+        Index("ix_cabinet_sessions_cabinet_opened", "cabinet_id", "opened_at"),
+        # The ingest's per-tap look-ups, constant with history (docs/performance.md "Flat with history"):
+        # a cabinet's open session, and the sessions a late scan falls into (closed after it).
+        Index("ix_cabinet_sessions_open", "cabinet_id", "opened_at", sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
+        Index("ix_cabinet_sessions_cabinet_closed", "cabinet_id", "closed_at", "opened_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cabinet_id: Mapped[str] = mapped_column(ForeignKey("readers.id"))
@@ -41,7 +48,10 @@ class Checkout(Base):
         Index("ix_checkouts_open_due", "due_at", sqlite_where=text("returned_at IS NULL"),
               postgresql_where=text("returned_at IS NULL")),
         Index("ix_checkouts_person_out", "person_id", "out_at"),
-        Index("ix_checkouts_out_at", "out_at"),  # the 持ち出し管理簿 of a period: 3 s → 14 ms for a year at 1M rows
+        Index("ix_checkouts_out_at", "out_at"),
+        # The checkouts a replayed stretch made or closed (server/ingest/rewind.py).
+        Index("ix_checkouts_out_scan", "out_scan_id"),
+        Index("ix_checkouts_return_scan", "return_scan_id"),  # the 持ち出し管理簿 of a period: 3 s → 14 ms for a year at 1M rows
         CheckConstraint("erasure IN ('pending', 'done')", name="erasure"),
         # Devices back in the cabinet whose survey data nobody has yet confirmed erased.
         Index("ix_checkouts_erasure_pending", "returned_at", sqlite_where=text("erasure = 'pending'"),

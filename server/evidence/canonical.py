@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from json.encoder import encode_basestring as _quote  # the escaping JSONEncoder(ensure_ascii=False) uses
 
 GENESIS = "0" * 64  # the "previous hash" of the first link
 
@@ -48,14 +49,43 @@ def dumps(value: object) -> bytes:
     return _JSON.encode(value).encode("utf-8")
 
 
+def value_bytes(value: object) -> bytes:
+    """`dumps(plain(value))`, the common kinds without the encoder's detour: every column of every
+    row a commit chains comes through here (it was half the ingest's time in a burst)."""
+    if value is None:
+        return b"null"
+    if value is True:
+        return b"true"
+    if value is False:
+        return b"false"
+    kind = type(value)
+    if kind is str:
+        return _quote(value).encode("utf-8")
+    if kind is int:
+        return int.__repr__(value).encode("ascii")
+    if kind is datetime:
+        return _quote(plain(value)).encode("ascii")
+    return dumps(plain(value))
+
+
+_NAMES: dict[str, bytes] = {}  # a column name's bytes with its colon: a few dozen names, used per row
+
+
+def _name(name: str) -> bytes:
+    found = _NAMES.get(name)
+    if found is None:
+        found = _NAMES[name] = dumps(name) + b":"
+    return found
+
+
 def _columns(row: Mapping[str, object]) -> list[tuple[str, bytes]]:
     """Each column's canonical value, in column-name order."""
-    return [(name, dumps(plain(row[name]))) for name in sorted(row)]
+    return [(name, value_bytes(row[name])) for name in sorted(row)]
 
 
 def _joined(columns: list[tuple[str, bytes]]) -> bytes:
     """The same bytes as `dumps` of the whole row, from its columns' bytes."""
-    return b"{" + b",".join(dumps(name) + b":" + value for name, value in columns) + b"}"
+    return b"{" + b",".join(_name(name) + value for name, value in columns) + b"}"
 
 
 def row_bytes(row: Mapping[str, object]) -> bytes:

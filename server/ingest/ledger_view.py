@@ -49,12 +49,12 @@ _LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many(
 # The visit each badge is lent to now: until the badge is back at reception.
 _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)
            .where(Visit.badge_uid.in_(_many("uids")), Visit.badge_returned_at.is_(None)).order_by(Visit.id))
-_later = aliased(PresenceEvent)
-_INSIDE = (select(PresenceEvent.person_id, PresenceEvent.kind)
-           .where(PresenceEvent.person_id.in_(_many("ids")))
-           .where(PresenceEvent.at == select(func.max(_later.at))
-                  .where(_later.person_id == PresenceEvent.person_id).scalar_subquery())
-           .order_by(PresenceEvent.id))
+# Each person's newest entry or exit: one step down (person_id, at) per person, driven from `people`,
+# however many entries and exits the years have kept (filtering every row of the person on "at = its
+# max" cost PostgreSQL 18 ms a tap with a year loaded).
+_INSIDE = (select(Person.id, select(PresenceEvent.kind).where(PresenceEvent.person_id == Person.id)
+                  .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1).scalar_subquery())
+           .where(Person.id.in_(_many("ids"))))
 _PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
                       ScanRecord.action, ScanRecord.reason)
                .where(ScanRecord.uid.in_(_many("uids")), ScanRecord.reader_id.in_(_many("readers")),

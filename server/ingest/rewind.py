@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from gateway import protocol
 from server.checkouts.models import CabinetSession
@@ -30,12 +30,17 @@ REPLAYED_EVENTS = ("door_closed",)
 # A cabinet's newest read (uid, at): one step down the (reader_id, at) index; the batch's ledger keeps it.
 _NEWEST_READ = (select(ScanRecord.uid, ScanRecord.at).where(ScanRecord.reader_id == bindparam("reader"))
                 .order_by(ScanRecord.at.desc(), ScanRecord.id.desc()).limit(1))
-_NEWEST_CLOSING = select(func.max(ReaderEvent.at)).where(ReaderEvent.reader_id == bindparam("reader"),
-                                                         ReaderEvent.type.in_(REPLAYED_EVENTS))
+# Only a closing after the batch's oldest scan matters: bounded by the recent stretch, not the history.
+_CLOSING_AFTER = select(func.max(ReaderEvent.at)).where(ReaderEvent.reader_id == bindparam("reader"),
+                                                        ReaderEvent.at > bindparam("at"),
+                                                        ReaderEvent.type.in_(REPLAYED_EVENTS))
 # The session a late scan falls into (still open, or closed at or after it): replay from its opening.
-_SESSION_START = select(func.min(CabinetSession.opened_at)).where(
-    CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.opened_at <= bindparam("at"),
-    or_(CabinetSession.closed_at.is_(None), CabinetSession.closed_at >= bindparam("at")))
+# The sessions still open and those closed since the scan, each a seek on its own index, rather
+# than a walk through every session the cabinet had before it.
+_SESSIONS_ACROSS = (select(CabinetSession.opened_at).where(CabinetSession.cabinet_id == bindparam("cabinet"),
+                                                           CabinetSession.closed_at.is_(None))
+                    .union_all(select(CabinetSession.opened_at).where(
+                        CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.closed_at >= bindparam("at"))))
 _CABINET_SCANS = (select(ScanRecord.id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at, ScanRecord.received_at,
                          ScanRecord.fresh)
                   .where(ScanRecord.reader_id == bindparam("reader"), ScanRecord.at >= bindparam("since")))
@@ -48,8 +53,10 @@ _LENT_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.entered_at,
                 .where(Visit.id.in_(select(func.max(Visit.id)).where(Visit.badge_uid.in_(bindparam("uids", expanding=True)))
                                     .group_by(Visit.badge_uid)),
                        Visit.state.in_(("expected", "in", "out"))))
+# A card's scans after the batch's oldest entrance tap (usually none): whether any is newer than its tap.
 _NEWEST_OF_UIDS = (select(ScanRecord.uid, func.max(ScanRecord.at))
-                   .where(ScanRecord.uid.in_(bindparam("uids", expanding=True))).group_by(ScanRecord.uid))
+                   .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)), ScanRecord.at > bindparam("after"))
+                   .group_by(ScanRecord.uid))
 _ENTRANCES = select(Reader.id, Reader.site, Reader.role, Reader.name).where(Reader.role == "entrance")
 _STAFF_CARDS = select(Card.uid, Card.person_id).where(
     Card.person_id.in_(select(Card.person_id).where(Card.uid.in_(bindparam("uids", expanding=True)))))
@@ -118,12 +125,13 @@ def plan(conn: Connection, new: list[tuple[ReaderInfo, protocol.Scan | protocol.
             entrance_taps[body.uid] = min(body.at, entrance_taps.get(body.uid, body.at))
     for cabinet, at in earliest.items():
         read = conn.execute(_NEWEST_READ, {"reader": cabinet}).first()
-        closing = conn.execute(_NEWEST_CLOSING, {"reader": cabinet}).scalar()
+        closing = conn.execute(_CLOSING_AFTER, {"reader": cabinet, "at": at}).scalar()
         newest = [t for t in (read.at if read else None, closing) if t is not None]
         if not newest or max(newest) <= at:  # the usual case: everything new comes after what is known
             rewind.newest_reads[cabinet] = (read.uid, read.at) if read else None
             continue
-        start = conn.execute(_SESSION_START, {"cabinet": cabinet, "at": at}).scalar()
+        start = min((t for t in conn.execute(_SESSIONS_ACROSS, {"cabinet": cabinet, "at": at}).scalars() if t <= at),
+                    default=None)
         since = min(start, at) if start is not None else at
         rewind.cabinets[cabinet] = since
         reader = readers[cabinet]
@@ -134,7 +142,8 @@ def plan(conn: Connection, new: list[tuple[ReaderInfo, protocol.Scan | protocol.
                                                                       scan=None), reader, row.received_at))
     if entrance_taps:
         # Usually nothing of these cards is newer than the batch: one index seek per card says so.
-        newest = dict(conn.execute(_NEWEST_OF_UIDS, {"uids": list(entrance_taps)}).all())
+        newest = dict(conn.execute(_NEWEST_OF_UIDS, {"uids": list(entrance_taps),
+                                                     "after": min(entrance_taps.values())}).all())
         late = {uid: at for uid, at in entrance_taps.items() if uid in newest and newest[uid] > at}
         if late:
             _plan_people(conn, rewind, late)

@@ -35,6 +35,7 @@ class Visit(Base):
             postgresql_where=text("badge_returned_at IS NULL"),
         ),
         Index("ix_visits_state", "state"),
+        Index("ix_visits_badge", "badge_uid", "id"),  # a badge's newest visit, for a late tap (the ingest's rewind)
         Index("ix_visits_valid_from", "valid_from"),
         Index("ix_visits_entered_at", "entered_at"),
         # The lists of a day or a period (queries.between, docs/performance.md "Scale"): the moment a

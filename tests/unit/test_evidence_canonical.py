@@ -66,3 +66,14 @@ def test_an_anchor_is_the_hash_at_a_date():
     for bad in ("ab" * 32, "ab" * 31 + "@2026-12-02", "zz" * 32 + "@2026-12-02", "ab" * 32 + "@yesterday"):
         with pytest.raises(ValueError):
             Anchor.parse(bad)
+
+
+def test_the_fast_path_gives_the_encoders_bytes_for_every_kind_of_value():
+    from datetime import time
+
+    tokyo = timezone(timedelta(hours=9))
+    values = [None, True, False, 0, -7, 2**70, "", "a\"b\\c\n\t\x00\x1f", "練馬区 ✔ \u2028 \ud7ff", "😀",
+              datetime(2026, 12, 3, 14, 0, 0, 123456, tzinfo=UTC), datetime(2026, 12, 3, 23, 0, tzinfo=tokyo),
+              date(2026, 12, 3), time(9, 30), Decimal("1.50"), b"\x00\xff", ["x", 1, None], {"b": 1, "a": "y"}]
+    for value in values:
+        assert canonical.value_bytes(value) == canonical.dumps(canonical.plain(value)), value
