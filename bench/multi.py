@@ -5,7 +5,8 @@
 For each count, a fresh database, that many `mamori serve` processes sharing the readers' messages
 (MAMORI_NODE_ID, `$share/mamori/...`), and `--readers` simulated entrance readers publishing their share
 of `--scans` distinct staff taps (QoS 1, no pause). Scans/s runs from the first publish to the last ack.
-Meanwhile a probe reader taps every 50 ms and times tap → decision (what a person at the door waits).
+Then a steady load well below that (`--steady` scans/s for 10 s), during which a probe reader taps every
+50 ms and times tap → decision (what a person at the door waits).
 Beside each, the yardstick: the same number of bare paho subscribers in the same shared group taking
 the same messages and doing nothing with them: what the broker and this machine allow at all.
 """
@@ -13,6 +14,7 @@ the same messages and doing nothing with them: what the broker and this machine 
 from __future__ import annotations
 
 import argparse
+import itertools
 import threading
 import time
 from contextlib import ExitStack
@@ -41,40 +43,60 @@ def _publish_all(sims: list[SimulatedReader], per_reader: int) -> list[list[str]
     return ids
 
 
-def _probe(sim: SimulatedReader, card: str, stop: threading.Event, out: list[float]) -> None:
-    while not stop.is_set():
+def _probe(sim: SimulatedReader, first_card: int, stop: threading.Event, out: list[float]) -> None:
+    for n in itertools.count(first_card):
+        if stop.is_set():
+            return
         started = time.perf_counter()
-        scan = sim.tap(card)
+        scan = sim.tap(card_uid(n))
         if sim.wait_decision(scan, timeout=5) is not None:
             out.append((time.perf_counter() - started) * 1000)
         stop.wait(0.05)
 
 
-def servers(processes: int, readers: int, scans: int) -> tuple[float, list[float]]:
+def _steady(sims: list[SimulatedReader], first_card: int, rate: float, seconds: float) -> None:
+    """`rate` taps a second spread over the readers, each tap a card not seen before."""
+    def tap(r: int) -> None:
+        every = len(sims) / rate
+        for n in range(int(seconds / every)):
+            sims[r].tap(card_uid(first_card + r * 1_000 + n))
+            time.sleep(every)
+
+    threads = [threading.Thread(target=tap, args=(r,)) for r in range(len(sims))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def servers(processes: int, readers: int, scans: int, steady: float) -> tuple[float, list[float]]:
     per_reader = scans // readers
+    burst = per_reader * readers
     with bench_env() as (workdir, broker), database("postgresql", workdir) as url:
+        # the burst's cards, then 1,000 per reader for the steady load, then the probe's
         seed(url, [(f"entrance-{r}", "entrance") for r in range(readers)] + [(PROBE, "entrance")],
-             per_reader * readers + 1)
+             burst + 1_000 * readers + 1_000)
         with ExitStack() as stack:
             for n in range(processes):
                 stack.enter_context(server(url, broker.url, workdir, node=f"n{n}"))
             sims = [SimulatedReader(broker.url, SITE, f"entrance-{r}", resend_after=120).start()
                     for r in range(readers)]
-            probe = SimulatedReader(broker.url, SITE, PROBE, resend_after=120).start()
-            stop, latencies = threading.Event(), []
-            prober = threading.Thread(target=_probe, args=(probe, card_uid(per_reader * readers), stop, latencies))
             start = time.perf_counter()
-            prober.start()
             ids = _publish_all(sims, per_reader)
             acked = all(sim.wait_acked(ids[r], timeout=600) for r, sim in enumerate(sims))
             elapsed = time.perf_counter() - start
+            probe = SimulatedReader(broker.url, SITE, PROBE, resend_after=120).start()
+            stop, latencies = threading.Event(), []
+            prober = threading.Thread(target=_probe, args=(probe, burst + 1_000 * readers, stop, latencies))
+            prober.start()
+            _steady(sims, burst, steady, 10)
             stop.set()
             prober.join()
             for sim in [*sims, probe]:
                 sim.stop()
     if not acked:
         raise SystemExit("not every scan was acknowledged")
-    return per_reader * readers / elapsed, latencies
+    return burst / elapsed, latencies
 
 
 def yardstick(processes: int, readers: int, scans: int) -> float:
@@ -117,13 +139,14 @@ def main() -> None:
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--readers", type=int, default=12)
     parser.add_argument("--scans", type=int, default=3000)
+    parser.add_argument("--steady", type=float, default=50, help="scans/s beside the probe")
     args = parser.parse_args()
     for processes in args.processes:
-        rate, latencies = servers(processes, args.readers, args.scans)
+        rate, latencies = servers(processes, args.readers, args.scans, args.steady)
         bare = yardstick(processes, args.readers, args.scans)
         print(f"{processes} process(es): {rate:,.0f} scans/s sustained (bare paho fan-in: {bare:,.0f} msg/s)")
         if len(latencies) >= 10:
-            print("  " + fmt("tap → decision", percentiles(latencies)))
+            print("  " + fmt(f"tap → decision at {args.steady:g}/s", percentiles(latencies)))
         else:
             print(f"  only {len(latencies)} probe decisions came back in time")
 
