@@ -37,6 +37,7 @@ from tests.integration.test_chaos import (
     _in_order,
     _send,
     _stock,
+    merge_streams,
 )
 from tests.support.broker import Mosquitto
 from tests.support.databases import throwaway_postgres
@@ -81,13 +82,7 @@ def _plan(rng: random.Random, end: datetime) -> list[tuple[str, Message]]:
             queues[reader].append(
                 protocol.Scan(v=1, id=msg_id, uid=what, at=at, tech="iso14443a" if what.startswith("04") else "felica")
                 if kind == "scan" else protocol.Event(v=1, id=msg_id, type=what, at=at))
-    merged: list[tuple[str, Message]] = []
-    while queues:
-        reader = rng.choices(sorted(queues), weights=[len(queues[r]) for r in sorted(queues)])[0]
-        merged.append((reader, queues[reader].pop(0)))
-        if not queues[reader]:
-            del queues[reader]
-    return merged
+    return merge_streams(rng, queues)
 
 
 @pytest.mark.timeout(600 if FULL else 240)
