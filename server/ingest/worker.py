@@ -100,6 +100,8 @@ class IngestWorker:
         settings = service.settings
         self.refusals = RefusalLimit(settings.refused_per_reader_per_s, settings.refused_per_reader_burst)
         self.fold = timedelta(seconds=settings.dead_letter_fold_s)
+        # Alone, no other process applies scans: the locks would cost a round trip per batch for nothing.
+        self.shared = settings.node_id is not None
         self._queue: queue.Queue[Incoming | None] = queue.Queue()  # None: stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -250,7 +252,8 @@ class IngestWorker:
                     if (refused := intake.refused_id(msg)) is not None:
                         out.acks[refused[0]].append(refused[1])
             # Other servers may hold the same readers' or cards' messages (docs/scale-out.md): wait for theirs.
-            serialise(db.connection(), _touched(parsed))
+            if self.shared:
+                serialise(db.connection(), _touched(parsed))
             for p in parsed:
                 if isinstance(p.body, protocol.Status):
                     self.service.handle_status(db, p.reader, p.body, p.msg.received_at, retained=p.msg.retained)
@@ -286,7 +289,8 @@ class IngestWorker:
         # The stretch re-derived may hold other cards and tags. Taken after the batch's own, these locks
         # can meet another batch's in a circle: PostgreSQL then fails one, and it is retried like a
         # database that was away.
-        serialise(db.connection(), [f"uid:{r.body.uid}" for r in replays if isinstance(r.body, protocol.Scan)])
+        if self.shared:
+            serialise(db.connection(), [f"uid:{r.body.uid}" for r in replays if isinstance(r.body, protocol.Scan)])
         scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in (*timed, *replays)
                  if isinstance(p.body, protocol.Scan)]
         cabinets = {p.reader.id for p in timed if p.reader.role == "cabinet"}
