@@ -40,11 +40,17 @@ def _say_database(settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from server.cluster import AlreadyServing, sole_server
     from server.main import create_app, serve_web
     from server.migrate import upgrade
 
     settings = _settings()
     _say_database(settings)
+    try:
+        held = sole_server(settings.database_url)  # noqa: F841 - the lock lasts while the process runs
+    except AlreadyServing as exc:
+        print(f"mamori: {exc}", file=sys.stderr)
+        return 2
     upgrade(settings.database_url)
     from gateway.logs import wants_json
 

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
                                          "(made by `mamori ca init`)")
     mqtt_client_key: str | None = Field(None, description="the private key of mqtt_client_cert")
     mqtt_client_id: str = Field("mamori-server", description="fixed id: the broker keeps this session while the server is down")
+    node_id: str | None = Field(None, description="set on each of several `mamori serve` processes on one PostgreSQL "
+                                "(docs/scale-out.md), different on each: the broker session is then "
+                                "`<mqtt_client_id>-<node_id>` and the readers' messages are shared among the processes")
+    mqtt_share_group: str = Field("mamori", pattern=r"^[A-Za-z0-9_-]+$", description="the MQTT shared-subscription "
+                                  "group the processes of one office join when node_id is set")
     tz: str = Field("Asia/Tokyo", description="the office's time zone, for due times and display")
     unlock_s: int = Field(5, ge=1, le=60, description="seconds a granted tap opens the lock")
     training_valid_days: int = Field(365, ge=1, description="training counts as current for this many days")
@@ -149,6 +154,10 @@ class Settings(BaseSettings):
                 raise ValueError("give 1 to 8 stamp labels of at most 12 characters, comma-separated, "
                                  "e.g. 担当,確認,管理責任者,監査")
         return value
+
+    @property
+    def broker_client_id(self) -> str:
+        return f"{self.mqtt_client_id}-{self.node_id}" if self.node_id else self.mqtt_client_id
 
     @property
     def zone(self) -> ZoneInfo:

@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from server.cluster import migration_lock
 from server.db import make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -24,12 +25,18 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate; if that changed the schema, gather statistics for the new indexes."""
-    before = current_revision(database_url)
-    command.upgrade(alembic_config(database_url), revision)
-    start_chain(database_url)
-    if current_revision(database_url) != before:
-        analyze(database_url)
+    """Migrate; if that changed the schema, gather statistics for the new indexes. Several servers
+    starting together on PostgreSQL take turns: the first migrates, the others find nothing to do."""
+    engine = make_engine(database_url)
+    try:
+        with migration_lock(engine):
+            before = current_revision(database_url)
+            command.upgrade(alembic_config(database_url), revision)
+            start_chain(database_url)
+            if current_revision(database_url) != before:
+                analyze(database_url)
+    finally:
+        engine.dispose()
 
 
 def start_chain(database_url: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 
 class Periodic(ABC):
@@ -14,6 +15,8 @@ class Periodic(ABC):
         self.every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        # With several servers, only the leader's rounds run (server/cluster.py); alone, every round.
+        self.gate: Callable[[], bool] = lambda: True
 
     def start(self) -> None:
         self._thread.start()
@@ -26,7 +29,8 @@ class Periodic(ABC):
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.check()
+                if self.gate():
+                    self.check()
             except Exception:  # the database may be away; the next round tries again
                 logging.getLogger(f"mamori.{self.name}").exception("%s check failed", self.name)
             self._stop.wait(self.every_s)

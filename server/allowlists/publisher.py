@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -103,6 +104,7 @@ class AllowlistPublisher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="allowlists", daemon=True)
+        self.gate: Callable[[], bool] = lambda: True  # the leader publishes (server/cluster.py)
 
     def start(self) -> None:
         self._thread.start()
@@ -120,7 +122,8 @@ class AllowlistPublisher:
         while not self._stop.is_set():
             self._wake.clear()  # before the round: a wake-up during it makes another round at once
             try:
-                self.publish_due()
+                if self.gate():
+                    self.publish_due()
             except Exception:  # the database may be away; the next round tries again
                 log.exception("could not check the cabinet allowlists")
             self._wake.wait(self.check_every_s)

@@ -20,9 +20,14 @@ class BrokerLink:
 
     def __init__(self, url: str, client_id: str, on_message: Callable[[mqtt.MQTTMessage, int], None], *,
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
-                 client_cert: str | None = None, client_key: str | None = None, clean_start: bool = False):
+                 client_cert: str | None = None, client_key: str | None = None, clean_start: bool = False,
+                 share_group: str | None = None):
         self.host, self.port, tls = broker_address(url)
         self._on_message = on_message
+        # Several servers share the readers' messages (docs/scale-out.md). Their sessions are clean: a
+        # persistent one would keep receiving its share while its process is dead, until it came back.
+        self.share_group = share_group
+        clean_start = clean_start or share_group is not None
         self.connected = False
         self.connection = 0  # counts connections: packet ids are only meaningful within one
         self.client = mqtt.Client(
@@ -68,7 +73,11 @@ class BrokerLink:
         self.connected = True
         self._told_unreachable = False
         log.info("connected to broker %s:%d", self.host, self.port)
-        client.subscribe([(protocol.subscription(ch), 1) for ch in SUBSCRIBED_CHANNELS])
+        client.subscribe([(self.filter(ch), 1) for ch in SUBSCRIBED_CHANNELS])
+
+    def filter(self, channel: str) -> str:
+        plain = protocol.subscription(channel)
+        return f"$share/{self.share_group}/{plain}" if self.share_group else plain
 
     def _disconnected(self, _client, _userdata, _flags, reason_code, _props) -> None:
         if not self.connected:  # never got in: over TLS 1.3 a refused certificate shows up here

@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 from server.allowlists.publisher import AllowlistPublisher
 from server.checkouts.chase import ChaseChecker
 from server.clock import Clock, system_clock
+from server.cluster import Leader
 from server.config import Settings
 from server.db import make_engine, make_session_factory
 from server.evidence.watch import ChainWatch
@@ -31,9 +32,10 @@ class Ingest:
         self.engine = make_engine(settings.database_url, pre_ping=False)
         factory = make_session_factory(self.engine)
         self.link = BrokerLink(
-            settings.mqtt_url, settings.mqtt_client_id, self._received,
+            settings.mqtt_url, settings.broker_client_id, self._received,
             username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
             client_cert=settings.mqtt_client_cert, client_key=settings.mqtt_client_key,
+            share_group=settings.mqtt_share_group if settings.node_id else None,
         )
         self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max,
                                    metrics=metrics)
@@ -46,6 +48,9 @@ class Ingest:
         self.doors = DoorWatch(factory, clock, settings)
         self.reviews = ReviewChecker(factory, clock, settings)
         self.chain = ChainWatch(factory, clock, settings)
+        self.leader = Leader(self.engine)
+        for job in (self.allowlists, self.overdue, self.notices, self.closing, self.doors, self.reviews, self.chain):
+            job.gate = lambda: self.leader.leading
 
     def _received(self, msg: mqtt.MQTTMessage, connection: int) -> None:
         # The raw topic bytes: a topic that is not UTF-8 must reach the dead-letter table, not raise here.
@@ -57,6 +62,7 @@ class Ingest:
         # them out of the collector's scans shortens the pauses a tap could wait behind.
         gc.collect()
         gc.freeze()
+        self.leader.start()
         self.worker.start()
         self.link.start()
         self.allowlists.start()
@@ -71,6 +77,7 @@ class Ingest:
         # Unfinished messages are not PUBACKed, so the broker hands them over again next start.
         self.reviews.stop()
         self.chain.stop()
+        self.leader.stop()
         self.doors.stop()
         self.closing.stop()
         self.notices.stop()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import protocol
+from server.cluster import serialise
 from server.db import unit_of_work
 from server.ingest import intake
 from server.ingest.card_check import CardChecks
@@ -42,6 +43,14 @@ log = logging.getLogger("mamori.ingest")
 def _event_order(step: Parsed | Replay) -> tuple[datetime, str]:
     """Event time, then id: the one order every arrival order of the same scans comes back to."""
     return step.body.at, step.body.id
+
+
+def _touched(parsed: list[Parsed]) -> list[str]:
+    """What a batch changes the ledger of: its readers (cabinet sessions, doors, statuses) and the cards
+    and tags it scanned (presence, visits, checkouts), whichever reader they were scanned at."""
+    names = [f"reader:{p.reader.id}" for p in parsed]
+    names += [f"uid:{p.body.uid}" for p in parsed if isinstance(p.body, protocol.Scan)]
+    return names
 
 
 class Link(Protocol):
@@ -91,6 +100,8 @@ class IngestWorker:
         settings = service.settings
         self.refusals = RefusalLimit(settings.refused_per_reader_per_s, settings.refused_per_reader_burst)
         self.fold = timedelta(seconds=settings.dead_letter_fold_s)
+        # Alone, no other process applies scans: the locks would cost a round trip per batch for nothing.
+        self.shared = settings.node_id is not None
         self._queue: queue.Queue[Incoming | None] = queue.Queue()  # None: stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -240,6 +251,9 @@ class IngestWorker:
                     out.refused.append(err.reason)
                     if (refused := intake.refused_id(msg)) is not None:
                         out.acks[refused[0]].append(refused[1])
+            # Other servers may hold the same readers' or cards' messages (docs/scale-out.md): wait for theirs.
+            if self.shared:
+                serialise(db.connection(), _touched(parsed))
             for p in parsed:
                 if isinstance(p.body, protocol.Status):
                     self.service.handle_status(db, p.reader, p.body, p.msg.received_at, retained=p.msg.retained)
@@ -272,6 +286,11 @@ class IngestWorker:
         # A repeat of a stored message in the batch changes nothing itself: its replay must still run.
         batch_ids = {body.id for _reader, body in new}
         replays = [r for r in rewind.steps if r.body.id not in batch_ids]
+        # The stretch re-derived may hold other cards and tags. Taken after the batch's own, these locks
+        # can meet another batch's in a circle: PostgreSQL then fails one, and it is retried like a
+        # database that was away.
+        if self.shared:
+            serialise(db.connection(), [f"uid:{r.body.uid}" for r in replays if isinstance(r.body, protocol.Scan)])
         scans = [(p.body.id, p.reader.id, p.body.uid, p.body.at) for p in (*timed, *replays)
                  if isinstance(p.body, protocol.Scan)]
         cabinets = {p.reader.id for p in timed if p.reader.role == "cabinet"}

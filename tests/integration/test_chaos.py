@@ -160,19 +160,24 @@ def _plan(rng: random.Random, end: datetime) -> dict[str, list[Message]]:
     return plan
 
 
-def _arrival(rng: random.Random, plan: dict[str, list[Message]], hour_ago: datetime) -> list[tuple[str, Message]]:
-    """The readers' streams merged as they would be sent together, each in its own order; the late
-    reader's hour-old stretch held back and sent when half of the rest has gone."""
-    late = [m for m in plan[LATE_READER] if hour_ago - timedelta(hours=1) <= m.at < hour_ago]
-    assert len(late) >= 20, "the plan should give the late reader an hour of scans an hour ago"
-    held = {m.id for m in late}
-    queues = {reader: [m for m in messages if m.id not in held] for reader, messages in plan.items()}
+def merge_streams(rng: random.Random, queues: dict[str, list[Message]]) -> list[tuple[str, Message]]:
+    """Readers' streams interleaved as they would be sent together, each in its own order (emptied)."""
     merged: list[tuple[str, Message]] = []
     while queues:
         reader = rng.choices(sorted(queues), weights=[len(queues[r]) for r in sorted(queues)])[0]
         merged.append((reader, queues[reader].pop(0)))
         if not queues[reader]:
             del queues[reader]
+    return merged
+
+
+def _arrival(rng: random.Random, plan: dict[str, list[Message]], hour_ago: datetime) -> list[tuple[str, Message]]:
+    """The readers' streams merged as they would be sent together, each in its own order; the late
+    reader's hour-old stretch held back and sent when half of the rest has gone."""
+    late = [m for m in plan[LATE_READER] if hour_ago - timedelta(hours=1) <= m.at < hour_ago]
+    assert len(late) >= 20, "the plan should give the late reader an hour of scans an hour ago"
+    held = {m.id for m in late}
+    merged = merge_streams(rng, {reader: [m for m in messages if m.id not in held] for reader, messages in plan.items()})
     middle = len(merged) // 2
     return merged[:middle] + [(LATE_READER, m) for m in late] + merged[middle:]
 
