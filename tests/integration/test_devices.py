@@ -287,7 +287,7 @@ def test_an_account_linked_to_nobody_sees_no_devices_and_the_page_speaks_english
         client, _csrf = logged_in(site.app, "surveyor", PASSWORDS["surveyor"])
         html = client.get("/devices").text
         assert "紐付いていない" in html and "データ消去の確認待ち（0）" in html
-        assert 'href="/devices">端末の返却・データ消去確認</a>' in html  # in the menu
+        assert 'href="/devices" aria-current="page">端末の返却・データ消去確認</a>' in html  # in the menu, as this page
         english, _csrf = logged_in(site.app, "manager", PASSWORDS["manager"])
         html = english.get("/devices").text
         assert "Waiting for the data erasure confirmation (0)" in html and "Showing everyone&#39;s devices." in html
