@@ -40,10 +40,15 @@ def has_allowlist(gateway: Gateway) -> bool:
     return current is not None and current.key_id is not None
 
 
+def admits(gateway: Gateway, uid: str) -> bool:
+    """The list that has the card: the first one, published as the cabinet is registered, predates the people."""
+    return has_allowlist(gateway) and gateway.allowlist.allows(uid, datetime.now().astimezone())
+
+
 def test_server_away_a_key_holder_opens_on_the_allowlist_and_the_ledger_learns_it_later(
         office, make_gateway, fobs, pins):
     gateway = make_gateway()
-    wait_for(lambda: has_allowlist(gateway), what="the server's allowlist")
+    wait_for(lambda: admits(gateway, STAFF), what="the server's allowlist with the key holder")
     stop_server(office)
 
     fobs.tap(STAFF)
@@ -108,7 +113,7 @@ def test_an_expired_allowlist_opens_nothing(broker, make_gateway, fobs, pins):
 def test_a_cabinet_restarted_while_the_network_is_down_keeps_its_allowlist(
         office, broker, make_gateway, fobs, pins, tmp_path):
     gateway = make_gateway()
-    wait_for(lambda: has_allowlist(gateway), what="the server's allowlist")
+    wait_for(lambda: admits(gateway, STAFF), what="the server's allowlist with the key holder")
     gateway.stop()
     broker.stop()
 
@@ -118,7 +123,7 @@ def test_a_cabinet_restarted_while_the_network_is_down_keeps_its_allowlist(
     try:
         wait_for_serial(rebooted)
         fobs.tap(STAFF)
-        wait_for(lambda: lock_open(rebooted), timeout=3, what="the offline unlock after a reboot")
+        wait_for(lambda: lock_open(rebooted), timeout=10, what="the offline unlock after a reboot")
         assert len(rebooted.outbox) == 2  # the scan and its offline_unlock, kept for the server
     finally:
         rebooted.stop()
