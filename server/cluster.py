@@ -101,8 +101,13 @@ class Leader:
         return self._leading
 
     def _let_go(self) -> None:
-        self._leading = self._single
+        was_leading, self._leading = self._leading and not self._single, self._single
         if self._conn is not None:
+            try:
+                if was_leading:  # at once: a closed socket's server process may hold the lock a moment longer
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_KEY})
+            except Exception:
+                log.debug("unlocking the leader's lock failed; ending its session releases it", exc_info=True)
             try:
                 self._conn.invalidate()  # not back to the pool: ending the session releases its advisory lock
                 self._conn.close()
