@@ -29,6 +29,11 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || apt_install mosquitto mosquitto-clients
+# The multi-server test also runs on a NATS cluster, the clustered broker mamori supports (docs/scale-out.md).
+if ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  if as_root; then apt_install nats-server
+  else echo "mamori tests: no nats-server; its multi-server test is skipped (sudo apt-get install -y nats-server)" >&2; fi
+fi
 # The browser tests drive Debian's Chromium through Playwright (never a browser Playwright downloads itself),
 # and a Japanese font so the pages (and docs/screenshots) show Japanese rather than empty boxes.
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || apt_install chromium

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
                                 "`<mqtt_client_id>-<node_id>` and the readers' messages are shared among the processes")
     mqtt_share_group: str = Field("mamori", pattern=r"^[A-Za-z0-9_-]+$", description="the MQTT shared-subscription "
                                   "group the processes of one office join when node_id is set")
+    mqtt_shared_subscriptions: bool = Field(True, description="false for a broker without MQTT shared subscriptions "
+                                            "(NATS): every process then hears every message and the database lets "
+                                            "one apply it (docs/scale-out.md)")
     tz: str = Field("Asia/Tokyo", description="the office's time zone, for due times and display")
     unlock_s: int = Field(5, ge=1, le=60, description="seconds a granted tap opens the lock")
     training_valid_days: int = Field(365, ge=1, description="training counts as current for this many days")

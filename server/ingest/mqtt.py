@@ -25,9 +25,9 @@ class BrokerLink:
         self.host, self.port, tls = broker_address(url)
         self._on_message = on_message
         # Several servers share the readers' messages (docs/scale-out.md). Their sessions are clean: a
-        # persistent one would keep receiving its share while its process is dead, until it came back.
+        # persistent one would keep receiving its share while its process is dead, until it came back;
+        # the readers re-send whatever no process acknowledged.
         self.share_group = share_group
-        clean_start = clean_start or share_group is not None
         self.connected = False
         self.connection = 0  # counts connections: packet ids are only meaningful within one
         self.client = mqtt.Client(

@@ -35,7 +35,8 @@ class Ingest:
             settings.mqtt_url, settings.broker_client_id, self._received,
             username=settings.mqtt_username, password=settings.mqtt_password, ca_file=settings.mqtt_ca_file,
             client_cert=settings.mqtt_client_cert, client_key=settings.mqtt_client_key,
-            share_group=settings.mqtt_share_group if settings.node_id else None,
+            share_group=settings.mqtt_share_group if settings.node_id and settings.mqtt_shared_subscriptions else None,
+            clean_start=settings.node_id is not None,
         )
         self.worker = IngestWorker(factory, IngestService(settings), self.link, clock, settings.ingest_batch_max,
                                    metrics=metrics)
@@ -49,6 +50,9 @@ class Ingest:
         self.reviews = ReviewChecker(factory, clock, settings)
         self.chain = ChainWatch(factory, clock, settings)
         self.leader = Leader(self.engine)
+        if settings.node_id and not settings.mqtt_shared_subscriptions:
+            # Every process hears every refused message: the leader keeps the one copy.
+            self.worker.keeps_dead_letters = lambda: self.leader.leading
         for job in (self.allowlists, self.overdue, self.notices, self.closing, self.doors, self.reviews, self.chain):
             job.gate = lambda: self.leader.leading
 

@@ -102,6 +102,7 @@ class IngestWorker:
         self.fold = timedelta(seconds=settings.dead_letter_fold_s)
         # Alone, no other process applies scans: the locks would cost a round trip per batch for nothing.
         self.shared = settings.node_id is not None
+        self.keeps_dead_letters: Callable[[], bool] = lambda: True
         self._queue: queue.Queue[Incoming | None] = queue.Queue()  # None: stop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -240,14 +241,15 @@ class IngestWorker:
         out = _Outcome()
         with unit_of_work(self.factory) as db:
             readers = self.directory.lookup(db.connection(), intake.reader_names(batch))
-            letters = DeadLetterBook(db, self.refusals, self.fold)
+            letters = DeadLetterBook(db, self.refusals, self.fold) if self.keeps_dead_letters() else None
             parsed: list[Parsed] = []
             for msg in batch:
                 try:
                     if (p := intake.parse(msg, readers)) is not None:
                         parsed.append(p)
                 except protocol.ProtocolError as err:
-                    letters.refuse(msg, err.reason, err.detail)
+                    if letters is not None:
+                        letters.refuse(msg, err.reason, err.detail)
                     out.refused.append(err.reason)
                     if (refused := intake.refused_id(msg)) is not None:
                         out.acks[refused[0]].append(refused[1])

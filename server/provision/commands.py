@@ -1,4 +1,4 @@
-"""`mamori ca init`, `mamori readers provision` and `mamori readers revoke`."""
+"""`mamori ca init`, `mamori ca server`, `mamori readers provision` and `mamori readers revoke`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,27 @@ def cmd_ca_init(args: argparse.Namespace) -> int:
     print(f"MAMORI_MQTT_CLIENT_CERT={files.client_cert}")
     print(f"MAMORI_MQTT_CLIENT_KEY={files.client_key}")
     print(f"then: {RESTART}", file=sys.stderr)
+    return 0
+
+
+def cmd_ca_server(args: argparse.Namespace) -> int:
+    from server.cli import _settings
+    from server.provision.pki import PkiError
+    from server.provision.service import provision_server_node
+
+    settings = _settings()
+    try:
+        files = provision_server_node(settings, system_clock(), args.node, server_dir=Path(args.server_dir))
+    except PkiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"server node {args.node}'s broker credentials in {files.client_cert.parent}; on that process, beside "
+          "the settings every process shares (docs/scale-out.md):")
+    print(f"MAMORI_NODE_ID={args.node}")
+    print(f"MAMORI_MQTT_CA_FILE={files.ca_file}")
+    print(f"MAMORI_MQTT_CLIENT_CERT={files.client_cert}")
+    print(f"MAMORI_MQTT_CLIENT_KEY={files.client_key}")
+    print(f"then: {RELOAD}", file=sys.stderr)
     return 0
 
 
@@ -88,6 +109,10 @@ def add_commands(sub: argparse._SubParsersAction, readers: argparse._SubParsersA
     init.add_argument("--name", help="the CA's name (default: MAMORI_OFFICE_NAME)")
     init.add_argument("--server-dir", default="/etc/mamori/mqtt", help="where the server's own broker credentials go")
     init.set_defaults(func=cmd_ca_init)
+    server = ca.add_parser("server", help="credentials of one more `mamori serve` process (several servers)")
+    server.add_argument("node", help="that process's MAMORI_NODE_ID, e.g. b")
+    server.add_argument("--server-dir", default="/etc/mamori/mqtt", help="where its broker credentials go")
+    server.set_defaults(func=cmd_ca_server)
 
     provision = readers.add_parser("provision", help="a registered reader's certificate, password, YAML config and "
                                    "broker entries, in one go")

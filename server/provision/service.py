@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from server.readers.models import Reader
 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]  # the server reaches the broker on its own host
 TLS_PORT = 8883
+NODE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,15}")
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,29 @@ def init_office(settings: Settings, now: datetime, *, name: str, hosts: list[str
     cert = ca.issue(hosts[0], "broker", now, hosts=list(dict.fromkeys(hosts + LOCAL_HOSTS)))
     broker.write_tls(ca.ca_pem(), cert.cert_pem, cert.key_pem)
     broker.write_crl(ca.crl_pem(now))
-    client = ca.issue(SERVER_ACCOUNT, "server", now)
+    return _server_credentials(ca, broker, SERVER_ACCOUNT, now, server_dir)
+
+
+def provision_server_node(settings: Settings, now: datetime, node_id: str, *, server_dir: Path) -> ServerFiles:
+    """Another `mamori serve` process's own credentials (docs/scale-out.md): the broker makes a client's
+    certificate name its client id, so processes sharing one certificate would take each other's session."""
+    if not NODE_ID.fullmatch(node_id):
+        raise PkiError(f"node id {node_id!r}: use lower-case letters, digits and '-', up to 16, e.g. b")
+    ca = OfficeCA(settings.pki_dir)
+    broker = BrokerFolder(settings.broker_dir)
+    name = f"{SERVER_ACCOUNT}-{node_id}"
+    if ca.live(name, "server") or broker.account(name):
+        raise PkiError(f"server node {node_id} already has broker credentials")
+    return _server_credentials(ca, broker, name, now, server_dir)
+
+
+def _server_credentials(ca: OfficeCA, broker: BrokerFolder, name: str, now: datetime, server_dir: Path) -> ServerFiles:
+    client = ca.issue(name, "server", now)
     password = new_password()
-    broker.put(Account(SERVER_ACCOUNT, "server", None, password_entry(password)))
+    broker.put(Account(name, "server", None, password_entry(password)))
     # The server runs as the mamori user: its key is readable by that group, nobody else.
-    files = ServerFiles(server_dir / "ca.crt", server_dir / f"{SERVER_ACCOUNT}.crt",
-                        server_dir / f"{SERVER_ACCOUNT}.key", server_dir / f"{SERVER_ACCOUNT}.password")
+    files = ServerFiles(server_dir / "ca.crt", server_dir / f"{name}.crt", server_dir / f"{name}.key",
+                        server_dir / f"{name}.password")
     write_file(files.ca_file, ca.ca_pem())
     write_file(files.client_cert, client.cert_pem)
     write_file(files.client_key, client.key_pem, mode=0o640, group="mamori")

@@ -87,3 +87,21 @@ def test_an_office_provisions_a_cabinet_and_revokes_it(mamori, tmp_path, databas
         actions = list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
     engine.dispose()
     assert actions[-2:] == ["reader_provisioned", "reader_revoked"]
+
+
+def test_each_further_server_process_gets_its_own_credentials(mamori, tmp_path):
+    """The broker makes a certificate's name the client id: two processes on one certificate would take
+    each other's connection (docs/scale-out.md)."""
+    assert mamori("ca", "init", "--host", "mamori.local", "--server-dir", str(tmp_path / "mqtt"))[0] == 0
+    code, out, _ = mamori("ca", "server", "b", "--server-dir", str(tmp_path / "mqtt"))
+    assert code == 0 and "MAMORI_NODE_ID=b" in out
+    assert f"MAMORI_MQTT_CLIENT_CERT={tmp_path / 'mqtt' / 'mamori-server-b.crt'}" in out
+    cert = x509.load_pem_x509_certificate((tmp_path / "mqtt" / "mamori-server-b.crt").read_bytes())
+    assert cert.subject.rfc4514_string() == "CN=mamori-server-b"
+    assert mode(tmp_path / "mqtt" / "mamori-server-b.key") == 0o640
+    acl = (tmp_path / "broker" / "acl").read_text(encoding="utf-8")
+    assert "user mamori-server-b\ntopic read mamori/v1/+/+/scan\n" in acl
+    code, _, err = mamori("ca", "server", "b", "--server-dir", str(tmp_path / "mqtt"))
+    assert code == 1 and "already has broker credentials" in err
+    code, _, err = mamori("ca", "server", "Node B", "--server-dir", str(tmp_path / "mqtt"))
+    assert code == 1 and "lower-case letters" in err

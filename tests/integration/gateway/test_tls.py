@@ -26,7 +26,7 @@ from server.db import unit_of_work
 from server.ingest.mqtt import BrokerLink
 from server.ledger.models import ScanRecord
 from server.provision.pki import OfficeCA
-from server.provision.service import init_office, provision_reader, revoke_reader
+from server.provision.service import init_office, provision_reader, provision_server_node, revoke_reader
 from tests.integration.gateway.conftest import wait_for_serial
 from tests.support.broker import ShippedMosquitto
 from tests.support.gateway import STAFF, lock_open, rdm6300, wait_for
@@ -151,6 +151,41 @@ def test_a_readers_certificate_cannot_publish_on_another_readers_topic(tls):
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_servers_sharing_a_subscription_over_tls_each_hear_a_part_and_together_all(tls):
+    """Several `mamori serve` processes on the shipped broker (docs/scale-out.md): each with its own
+    credentials from `mamori ca server`, joining the shared subscription."""
+    heard: dict[str, list[str]] = {"a": [], "b": []}
+
+    def listener(node: str) -> BrokerLink:
+        files = provision_server_node(tls.settings, datetime.now(UTC), node, server_dir=tls.tmp / "mqtt")
+
+        def received(msg: mqtt.MQTTMessage, connection: int) -> None:
+            heard[node].append(protocol.decode(msg.payload, protocol.Scan).id)
+            link.ack(msg.mid, msg.qos, connection)
+
+        link = BrokerLink(tls.broker.url, f"mamori-server-{node}", received, ca_file=str(files.ca_file),
+                          client_cert=str(files.client_cert), client_key=str(files.client_key),
+                          clean_start=True, share_group="mamori")
+        return link
+
+    links = [listener(node) for node in heard]
+    cab = tls.provision("cab-2", "cabinet").parent  # reloads the broker, which reads the nodes' accounts too
+    for link in links:
+        link.start()
+    client = _client(cab, "cab-2", tls.broker.port)
+    try:
+        wait_for(lambda: all(link.connected for link in links), what="both servers' connections")
+        time.sleep(0.5)  # the SUBACKs follow the CONNACK
+        sent = [_scan(client, "cab-2") for _ in range(40)]
+        wait_for(lambda: sorted(heard["a"] + heard["b"]) == sorted(sent), timeout=10, what="every scan, once")
+        assert heard["a"] and heard["b"], heard
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        for link in links:
+            link.stop()
 
 
 def test_a_revoked_reader_is_cut_off_at_the_reload_and_refused_when_it_reconnects(tls, fobs, pins, caplog):
