@@ -1,7 +1,8 @@
-"""What Mosquitto reads from the provisioning folder: password file, ACL, CA, its own certificate, the CRL.
+"""What Mosquitto reads from the provisioning folder: password file, ACL, CA, its own certificate, the CRL;
+and, for a NATS cluster instead, its users file.
 
-`accounts.json` is the list the other two are written from, whole, every time: one account for
-the server and one per provisioned reader. Nothing is edited in place, so a revoked reader leaves
+`accounts.json` is the list the others are written from, whole, every time: one account for
+the server (and each further server process) and one per provisioned reader. Nothing is edited in place, so a revoked reader leaves
 no line behind.
 """
 
@@ -62,6 +63,33 @@ def acl_text(accounts: list[Account]) -> str:
     return "\n".join(lines)
 
 
+def _subject(topic: str) -> str:
+    """An MQTT topic filter as NATS names it: levels joined by dots, `+` as `*`."""
+    return topic.replace("/", ".").replace("+", "*")
+
+
+def nats_users_text(accounts: list[Account]) -> str:
+    """The same grants as `acl_text`, for a NATS cluster's MQTT listener (docs/scale-out.md): each
+    certificate, mapped to its user by its CN (`verify_and_map`), may use MQTT only."""
+    lines = ["# Written by mamori (`mamori ca init`, `mamori readers provision/revoke`): do not edit by hand.",
+             "# Included by deploy/nats/mamori-node.conf. Whatever is not granted here is denied.",
+             "authorization {", "  users = ["]
+    for account in sorted(accounts, key=lambda a: (a.kind != "server", a.name)):
+        if account.kind == "server":
+            publish = [_subject(protocol.subscription(ch)) for ch in READER_READS]
+            subscribe = [_subject(protocol.subscription(ch)) for ch in READER_WRITES]
+        else:
+            publish = [_subject(protocol.topic(account.site, account.name, ch)) for ch in READER_WRITES]
+            subscribe = [_subject(protocol.topic(account.site, account.name, ch)) for ch in READER_READS]
+        # nats-server 2.9 delivers QoS 1 through an internal subject it checks against the user's own
+        # grants; an MQTT client cannot subscribe to `$MQTT/…` itself (tests/integration/test_nats_tls.py).
+        subscribe.append("$MQTT.sub.>")
+        lines.append(f'    {{ user: "CN={account.name}", allowed_connection_types: ["MQTT"], '
+                     f"permissions: {{ publish: {json.dumps(publish)}, subscribe: {json.dumps(subscribe)} }} }}")
+    lines += ["  ]", "}", ""]
+    return "\n".join(lines)
+
+
 class BrokerFolder:
     """The folder Mosquitto's config points at (/etc/mosquitto/mamori by default)."""
 
@@ -93,6 +121,7 @@ class BrokerFolder:
         write_file(self.folder / "passwd", "".join(f"{a.name}:{a.password_hash}\n" for a in accounts),
                    mode=0o640, group=BROKER_GROUP)
         write_file(self.folder / "acl", acl_text(accounts), mode=0o640, group=BROKER_GROUP)
+        write_file(self.folder / "nats-users.conf", nats_users_text(accounts))
 
     def write_tls(self, ca_pem: bytes, cert_pem: bytes, key_pem: bytes) -> None:
         write_file(self.folder / "ca.crt", ca_pem)
