@@ -58,12 +58,14 @@ def seed(url: str, readers: list[tuple[str, str]], cards: int) -> None:
 
 
 @contextmanager
-def server(url: str, mqtt_url: str, workdir: Path, node: str | None = None):
+def server(url: str, mqtt_url: str, workdir: Path, node: str | None = None, **settings: str):
     """`mamori serve` as deployed: its own process; returns once it is connected to the broker.
-    `node`: one of several processes sharing the readers' messages (docs/scale-out.md)."""
+    `node`: one of several processes sharing the readers' messages (docs/scale-out.md); `settings`:
+    more MAMORI_* variables."""
     port = free_port()
     env = dict(os.environ, MAMORI_DATABASE_URL=url, MAMORI_MQTT_URL=mqtt_url,
-               MAMORI_MQTT_CLIENT_ID=f"mamori-bench-{uuid.uuid4().hex[:6]}", **({"MAMORI_NODE_ID": node} if node else {}))
+               MAMORI_MQTT_CLIENT_ID=f"mamori-bench-{uuid.uuid4().hex[:6]}", **({"MAMORI_NODE_ID": node} if node else {}),
+               **settings)
     log = open(workdir / f"serve{'-' + node if node else ''}.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
                             env=env, stdout=log, stderr=log)

@@ -1,6 +1,6 @@
 """Several `mamori serve` processes on one PostgreSQL: sustained scans/s and decision latency with 1, 2 and 3.
 
-    .venv/bin/python -m bench.multi [--processes 1 2 3] [--readers 12] [--scans 3000]
+    .venv/bin/python -m bench.multi [--processes 1 2 3] [--readers 12] [--scans 3000] [--broker nats]
 
 For each count, a fresh database, that many `mamori serve` processes sharing the readers' messages
 (MAMORI_NODE_ID, `$share/mamori/...`), and `--readers` simulated entrance readers publishing their share
@@ -9,21 +9,29 @@ Then a steady load well below that (`--steady` scans/s for 10 s), during which a
 50 ms and times tap → decision (what a person at the door waits).
 Beside each, the yardstick: the same number of bare paho subscribers in the same shared group taking
 the same messages and doing nothing with them: what the broker and this machine allow at all.
+
+`--broker nats`: a three-node NATS cluster instead of one Mosquitto (docs/scale-out.md). It has no shared
+subscriptions: each process, and each yardstick subscriber, connects to a node of its own and hears every
+message (MAMORI_MQTT_SHARED_SUBSCRIPTIONS=false); the readers are spread over the nodes.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from bench.common import SITE, bench_env, card_uid, database, fmt, percentiles, seed, server
 from gateway import protocol
+from gateway.net import broker_address
 from gateway.simulator import SimulatedReader
+from tests.support.nats import NatsCluster
 
 PROBE = "probe"
 
@@ -69,23 +77,52 @@ def _steady(sims: list[SimulatedReader], first_card: int, rate: float, seconds: 
         t.join()
 
 
-def servers(processes: int, readers: int, scans: int, steady: float) -> tuple[float, list[float]]:
+@contextmanager
+def brokers(kind: str):
+    """A temp folder and the broker's URLs: one Mosquitto, or each node of a NATS cluster."""
+    if kind == "mosquitto":
+        with bench_env() as (workdir, broker):
+            yield workdir, [broker.url]
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="mamori-bench-"))
+    cluster = NatsCluster(workdir / "nats").start()
+    try:
+        yield workdir, cluster.urls
+    finally:
+        cluster.stop()
+
+
+def _subscribed(url: str, first_card: int) -> None:
+    """A message sent before a process's subscription is in place reaches no one (a reader re-sends it
+    later): wait until a tap is answered, then a moment for the other processes' subscriptions."""
+    warm = SimulatedReader(url, SITE, PROBE, resend_after=1).start()
+    try:
+        if not warm.wait_acked(warm.tap(card_uid(first_card)), timeout=60):
+            raise SystemExit("no process answered a tap within 60 s")
+    finally:
+        warm.stop()
+    time.sleep(2)
+
+
+def servers(kind: str, processes: int, readers: int, scans: int, steady: float) -> tuple[float, list[float]]:
     per_reader = scans // readers
     burst = per_reader * readers
-    with bench_env() as (workdir, broker), database("postgresql", workdir) as url:
+    with brokers(kind) as (workdir, urls), database("postgresql", workdir) as url:
         # the burst's cards, then 1,000 per reader for the steady load, then the probe's
         seed(url, [(f"entrance-{r}", "entrance") for r in range(readers)] + [(PROBE, "entrance")],
              burst + 1_000 * readers + 1_000)
+        shared = {} if kind == "mosquitto" else {"MAMORI_MQTT_SHARED_SUBSCRIPTIONS": "false"}
         with ExitStack() as stack:
             for n in range(processes):
-                stack.enter_context(server(url, broker.url, workdir, node=f"n{n}"))
-            sims = [SimulatedReader(broker.url, SITE, f"entrance-{r}", resend_after=120).start()
+                stack.enter_context(server(url, urls[n % len(urls)], workdir, node=f"n{n}", **shared))
+            _subscribed(urls[0], first_card=burst + 1_000 * readers + 999)
+            sims = [SimulatedReader(urls[r % len(urls)], SITE, f"entrance-{r}", resend_after=120).start()
                     for r in range(readers)]
             start = time.perf_counter()
             ids = _publish_all(sims, per_reader)
             acked = all(sim.wait_acked(ids[r], timeout=600) for r, sim in enumerate(sims))
             elapsed = time.perf_counter() - start
-            probe = SimulatedReader(broker.url, SITE, PROBE, resend_after=120).start()
+            probe = SimulatedReader(urls[0], SITE, PROBE, resend_after=120).start()
             stop, latencies = threading.Event(), []
             prober = threading.Thread(target=_probe, args=(probe, burst + 1_000 * readers, stop, latencies))
             prober.start()
@@ -99,29 +136,45 @@ def servers(processes: int, readers: int, scans: int, steady: float) -> tuple[fl
     return burst / elapsed, latencies
 
 
-def yardstick(processes: int, readers: int, scans: int) -> float:
-    """Bare paho subscribers in a shared group: messages/s the broker hands out, and nothing else."""
+def yardstick(kind: str, processes: int, readers: int, scans: int) -> float:
+    """Bare paho subscribers (in a shared group on Mosquitto; on NATS each hearing all): distinct
+    messages/s the broker hands out, and nothing else."""
     per_reader = scans // readers
-    with bench_env() as (_workdir, broker):
-        got, done = [0], threading.Event()
+    with brokers(kind) as (_workdir, urls):
+        heard: set[int] = set()
+        done = threading.Event()
         lock = threading.Lock()
+        # on NATS each subscriber hears every message: the clock stops when every one has heard all
+        each = {n: 0 for n in range(processes)} if kind == "nats" else None
 
-        def received(_c, _u, _m) -> None:
+        def received(client, _u, msg) -> None:
             with lock:
-                got[0] += 1
-                if got[0] >= per_reader * readers:
+                heard.add(hash(msg.payload))
+                if each is not None:
+                    each[client._userdata] += 1
+                    finished = min(each.values()) >= per_reader * readers
+                else:
+                    finished = len(heard) >= per_reader * readers
+                if finished:
                     done.set()
 
         subscribers = []
         for n in range(processes):
-            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"yardstick-{n}", clean_session=True)
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"yardstick-{n}", clean_session=True,
+                                 userdata=n)
             client.on_message = received
-            client.connect("127.0.0.1", broker.port)
-            client.subscribe(f"$share/mamori/{protocol.subscription('scan')}", qos=1)
+            host, port, _tls = broker_address(urls[n % len(urls)])
+            client.connect(host, port)
+            plain = protocol.subscription("scan")
+            subscribed = threading.Event()
+            client.on_subscribe = lambda _c, _u, _mid, _codes, _p, event=subscribed: event.set()
             client.loop_start()
+            client.subscribe(f"$share/mamori/{plain}" if kind == "mosquitto" else plain, qos=1)
+            if not subscribed.wait(30):
+                raise SystemExit(f"yardstick subscriber {n} was not subscribed within 30 s")
             subscribers.append(client)
-        time.sleep(0.5)
-        sims = [SimulatedReader(broker.url, SITE, f"entrance-{r}", resend_after=600).start() for r in range(readers)]
+        sims = [SimulatedReader(urls[r % len(urls)], SITE, f"entrance-{r}", resend_after=600).start()
+                for r in range(readers)]
         start = time.perf_counter()
         _publish_all(sims, per_reader)
         done.wait(120)
@@ -131,7 +184,7 @@ def yardstick(processes: int, readers: int, scans: int) -> float:
             client.loop_stop()
         for sim in sims:
             sim.stop()
-    return got[0] / elapsed
+    return len(heard) / elapsed
 
 
 def main() -> None:
@@ -140,11 +193,13 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=12)
     parser.add_argument("--scans", type=int, default=3000)
     parser.add_argument("--steady", type=float, default=50, help="scans/s beside the probe")
+    parser.add_argument("--broker", choices=["mosquitto", "nats"], default="mosquitto")
     args = parser.parse_args()
     for processes in args.processes:
-        rate, latencies = servers(processes, args.readers, args.scans, args.steady)
-        bare = yardstick(processes, args.readers, args.scans)
-        print(f"{processes} process(es): {rate:,.0f} scans/s sustained (bare paho fan-in: {bare:,.0f} msg/s)")
+        rate, latencies = servers(args.broker, processes, args.readers, args.scans, args.steady)
+        bare = yardstick(args.broker, processes, args.readers, args.scans)
+        print(f"{args.broker}, {processes} process(es): {rate:,.0f} scans/s sustained "
+              f"(bare paho fan-in: {bare:,.0f} msg/s)")
         if len(latencies) >= 10:
             print("  " + fmt(f"tap → decision at {args.steady:g}/s", percentiles(latencies)))
         else:
