@@ -29,9 +29,7 @@ def cmd_ca_init(args: argparse.Namespace) -> int:
     print(f"the server's own broker credentials in {files.client_cert.parent}; put these lines in "
           "/etc/mamori/server.env:")
     print(f"MAMORI_MQTT_URL=mqtts://localhost:{TLS_PORT}")
-    print(f"MAMORI_MQTT_CA_FILE={files.ca_file}")
-    print(f"MAMORI_MQTT_CLIENT_CERT={files.client_cert}")
-    print(f"MAMORI_MQTT_CLIENT_KEY={files.client_key}")
+    _print_credentials(files)
     print(f"then: {RESTART}", file=sys.stderr)
     return 0
 
@@ -50,11 +48,15 @@ def cmd_ca_server(args: argparse.Namespace) -> int:
     print(f"server node {args.node}'s broker credentials in {files.client_cert.parent}; on that process, beside "
           "the settings every process shares (docs/scale-out.md):")
     print(f"MAMORI_NODE_ID={args.node}")
+    _print_credentials(files)
+    print(f"then: {RELOAD}", file=sys.stderr)
+    return 0
+
+
+def _print_credentials(files) -> None:
     print(f"MAMORI_MQTT_CA_FILE={files.ca_file}")
     print(f"MAMORI_MQTT_CLIENT_CERT={files.client_cert}")
     print(f"MAMORI_MQTT_CLIENT_KEY={files.client_key}")
-    print(f"then: {RELOAD}", file=sys.stderr)
-    return 0
 
 
 def cmd_readers_provision(args: argparse.Namespace) -> int:
