@@ -1,9 +1,9 @@
 """What Mosquitto reads from the provisioning folder: password file, ACL, CA, its own certificate, the CRL;
 and, for a NATS cluster instead, its users file.
 
-`accounts.json` is the list the others are written from, whole, every time: one account for
-the server (and each further server process) and one per provisioned reader. Nothing is edited in place, so a revoked reader leaves
-no line behind.
+`accounts.json` is the list the others are written from, whole, every time: one account for the
+server (and each further server process) and one per provisioned reader. Nothing is edited in
+place, so a revoked reader leaves no line behind.
 """
 
 from __future__ import annotations
