@@ -96,7 +96,7 @@ def revoke_all_tokens(db: Session, user_id: int, now: datetime) -> None:
 def tokens_with_users(db: Session) -> list[tuple[ApiToken, str]]:
     """Every token with its account's name, newest first."""
     return list(db.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
-                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).tuples())
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:

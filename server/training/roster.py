@@ -54,7 +54,7 @@ def changes_since(db: Session, since: datetime, until: datetime | None = None) -
     query = select(PersonChange, Person).join(Person, Person.id == PersonChange.person_id)
     if until is not None:
         query = query.where(PersonChange.at < until)
-    rows = db.execute(query.where(PersonChange.at >= since).order_by(PersonChange.at, PersonChange.id)).tuples()
+    rows = db.execute(query.where(PersonChange.at >= since).order_by(PersonChange.at, PersonChange.id))
     lines = []
     for change, person in rows:
         kind = change_kind(change.fields)

@@ -139,7 +139,7 @@ def attending(db: Session, session_id: int) -> list[int]:
 
 def standing_attendance(db: Session, session_id: int) -> list[tuple[Attendance, Person]]:
     return list(db.execute(_standing_query().add_columns(Person).join(Person, Person.id == Attendance.person_id)
-                           .where(Attendance.session_id == session_id).order_by(Person.name, Person.id)).tuples())
+                           .where(Attendance.session_id == session_id).order_by(Person.name, Person.id)))
 
 
 def latest_attended(db: Session, person_ids: Iterable[int]) -> dict[int, date | None]:
@@ -149,7 +149,7 @@ def latest_attended(db: Session, person_ids: Iterable[int]) -> dict[int, date | 
               .where(Attendance.person_id.in_(people))
               .with_only_columns(Attendance.person_id, func.max(TrainingSession.held_on))
               .group_by(Attendance.person_id))
-    found = dict(db.execute(latest).tuples().all())
+    found = dict(db.execute(latest).all())
     return {p: found.get(p) for p in people}
 
 
@@ -158,7 +158,7 @@ def trained_by(db: Session, day: date) -> dict[int, TrainingSession]:
     rows = db.execute(_standing_query().join(TrainingSession, TrainingSession.id == Attendance.session_id)
                       .with_only_columns(Attendance.person_id, TrainingSession)
                       .where(TrainingSession.held_on <= day)
-                      .order_by(TrainingSession.held_on, TrainingSession.id)).tuples()
+                      .order_by(TrainingSession.held_on, TrainingSession.id))
     return dict(rows.all())  # the latest last
 
 

@@ -106,7 +106,7 @@ def test_the_reminder_and_the_lapse_alert_come_once_each_and_a_new_session_resol
     assert round_at(last_day + timedelta(days=1)) == [("training_lapsed", last_day)]
     assert round_at(last_day + timedelta(days=2)) == []
     with unit_of_work(factory) as db:
-        kinds = dict(db.execute(select(Notice.kind, func.count()).group_by(Notice.kind)).tuples().all())
+        kinds = dict(db.execute(select(Notice.kind, func.count()).group_by(Notice.kind)).all())
         assert kinds == {"training_due": 2, "training_lapsed": 2}  # the person and the manager, once each
         assert db.scalar(select(func.count()).select_from(Alert).where(Alert.person_id != sato_id)) == 0
 

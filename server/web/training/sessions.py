@@ -53,9 +53,9 @@ def standings(request: Request, db: Session) -> list[dict[str, Any]]:
 @router.get("/training", response_class=HTMLResponse)
 def sessions_page(request: Request, db: Db, user: Reader, saved: str | None = None) -> HTMLResponse:
     counts = dict(db.execute(select(Attendance.session_id, func.count()).where(Attendance.action == "attended")
-                             .group_by(Attendance.session_id)).tuples().all())
+                             .group_by(Attendance.session_id)).all())
     withdrawn = dict(db.execute(select(Attendance.session_id, func.count()).where(Attendance.action == "withdrawn")
-                                .group_by(Attendance.session_id)).tuples().all())
+                                .group_by(Attendance.session_id)).all())
     sessions = list(db.scalars(select(TrainingSession).order_by(TrainingSession.held_on.desc(),
                                                                 TrainingSession.id.desc()).limit(SHOWN)))
     return page(request, "training/list.html", {
