@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -30,7 +29,7 @@ from server.items.routes import router as items_router
 from server.items.rule_routes import router as loan_rules_router
 from server.ledger.routes import router as ledger_router
 from server.lost.routes import router as lost_router
-from server.metrics import allowed, make_registry
+from server.metrics import make_registry, metrics_router
 from server.people.routes import router as people_router
 from server.readers.routes import router as readers_router
 from server.readiness import readiness_problems
@@ -132,14 +131,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock, with_ingest: 
     app.include_router(training_pages_router)
     app.include_router(incident_pages_router)
     app.include_router(incident_report_router)
-
-    @app.get("/metrics", include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        if not allowed(settings.metrics_token, request.headers.get("authorization"),
-                       request.client.host if request.client else None):
-            return PlainTextResponse("forbidden: set MAMORI_METRICS_TOKEN and send it as a bearer token, or scrape "
-                                     "from this machine (docs/monitoring.md)\n", status_code=403)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(metrics_router(registry, settings.metrics_token))
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     install_page_errors(app)

@@ -18,7 +18,16 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -137,3 +146,17 @@ def allowed(token: str | None, authorization: str | None, client: str | None) ->
         return client is not None and ipaddress.ip_address(client).is_loopback
     except ValueError:
         return False
+
+
+def metrics_router(registry: CollectorRegistry, token: str | None) -> APIRouter:
+    """`GET /metrics` for a scraper (not a page: no menu, no session)."""
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        if not allowed(token, request.headers.get("authorization"), request.client.host if request.client else None):
+            return PlainTextResponse("forbidden: set MAMORI_METRICS_TOKEN and send it as a bearer token, or scrape "
+                                     "from this machine (docs/monitoring.md)\n", status_code=403)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
