@@ -71,6 +71,7 @@ from server.migrate import upgrade
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.visits import entry_log as entry_log_module
+from server.visits import inside
 from server.visits import presence as presence_module
 from server.visits import queries as visit_queries
 from server.visits.entry_log import LogLine
@@ -547,6 +548,10 @@ def seed(engine: Engine, sizes: Sizes, now: datetime, rng: random.Random) -> Non
         with engine.begin() as conn:  # explicit ids leave the sequences behind
             for table in ("people", "items", "checkouts", "visits", "presence_events", "alerts"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"))
+    t0 = time.perf_counter()
+    with engine.begin() as conn:  # the stored "who is in", as the ingest would have kept it
+        inside.rebuild(conn)
+    print(f"  staff_inside rebuilt in {time.perf_counter() - t0:6.1f} s", flush=True)
     print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
 
 
@@ -853,8 +858,7 @@ def run(kind: str, args: argparse.Namespace, now: datetime) -> dict[str, list[Fi
     results: dict[str, list[Figure]] = {}
     with place as (url, fresh):
         print(f"\n{kind}: {'seeding' if fresh else 'reusing'} {url.rsplit('/', 1)[-1]}", flush=True)
-        if fresh:
-            upgrade(url)
+        upgrade(url)  # a reused database too: later migrations (0027 fills staff_inside from its taps)
         engine = make_engine(url)
         if fresh:
             seed(engine, sizes, now, random.Random(2026))

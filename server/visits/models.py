@@ -74,6 +74,19 @@ class Visit(Base):
     anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
+class StaffInside(Base):
+    """A staff member in the office now: their latest entrance tap was an entry (an entry and an exit at
+    the same instant: in). Derived from `presence_events` by the ingest in the batch's own transaction
+    (server/visits/inside.py); not evidence, so it is changed and deleted freely, never chained."""
+
+    __tablename__ = "staff_inside"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)  # the entry's own time
+    reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id"))  # the door they came in by
+    scan_id: Mapped[str] = mapped_column(String(64))
+
+
 class PresenceEvent(Base):
     """An entry or exit of a staff member or a visitor, at the scan's own time."""
 
