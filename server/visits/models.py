@@ -37,6 +37,7 @@ class Visit(Base):
         Index("ix_visits_state", "state"),
         Index("ix_visits_badge", "badge_uid", "id"),  # a badge's newest visit, for a late tap (the ingest's rewind)
         Index("ix_visits_valid_from", "valid_from"),
+        Index("ix_visits_registered", "registered_at", "id"),  # the API's visitor log, newest first, at any depth
         Index("ix_visits_entered_at", "entered_at"),
         # The lists of a day or a period (queries.between, docs/performance.md "Scale"): the moment a
         # visit belongs to, exactly as queries.visit_moment reads, or neither database matches it. The
