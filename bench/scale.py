@@ -628,6 +628,8 @@ def queries(now: datetime) -> list[tuple[str, Callable[[Session], str]]]:
         ("GET /checkouts?state=open", lambda db: str(len(list_checkouts(db, Page(), request, state="open")))),
         ("GET /checkouts?state=overdue", lambda db: str(len(list_checkouts(db, Page(), request, state="overdue")))),
         ("GET /checkouts, page 1", lambda db: str(len(list_checkouts(db, Page(), request)))),
+        ("GET /checkouts?state=returned, offset 500,000",
+         lambda db: str(len(list_checkouts(db, Page(offset=500_000), request, state="returned")))),
         ("GET /checkouts, offset 500,000", lambda db: str(len(list_checkouts(db, Page(offset=500_000), request)))),
         ("GET /visits, page 1", lambda db: str(len(list_visits(db, Page(), request)))),
         ("GET /visits, offset 500,000", lambda db: str(len(list_visits(db, Page(offset=500_000), request)))),

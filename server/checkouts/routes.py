@@ -60,10 +60,11 @@ def list_checkouts(db: Db, page: Paging, request: Request,
     elif state == "overdue":
         where, order = [Checkout.returned_at.is_(None), Checkout.due_at < now], [Checkout.due_at]
     elif state == "returned":
-        where, order = [Checkout.returned_at.is_not(None)], [Checkout.returned_at.desc()]
+        where, order = [Checkout.returned_at.is_not(None)], [Checkout.returned_at.desc(), Checkout.id.desc()]
     else:
-        where, order = [], [Checkout.out_at.desc()]
-    order.append(Checkout.id)
+        where, order = [], [Checkout.out_at.desc(), Checkout.id.desc()]
+    if state in ("open", "overdue"):
+        order.append(Checkout.id)
     # The page's ids on the checkouts' own index first, then the names for those rows only: joined
     # before the offset, a deep page joined every row it skipped (docs/performance.md, "Deep pages").
     chosen = select(Checkout.id).where(*where).order_by(*order).limit(page.limit).offset(page.offset)
