@@ -51,7 +51,6 @@ class Checkout(Base):
         # The 持ち出し管理簿 of a period and the API's list in out_at order; `id` in it too, so a deep page
         # skips its offset on the index alone (PostgreSQL walked the heap for every skipped row).
         Index("ix_checkouts_out_at", "out_at", "id"),
-        Index("ix_checkouts_returned", "returned_at", "id"),  # the API's returned checkouts, the latest first
         # The checkouts a replayed stretch made or closed (server/ingest/rewind.py).
         Index("ix_checkouts_out_scan", "out_scan_id"),
         Index("ix_checkouts_return_scan", "return_scan_id"),
