@@ -14,7 +14,8 @@ database in use has them (the app runs ANALYZE after an upgrade and daily; --no-
 Then it times the app's own query functions, each call in a fresh Session as a request has, after
 one warm-up and gc.freeze() as `mamori serve` does: p50 / p95 / p99 over `--repeat` calls. The office
 clock stands at 14:00 (Asia/Tokyo) of the latest weekday, so runs on the same day see the same office.
-Target: p95 ≤ 50 ms. A given --sqlite file or --pg-database is reused if it is there (same --now).
+Target: p95 ≤ 50 ms. A given --sqlite file or --pg-database is reused if it is there (same --now), brought
+to the newest migration first (its seeded rows are not chained).
 
 "before" first checks that the app gives the very same lines as the queries it replaced (kept in
 tests/support/visits_before.py) and then times those, with the indexes of migration 0009 dropped for
