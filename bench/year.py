@@ -25,6 +25,7 @@ from server.evidence import capture
 from server.evidence.chain import kinds
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
+from server.visits import inside
 from server.visits.models import PresenceEvent
 
 SESSIONS, CHECKOUTS_PER_SESSION, ENTRANCE_TAPS, ITEMS_PER_CABINET = 50_000, 4, 550_000, 500
@@ -146,6 +147,8 @@ def seed_year(url: str, cabinets: list[str], entrance: str, people: int, scale: 
                                   ("reader_events", ReaderEvent.__table__, year.events),
                                   ("presence_events", PresenceEvent.__table__, presence)):
             counts[name] = _load(engine, table, rows)
+        with engine.begin() as conn:  # the stored "who is in", as the ingest would have kept it
+            inside.rebuild(conn)
     finally:
         with engine.begin() as conn:
             capture.sync(conn)

@@ -24,6 +24,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+_from_iso = datetime.fromisoformat
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns aware UTC datetimes on SQLite and PostgreSQL alike."""
 
@@ -42,6 +45,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect, coltype):
+        """On SQLite, the stored text read as aware UTC in one step: `replace(tzinfo=)` costs 0.8 µs a
+        value, seven times the parse, 7 ms of a roll call of 9,000 (docs/performance.md)."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+
+        def process(value):
+            if value is None:
+                return None
+            try:
+                return _from_iso(value + "+00:00")
+            except (TypeError, ValueError):  # not the text SQLAlchemy writes: the general way
+                return general(value)
+        return process
 
 
 def make_engine(url: str, *, pre_ping: bool = True) -> Engine:

@@ -20,8 +20,8 @@ from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake, StocktakeLine
 from server.training.models import Attendance, PersonChange, TrainingSession
-from server.visits.models import PresenceEvent, Visit
+from server.visits.models import PresenceEvent, StaffInside, Visit
 
 __all__ = [
-    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Incident", "IncidentEvent", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "Stocktake", "StocktakeLine", "TimelineLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
+    "AccessReview", "Alert", "AlertOccurrence", "ApiToken", "Attendance", "AuditEvent", "Base", "CabinetGrant", "CabinetSession", "Card", "CardCheck", "Case", "CaseEvent", "ChainHead", "ChainLink", "ChainPending", "ChainVerification", "Checkout", "ClosedDay", "DeadLetter", "GrantOneOff", "Incident", "IncidentEvent", "Item", "KindRule", "LostItem", "Notice", "Person", "PersonChange", "PresenceEvent", "Reader", "ReaderEvent", "ScanRecord", "SelfInspection", "StaffInside", "Stocktake", "StocktakeLine", "TimelineLine", "TrainingSession", "User", "Visit", "VisitorBadge", "WebSession",
 ]

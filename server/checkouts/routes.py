@@ -55,20 +55,25 @@ class CheckoutOut(Out):
 def list_checkouts(db: Db, page: Paging, request: Request,
                    state: Literal["open", "overdue", "returned"] | None = None) -> list[CheckoutOut]:
     now = request.app.state.clock()
-    returner = aliased(Person)
-    query = (select(Checkout, Item, Person, returner)
-             .join(Item, Item.id == Checkout.item_id)
-             .join(Person, Person.id == Checkout.person_id)
-             .outerjoin(returner, returner.id == Checkout.returned_by_id))
     if state == "open":
-        query = query.where(Checkout.returned_at.is_(None)).order_by(Checkout.due_at)
+        where, order = [Checkout.returned_at.is_(None)], [Checkout.due_at]
     elif state == "overdue":
-        query = query.where(Checkout.returned_at.is_(None), Checkout.due_at < now).order_by(Checkout.due_at)
+        where, order = [Checkout.returned_at.is_(None), Checkout.due_at < now], [Checkout.due_at]
     elif state == "returned":
-        query = query.where(Checkout.returned_at.is_not(None)).order_by(Checkout.returned_at.desc())
-    else:
-        query = query.order_by(Checkout.out_at.desc())
-    rows = db.execute(query.order_by(Checkout.id).limit(page.limit).offset(page.offset)).all()
+        where, order = [Checkout.returned_at.is_not(None)], [Checkout.returned_at.desc(), Checkout.id]
+    else:  # newest first, ties too: ix_checkouts_out_at walked backwards, nothing sorted
+        where, order = [], [Checkout.out_at.desc(), Checkout.id.desc()]
+    if state in ("open", "overdue"):
+        order.append(Checkout.id)
+    # The page's ids on the checkouts' own index first, then the names for those rows only: joined
+    # before the offset, a deep page joined every row it skipped (docs/performance.md, "Deep pages").
+    chosen = select(Checkout.id).where(*where).order_by(*order).limit(page.limit).offset(page.offset)
+    returner = aliased(Person)
+    rows = db.execute(select(Checkout, Item, Person, returner)
+                      .join(Item, Item.id == Checkout.item_id)
+                      .join(Person, Person.id == Checkout.person_id)
+                      .outerjoin(returner, returner.id == Checkout.returned_by_id)
+                      .where(Checkout.id.in_(chosen)).order_by(*order)).all()
     return [_checkout_out(c, i, p, r, now) for c, i, p, r in rows]
 
 

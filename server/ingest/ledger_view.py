@@ -28,6 +28,7 @@ from server.lost.models import LostItem
 from server.people.models import Card, Person, VisitorBadge
 from server.readers.models import Reader
 from server.stocktakes.models import Stocktake
+from server.visits import inside
 from server.visits.models import PresenceEvent, Visit
 
 
@@ -434,14 +435,20 @@ class BatchLedger:
     def write(self) -> None:
         """Send every change of the batch to the database (the caller commits)."""
         conn = self.conn
+        passed: set[int] = set()  # staff whose taps changed: their row of the stored "who is in" follows
         if self._replayed_presence:
             for start in range(0, len(self._replayed_presence), 500):
-                conn.execute(delete(PresenceEvent).where(
-                    PresenceEvent.scan_id.in_(self._replayed_presence[start:start + 500])))
+                passed.update(conn.scalars(delete(PresenceEvent).where(
+                    PresenceEvent.scan_id.in_(self._replayed_presence[start:start + 500]))
+                    .returning(PresenceEvent.person_id)))
         for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
                             (PresenceEvent, self._presence)):
             if rows:
                 conn.execute(model.__table__.insert(), rows)
+        passed.update(row["person_id"] for row in self._presence)
+        passed.discard(None)
+        if passed:
+            inside.refresh(conn, passed)
         fold.write(conn, self._alerts)  # a repeat of an open alert counts it up
         self._write_checkouts()
         for visit_id, change in self._visit_changes.items():

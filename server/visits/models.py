@@ -37,6 +37,7 @@ class Visit(Base):
         Index("ix_visits_state", "state"),
         Index("ix_visits_badge", "badge_uid", "id"),  # a badge's newest visit, for a late tap (the ingest's rewind)
         Index("ix_visits_valid_from", "valid_from"),
+        Index("ix_visits_registered", "registered_at", "id"),  # the API's visitor log, newest first, at any depth
         Index("ix_visits_entered_at", "entered_at"),
         # The lists of a day or a period (queries.between, docs/performance.md "Scale"): the moment a
         # visit belongs to, exactly as queries.visit_moment reads, or neither database matches it. The
@@ -72,6 +73,19 @@ class Visit(Base):
     closed_by: Mapped[str | None] = mapped_column(String(100), default=None)
     badge_returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class StaffInside(Base):
+    """A staff member in the office now: their latest entrance tap was an entry (an entry and an exit at
+    the same instant: in). Derived from `presence_events` by the ingest in the batch's own transaction
+    (server/visits/inside.py); not evidence, so it is changed and deleted freely, never chained."""
+
+    __tablename__ = "staff_inside"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)  # the entry's own time
+    reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id"))  # the door they came in by
+    scan_id: Mapped[str] = mapped_column(String(64))
 
 
 class PresenceEvent(Base):

@@ -62,18 +62,21 @@ WHERE = (Alert.state.in_(("open", "acknowledged")), ~(Alert.type.in_(CHASE_LEVEL
 
 def open_entries(db: Session) -> tuple[list[AlertEntry], int]:
     """Open and acknowledged alerts, one entry per problem, and how many entries there are."""
-    total = db.scalar(select(func.count()).select_from(Alert).where(*WHERE)) or 0
     severity = case(SEVERITY_RANK, value=Alert.severity, else_=len(SEVERITY_RANK))
+    order = (severity, func.coalesce(Alert.last_at, Alert.opened_at).desc(), Alert.id.desc())
+    # The entries shown chosen from `alerts` alone, with the count in the same pass, then joined:
+    # joining every open alert (a thousand overdue at scale) before the sort cost 25-75 ms.
+    chosen = db.execute(select(Alert.id, func.count().over()).where(*WHERE).order_by(*order).limit(SHOWN)).all()
+    shown = [alert_id for alert_id, _total in chosen]
+    total = chosen[0][1] if chosen else 0
     checkout = aliased(Checkout)
     rows = db.execute(
         select(Alert, Item, Person, Reader, checkout.due_at, checkout.returned_at, Visit, VisitorBadge.label)
         .outerjoin(Item, Item.id == Alert.item_id).outerjoin(Person, Person.id == Alert.person_id)
         .outerjoin(Visit, Visit.id == Alert.visit_id).outerjoin(VisitorBadge, VisitorBadge.uid == Visit.badge_uid)
         .outerjoin(Reader, Reader.id == Alert.reader_id).outerjoin(checkout, checkout.id == Alert.checkout_id)
-        .where(*WHERE)
-        .order_by(severity, func.coalesce(Alert.last_at, Alert.opened_at).desc(), Alert.id.desc())
-        .limit(SHOWN)
-    ).all()
+        .where(Alert.id.in_(shown)).order_by(*order)
+    ).all() if shown else []
     since = _since_acknowledged(db, [row[0] for row in rows if row[0].state == "acknowledged" and row[0].count > 1])
     return [AlertEntry(*row, since_acknowledged=since.get(row[0].id, 0)) for row in rows], total
 

@@ -30,10 +30,10 @@ from server.ledger.models import ReaderEvent, ScanRecord
 from server.migrate import upgrade
 from server.people.service import add_badge, add_person
 from server.readers.service import register_reader
-from server.visits.models import PresenceEvent, Visit
+from server.visits.models import PresenceEvent, StaffInside, Visit
 from server.visits.service import register
 from tests.support.evidence import around_evidence_guards
-from tests.support.ledger import NoWire, snapshot
+from tests.support.ledger import NoWire, inside_as_derived, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +124,8 @@ def _deliver(worker: IngestWorker, batches: list[list[Incoming]]) -> None:
 def _forget(factory) -> None:
     with unit_of_work(factory) as db:
         around_evidence_guards(db)  # a test's reset, not the application: scans are immutable evidence
-        for model in (AlertOccurrence, Alert, Checkout, CabinetSession, PresenceEvent, ScanRecord, ReaderEvent):
+        for model in (AlertOccurrence, Alert, Checkout, CabinetSession, StaffInside, PresenceEvent, ScanRecord,
+                      ReaderEvent):
             db.execute(delete(model))
         db.execute(update(Visit).values(state="expected", entered_at=None, left_at=None, badge_returned_at=None))
 
@@ -187,6 +188,9 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, see
     messages = [_message(reader, body, n) for n, (reader, body) in enumerate(arrival)]
     _deliver(worker, _batches(rng, messages))
     assert snapshot(factory) == expected
+    kept, rebuilt, grouped = inside_as_derived(factory)
+    assert kept == rebuilt
+    assert [(person, since) for person, since, _reader, _scan in kept] == grouped
 
 
 def test_a_repeat_sent_with_a_late_scan_is_still_applied_in_its_place(stocked):
@@ -215,3 +219,32 @@ def test_a_repeat_sent_with_a_late_scan_is_still_applied_in_its_place(stocked):
     _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
     assert got == snapshot(factory)
     assert len(got["checkouts"]) == 2 and len(got["presence"]) == 4
+    assert got["staff_inside"] == []  # in, out, in, out: the late tap at 300 s is the first exit
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_stored_who_is_in_is_what_the_taps_say_whatever_their_order(stocked, seed):
+    """Staff come and go through the day; their taps arrive shuffled, in random batches. The stored
+    "who is in" the rewinds kept is the live day's, and the one every tap, grouped by person, says."""
+    worker, factory = stocked
+    rng = random.Random(seed)
+    day = []
+    for n, card in enumerate(CARDS):
+        count = rng.randrange(1, 12) | (1 if n == 0 else 0)  # the first one surely ends the day in
+        for minute in rng.sample(range(600), count):  # a minute apart at least: no double taps
+            day.append(("entrance", protocol.Scan(v=1, id=f"in-{n}-{minute:03d}", uid=card, tech="felica",
+                                                  at=DAY + timedelta(minutes=minute))))
+    live = sorted(day, key=lambda pair: pair[1].at)
+    _forget(factory)
+    _deliver(worker, [[_message(reader, body, n)] for n, (reader, body) in enumerate(live)])
+    expected = snapshot(factory)
+    assert expected["staff_inside"]
+
+    _forget(factory)
+    _deliver(worker, _batches(rng, [_message(reader, body, n) for n, (reader, body) in
+                                    enumerate(rng.sample(day, len(day)))]))
+    assert snapshot(factory) == expected
+    kept, rebuilt, grouped = inside_as_derived(factory)
+    assert kept == rebuilt
+    assert [(person, since) for person, since, _reader, _scan in kept] == grouped

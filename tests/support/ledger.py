@@ -7,7 +7,9 @@ from sqlalchemy import select
 from server.alerts.models import Alert, AlertOccurrence
 from server.checkouts.models import CabinetSession, Checkout
 from server.ledger.models import ReaderEvent, ScanRecord
-from server.visits.models import PresenceEvent, Visit
+from server.visits import inside
+from server.visits.models import PresenceEvent, StaffInside, Visit
+from tests.support import visits_before
 
 
 class NoWire:
@@ -47,5 +49,24 @@ def snapshot(factory) -> dict:
                                           Visit.badge_returned_at)).all())
         scans = sorted(db.scalars(select(ScanRecord.id)))
         events = sorted(db.scalars(select(ReaderEvent.id)))
+        staff_inside = _staff_inside(db)
     return {"sessions": sessions, "checkouts": checkouts, "presence": presence, "denials": denials,
-            "alerts": alerts, "visits": visits, "scans": scans, "events": events}
+            "alerts": alerts, "visits": visits, "scans": scans, "events": events, "staff_inside": staff_inside}
+
+
+def _staff_inside(db) -> list[tuple]:
+    return sorted(db.execute(select(StaffInside.person_id, StaffInside.since, StaffInside.reader_id,
+                                    StaffInside.scan_id)).all())
+
+
+def inside_as_derived(factory) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The stored "who is in" as the ingest kept it, as `inside.rebuild` makes it from the taps, and
+    (person, since) as the slowest derivation says (every tap grouped by person): all three must agree."""
+    with factory() as db:
+        kept = _staff_inside(db)
+        inside.rebuild(db.connection())
+        rebuilt = _staff_inside(db)
+        grouped = sorted((p.person_id, p.since) for p in visits_before.staff_inside(db))
+        db.rollback()
+    return kept, rebuilt, grouped
+

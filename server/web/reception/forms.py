@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from server.api.schemas import CardUid, In, Line, Name
@@ -49,8 +49,8 @@ def validate(db: Session, typed: dict[str, str], today: date, *,
 
 def hosts(db: Session) -> list[tuple[str, str]]:
     """(value, label) for the host select: active staff by name."""
-    people = db.execute(select(Person.id, Person.name).where(Person.active.is_(True)).order_by(Person.name)).all()
-    return [(str(pid), name) for pid, name in people]
+    return list(db.execute(select(cast(Person.id, String), Person.name).where(Person.active.is_(True))
+                           .order_by(Person.name)).tuples())
 
 
 def time_of(value: datetime | None, zone) -> str:
