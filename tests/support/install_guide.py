@@ -224,6 +224,7 @@ class Machine:
         done = subprocess.run([str(self.path("/usr/local/sbin/mamori-admin")), *argv], input=stdin, cwd=self.cwd,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"mamori-admin {args}: {done.stdout}{done.stderr}"
+        assert "Warning" not in done.stderr, f"mamori-admin {args} printed a Python warning: {done.stderr}"
         if argv[:2] == ["ca", "init"]:  # "Put the four MAMORI_MQTT_* lines it prints into server.env"
             printed = [line for line in done.stdout.splitlines() if line.startswith("MAMORI_MQTT_")]
             assert len(printed) == 4, done.stdout
