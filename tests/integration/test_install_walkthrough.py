@@ -118,10 +118,10 @@ def test_the_install_guide_followed_step_by_step_serves_two_readers_and_restores
     kind = ".sqlite3" if database_kind == "sqlite" else ".pgdump"
     assert [backup.suffix for backup in office.backups] == [kind]
 
-    # "On the new machine do steps 1–4 (not db upgrade) ... Copy the backup and its .sha256 into one folder"
+    # "On the new machine do steps 1–4 (not db upgrade) ... Bring the backup and its .sha256"
     for number in range(1, 5):
         elsewhere.follow(guide[number], skip=(r"db upgrade",))
-    elsewhere.receive_backups(office.backups)
+    elsewhere.brought = office.backups
     elsewhere.follow(guide[9], skip=(r"\.pgdump" if kind == ".sqlite3" else r"\.sqlite3",))
     verified = elsewhere.mamori_admin("ledger verify")  # "mamori ledger verify lists them all"
     assert "chain verified" in verified, verified

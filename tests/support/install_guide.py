@@ -114,6 +114,7 @@ class Machine:
     broker: subprocess.Popen | None = None
     server: subprocess.Popen | None = None
     backups: list[Path] = field(default_factory=list)
+    brought: list[Path] = field(default_factory=list)  # backups of another machine, on a USB stick
     done: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -179,6 +180,7 @@ class Machine:
             (r"tar -C (/etc/mamori) -czf - ca \| gpg .*", self.back_up_ca),
             (r"systemctl start mamori-backup", self.run_backup),
             (r"ls -l (/var/backups/mamori)", self.list_backups),
+            (r"install -m 600 (?:-\w \S+ )*\S+\.\* (/var/backups/mamori)/", self.receive_backups),
         ]
         for pattern, handler in handlers:
             if matched := re.fullmatch(pattern, command):
@@ -327,15 +329,14 @@ class Machine:
         assert made and all(p.with_name(p.name + ".sha256").exists() for p in made), made
         self.backups = made
 
-    def receive_backups(self, backups: list[Path]) -> None:
-        """'Copy the backup and its .sha256 into one folder' on this machine."""
-        folder = self.path("/var/backups/mamori")
-        folder.mkdir(parents=True, exist_ok=True)
-        for backup in backups:
+    def receive_backups(self, folder: str) -> None:
+        """The backups brought from the old machine (`brought`), each with its .sha256, put into `folder`."""
+        into = Path(self.moved(folder))
+        into.mkdir(parents=True, exist_ok=True)
+        for backup in self.brought:
             for file in (backup, backup.with_name(backup.name + ".sha256")):
-                shutil.copy2(file, folder / file.name)
-        self.backups = [folder / backup.name for backup in backups]
-        self.cwd = folder
+                shutil.copy2(file, into / file.name)
+        self.backups = [into / backup.name for backup in self.brought]
 
     def stop(self) -> None:
         if self.server and self.server.poll() is None:
