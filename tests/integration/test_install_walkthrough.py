@@ -19,7 +19,7 @@ from server.db import make_engine
 from server.ledger.models import ScanRecord
 from tests.support.databases import throwaway_database
 from tests.support.gateway import STAFF, wait_for
-from tests.support.install_guide import MAMORI, Machine, read_guide
+from tests.support.install_guide import MAMORI, Machine, clean_env, read_guide
 from tests.support.rdm6300 import FobField
 
 pytestmark = pytest.mark.integration
@@ -47,13 +47,13 @@ class Pi:
         (root / "var" / "lib" / "mamori-gateway").mkdir(parents=True, exist_ok=True)
         self.config = etc / f"{self.reader}.yaml"
         self.config.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-        check = subprocess.run([MAMORI, "gateway", "--config", str(self.config), "--check"], capture_output=True,
-                               text=True, timeout=30)
+        check = subprocess.run([MAMORI, "gateway", "--config", str(self.config), "--check"], env=clean_env(),
+                               capture_output=True, text=True, timeout=30)
         assert check.returncode == 0 and ": OK (" in check.stdout, check.stdout + check.stderr
         self.log = root / f"gateway-{self.reader}.log"
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([MAMORI, "gateway", "--config", str(self.config)], stdout=log,
-                                            stderr=log)
+            self.process = subprocess.Popen([MAMORI, "gateway", "--config", str(self.config)], env=clean_env(),
+                                            stdout=log, stderr=log)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -30,6 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "install-server.md"
 MAMORI = str(Path(sys.executable).with_name("mamori"))
 TLS_PORT = 8883
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without MAMORI_*: a command sees only the settings the guide gives it."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("MAMORI_")}
+
 WEB_PORT = 8000
 
 # Commands with nothing to do here, and why.
@@ -224,7 +230,7 @@ class Machine:
             if self.database_url:  # the guide's PostgreSQL is reached by peer login over the socket
                 argv[argv.index("--database") + 1] = self.database_url
         done = subprocess.run([str(self.path("/usr/local/sbin/mamori-admin")), *argv], input=stdin, cwd=self.cwd,
-                              capture_output=True, text=True, timeout=60)
+                              env=clean_env(), capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"mamori-admin {args}: {done.stdout}{done.stderr}"
         assert "Warning" not in done.stderr, f"mamori-admin {args} printed a Python warning: {done.stderr}"
         if argv[:2] == ["ca", "init"]:  # "Put the four MAMORI_MQTT_* lines it prints into server.env"
@@ -294,7 +300,8 @@ class Machine:
         argv, work = self._unit_command("mamori-server.service")
         self.server_log = self.root / "mamori-server.log"
         with open(self.server_log, "ab") as log:
-            self.server = subprocess.Popen(argv, cwd=work, stdout=log, stderr=log, start_new_session=True)
+            self.server = subprocess.Popen(argv, cwd=work, env=clean_env(), stdout=log, stderr=log,
+                                           start_new_session=True)
         wait_port(self.web_port, timeout=30)
 
     def server_said(self, text: str) -> None:
@@ -321,7 +328,7 @@ class Machine:
 
     def run_backup(self) -> None:
         argv, work = self._unit_command("mamori-backup.service")
-        done = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(argv, cwd=work, env=clean_env(), capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
 
     def list_backups(self, folder: str) -> None:
