@@ -64,6 +64,8 @@ def value_bytes(value: object) -> bytes:
     if kind is int:
         return int.__repr__(value).encode("ascii")
     if kind is datetime:
+        if value.tzinfo is UTC:  # as the database hands times back (server/db.py): no conversion
+            return b'"' + value.isoformat(timespec="microseconds")[:-6].encode("ascii") + b'Z"'
         return _quote(plain(value)).encode("ascii")
     return dumps(plain(value))
 
@@ -122,11 +124,28 @@ def differing_columns(row: Mapping[str, object], sums: str) -> list[str]:
     return [name for i, name in enumerate(names) if now[4 * i:4 * i + 4] != sums[4 * i:4 * i + 4]]
 
 
+def time_bytes(at: datetime) -> bytes:
+    """A link's time as its canonical JSON string: computed once for all the links of a commit."""
+    return value_bytes(at)
+
+
+def _link_bytes(seq: int, stamp: bytes, kind: str, row_id: str, op: str, digest: str) -> bytes:
+    # `dumps` of the fact's dict, its keys already in order: the chain builds one per row it links.
+    return (b'{"at":' + stamp + b',"digest":' + _quote(digest).encode("utf-8") + b',"id":'
+            + _quote(row_id).encode("utf-8") + b',"kind":' + _quote(kind).encode("utf-8") + b',"op":'
+            + _quote(op).encode("utf-8") + b',"seq":' + int.__repr__(seq).encode("ascii") + b"}")
+
+
 def link_bytes(seq: int, at: datetime, kind: str, row_id: str, op: str, digest: str) -> bytes:
     """The canonical bytes of one link (the fact); the per-column checksums are not part of it."""
-    return dumps({"at": plain(at), "digest": digest, "id": row_id, "kind": kind, "op": op, "seq": seq})
+    return _link_bytes(seq, time_bytes(at), kind, row_id, op, digest)
 
 
 def link_hash(previous: str, seq: int, at: datetime, kind: str, row_id: str, op: str, digest: str) -> str:
     """hash = SHA-256(previous hash (32 bytes) ‖ canonical bytes of the fact), in hex."""
-    return hashlib.sha256(bytes.fromhex(previous) + link_bytes(seq, at, kind, row_id, op, digest)).hexdigest()
+    return stamped_link_hash(previous, seq, time_bytes(at), kind, row_id, op, digest)
+
+
+def stamped_link_hash(previous: str, seq: int, stamp: bytes, kind: str, row_id: str, op: str, digest: str) -> str:
+    """`link_hash` with the time already as `time_bytes`."""
+    return hashlib.sha256(bytes.fromhex(previous) + _link_bytes(seq, stamp, kind, row_id, op, digest)).hexdigest()
