@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Select, Table, any_, bindparam, event, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
+from server.bulk import among
 from server.db import WROTE, chain_token
 from server.evidence import canonical
 from server.evidence.models import ChainHead, ChainLink
@@ -116,7 +116,7 @@ _CLAIM = {
 }
 _CLAIM_ALL = text("DELETE FROM chain_pending RETURNING id, kind, row_id, op")
 CHUNK = 500  # SQLite: ids per IN list (PostgreSQL takes them all as one array)
-_READS: dict[tuple[str, str], Select] = {}
+_READS: dict[str, Select] = {}
 _LINK_COLUMNS = "seq, at, kind, row_id, op, digest, columns, hash"
 # PostgreSQL: every link of the commit and the head's move in one statement, so one round trip
 # (an executemany sends one INSERT per link; the server parses and runs each).
@@ -205,17 +205,11 @@ def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, st
 def read_rows(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, dict]]:
     """The chained columns of these rows as they stand, by row id string (missing rows left out)."""
     key = kind.key
-    postgres = conn.dialect.name == "postgresql"
-    query = _READS.get((kind.name, conn.dialect.name))
+    query = _READS.get(kind.name)
     if query is None:  # built once per kind: building a statement costs more than running it
-        # PostgreSQL: one array parameter, so the statement's text is the same whatever the number of ids
-        # (the driver parses an expanded IN list again for every length).
-        among = (key == any_(bindparam("ids", type_=ARRAY(key.type))) if postgres
-                 else key.in_(bindparam("ids", expanding=True)))
-        query = _READS[(kind.name, conn.dialect.name)] = (
-            select(*(kind.table.c[name] for name in kind.columns)).where(among))
+        query = _READS[kind.name] = select(*(kind.table.c[name] for name in kind.columns)).where(among(key, "ids"))
     found = []
-    step = (len(ids) or 1) if postgres else CHUNK
+    step = (len(ids) or 1) if conn.dialect.name == "postgresql" else CHUNK  # an array takes them all
     for start in range(0, len(ids), step):
         chunk = [kind.row_id(i) for i in ids[start:start + step]]
         for row in conn.execute(query, {"ids": chunk}).mappings():
