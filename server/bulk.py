@@ -60,25 +60,45 @@ def among(column, name: str) -> ColumnElement[bool]:
     return _Among(column, name)
 
 
-_INSERTS: dict[tuple[str, tuple[str, ...]], object] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], object] = {}
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     """Insert `rows` (dicts with the same keys), in their order. PostgreSQL: one statement, each column
-    one array, rows numbered so the table's own ids and the evidence triggers follow the list's order."""
+    one array, rows numbered so the table's own ids and the evidence triggers follow the list's order.
+    SQLite: one executemany straight to the driver, each column's values converted as SQLAlchemy would."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql" or len(rows) == 1:
+    names = tuple(rows[0])
+    # A column left out that has a default of SQLAlchemy's own: SQLAlchemy's insert fills it in.
+    defaults = any(column.default is not None for column in table.columns if column.name not in names)
+    postgres = conn.dialect.name == "postgresql"
+    if defaults or (postgres and len(rows) == 1):
         conn.execute(table.insert(), rows)
         return
-    names = tuple(rows[0])
-    statement = _INSERTS.get((table.name, names))
+    key = (conn.dialect.name, table.name, names)
+    statement = _INSERTS.get(key)
     if statement is None:  # built once per table and set of columns
-        quote = conn.dialect.identifier_preparer.quote
-        columns = ", ".join(quote(name) for name in names)
-        statement = _INSERTS[(table.name, names)] = text(
-            f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM unnest("
-            + ", ".join(f":{name}" for name in names)
-            + f") WITH ORDINALITY AS t({columns}, mamori_n) ORDER BY mamori_n"
-        ).bindparams(*(bindparam(name, type_=_Array(table.c[name].type)) for name in names))
-    conn.execute(statement, {name: [row[name] for row in rows] for name in names})
+        statement = _INSERTS[key] = (_unnest_insert if postgres else _driver_insert)(conn, table, names)
+    if postgres:
+        conn.execute(statement, {name: [row[name] for row in rows] for name in names})
+        return
+    sql, processors = statement
+    conn.exec_driver_sql(sql, [tuple(row[name] if convert is None else convert(row[name])
+                                     for name, convert in processors) for row in rows])
+
+
+def _unnest_insert(conn: Connection, table: Table, names: tuple[str, ...]):
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    return text(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM unnest("
+                + ", ".join(f":{name}" for name in names)
+                + f") WITH ORDINALITY AS t({columns}, mamori_n) ORDER BY mamori_n"
+                ).bindparams(*(bindparam(name, type_=_Array(table.c[name].type)) for name in names))
+
+
+def _driver_insert(conn: Connection, table: Table, names: tuple[str, ...]):
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    return sql, [(name, table.c[name].type._cached_bind_processor(conn.dialect)) for name in names]

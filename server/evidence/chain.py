@@ -183,37 +183,44 @@ def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, st
     for _id, kind, row_id, op in sorted(claimed):
         first.setdefault((kind, row_id), op)
     registry = kinds()
-    rows: dict[tuple[str, str], dict] = {}
     by_kind: dict[str, list[str]] = {}
     for kind, row_id in first:
         by_kind.setdefault(kind, []).append(row_id)
+    sums: dict[tuple[str, str], tuple[str, str]] = {}
     for name, ids in by_kind.items():
-        for row_id, row in read_rows(conn, registry[name], ids):
-            rows[(name, row_id)] = row
+        kind = registry[name]
+        prefixes = canonical.name_prefixes(kind.columns)
+        for row_id, values in _read_values(conn, kind, ids):
+            sums[(name, row_id)] = canonical.values_digest_and_sums(prefixes, values)
     facts = []
     for (name, row_id), op in first.items():
-        row = rows.get((name, row_id))
-        if row is None:
+        found = sums.get((name, row_id))
+        if found is None:
             if op != "I":  # there before this transaction, gone now
                 facts.append((name, row_id, WITHDRAWN, "", ""))
             continue
-        digest, sums = canonical.digest_and_sums(row)
-        facts.append((name, row_id, ADDED if op == "I" else CHANGED, digest, sums))
+        facts.append((name, row_id, ADDED if op == "I" else CHANGED, *found))
     return facts
 
 
 def read_rows(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, dict]]:
     """The chained columns of these rows as they stand, by row id string (missing rows left out)."""
-    key = kind.key
+    return [(row_id, dict(zip(kind.columns, values, strict=True))) for row_id, values in _read_values(conn, kind, ids)]
+
+
+def _read_values(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, tuple]]:
+    """`read_rows` with each row as its values in `kind.columns` order."""
     query = _READS.get(kind.name)
     if query is None:  # built once per kind: building a statement costs more than running it
-        query = _READS[kind.name] = select(*(kind.table.c[name] for name in kind.columns)).where(among(key, "ids"))
+        query = _READS[kind.name] = (select(*(kind.table.c[name] for name in kind.columns))
+                                     .where(among(kind.key, "ids")))
+    at_key = kind.columns.index(kind.key.name)
     found = []
     step = (len(ids) or 1) if conn.dialect.name == "postgresql" else CHUNK  # an array takes them all
     for start in range(0, len(ids), step):
         chunk = [kind.row_id(i) for i in ids[start:start + step]]
-        for row in conn.execute(query, {"ids": chunk}).mappings():
-            found.append((str(row[key.name]), dict(row)))
+        for row in conn.execute(query, {"ids": chunk}):
+            found.append((str(row[at_key]), tuple(row)))
     return found
 
 
