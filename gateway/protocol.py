@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -381,31 +381,6 @@ CHANNEL_MODELS: dict[str, type[_Message]] = {
 M = TypeVar("M", bound=_Message)
 
 
-_MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN.strip("^$"))  # fullmatch: "$" would allow a "\n"
-_UID = re.compile(r"[0-9A-F]{8,20}")
-_TECHS = frozenset(get_args(Tech))
-
-
-def _plain_scan(data: dict) -> Scan | None:
-    """A scan without card proof, checked by hand field by field as `Scan` checks it: every tap goes through
-    here, and the model's validators cost more than the rest of its parsing. None for anything else (a
-    wrong field too), which the model then judges and words the reason of."""
-    if "auth" in data:
-        return None
-    v, msg_id, uid, tech, at = data.get("v"), data.get("id"), data.get("uid"), data.get("tech"), data.get("at")
-    if type(v) is not int or v != 1 or type(msg_id) is not str or not _MESSAGE_ID.fullmatch(msg_id):
-        return None
-    if type(uid) is not str or not uid.isascii() or not _UID.fullmatch(uid := uid.upper()):
-        return None
-    if type(tech) is not str or tech not in _TECHS or type(at) is not str or not _RFC3339_RE.match(at):
-        return None
-    try:
-        when = parse_time(at)
-    except ValueError:
-        return None
-    return Scan.model_construct(v=1, id=msg_id, uid=uid, tech=tech, at=when)
-
-
 def decode(payload: bytes, model: type[M]) -> M:
     """Parse one payload into `model`, or raise `ProtocolError` with a reason a person can act on."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -420,8 +395,6 @@ def decode(payload: bytes, model: type[M]) -> M:
         raise ProtocolError("invalid_json", str(exc)[:200]) from None
     if not isinstance(data, dict):
         raise ProtocolError("invalid_json", f"payload must be a JSON object, not {type(data).__name__}")
-    if model is Scan and (scan := _plain_scan(data)) is not None:
-        return scan
     try:
         return model.model_validate(data)
     except ValidationError as exc:
