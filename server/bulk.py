@@ -101,4 +101,5 @@ def _driver_insert(conn: Connection, table: Table, names: tuple[str, ...]):
     quote = conn.dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
            f"VALUES ({', '.join('?' for _ in names)})")
-    return sql, [(name, table.c[name].type._cached_bind_processor(conn.dialect)) for name in names]
+    types = [(name, table.c[name].type.dialect_impl(conn.dialect)) for name in names]
+    return sql, [(name, kind.bind_processor(conn.dialect)) for name, kind in types]

@@ -173,7 +173,8 @@ def _write_links(conn: Connection, at: datetime, links: list[tuple[int, str, str
                                            "h_seq": last_seq, "h_hash": last_hash})
         return
     # SQLite: one executemany straight to the driver, `at` converted to its stored form once.
-    stored_at = ChainLink.__table__.c.at.type._cached_bind_processor(conn.dialect)(at)
+    at_type = ChainLink.__table__.c.at.type.dialect_impl(conn.dialect)
+    stored_at = at_type.bind_processor(conn.dialect)(at)
     conn.exec_driver_sql(_ADD_LINKS_SQLITE, [(seq, stored_at, *rest) for seq, *rest in links])
     conn.execute(_MOVE_HEAD, {"h_seq": last_seq, "h_hash": last_hash, "h_at": at})
 
