@@ -1,11 +1,13 @@
 """Where the ingest's time goes in a burst: `IngestWorker.process` under cProfile, in-process, no broker.
 
     .venv/bin/python -m bench.ingest_profile [--scans 10000] [--batch 500] [--db sqlite postgresql] [--year SCALE]
+        [--statements]
 
 The batches `bench.throughput` makes the server take (entrance staff taps from 20 readers, up to
 500 a batch), fed straight to the worker: scans per second of the worker alone, then the
 functions that took the most time (own and cumulative) and a rough split: the database driver,
-the chain's hashing, parsing, the rest.
+the chain's hashing, parsing, the rest. `--statements` first lists every statement one batch sends
+(as `echo` would log them), with how many parameter sets each carried: the round trips of a batch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import io
 import pstats
 import time
 from datetime import UTC, datetime
+
+from sqlalchemy import event
 
 from bench.common import SITE, bench_env, card_uid, database, seed
 from bench.year import seed_year
@@ -43,7 +47,22 @@ PARTS = [("parse (intake.parse)", "ingest/intake.py", "parse"),
          ("the driver: sqlite3's executemany", "~", "<method 'executemany' of 'sqlite3.Cursor' objects>"),
          ("publish decisions and acks", "ingest/worker.py", "_publish_decisions")]
 
-def run(url: str, scans: int, batch: int, year: float | None) -> None:
+def list_statements(engine, worker: IngestWorker, batch: list[Incoming]) -> None:
+    """Process one batch, printing each statement it sent and how many rows of parameters it carried."""
+    sent: list[tuple[str, int]] = []
+
+    def note(_conn, _cursor, statement, parameters, _context, many) -> None:
+        sent.append((" ".join(statement.split())[:110], len(parameters) if many else 1))
+
+    event.listen(engine, "before_cursor_execute", note)
+    worker.process(batch)
+    event.remove(engine, "before_cursor_execute", note)
+    print(f"  one batch of {len(batch)}: {len(sent)} statements, {sum(n for _s, n in sent)} parameter sets")
+    for statement, rows in sent:
+        print(f"    {rows:>5} × {statement}")
+
+
+def run(url: str, scans: int, batch: int, year: float | None, statements: bool = False) -> None:
     readers = [(f"entrance-{r}", "entrance") for r in range(READERS)]
     seed(url, [*readers, ("cabinet-1", "cabinet")], scans)
     if year:
@@ -57,6 +76,10 @@ def run(url: str, scans: int, batch: int, year: float | None) -> None:
         messages.append(Incoming(protocol.topic(SITE, f"entrance-{n % READERS}", "scan"), protocol.encode(scan),
                                  datetime.now(UTC), mid=n, qos=1))
     worker.process(messages[:1])  # warm-up: the reader directory, statement caches
+    if statements:
+        list_statements(engine, worker, messages[1:1 + batch])
+        messages = messages[batch:]
+        scans -= batch
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
@@ -87,12 +110,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--year", type=float, default=None)
+    parser.add_argument("--statements", action="store_true", help="first list the statements of one batch")
     args = parser.parse_args()
     with bench_env() as (workdir, _broker):
         for kind in args.db:
             print(f"{kind}:")
             with database(kind, workdir) as url:
-                run(url, args.scans, args.batch, args.year)
+                run(url, args.scans, args.batch, args.year, args.statements)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ share of `--scans` distinct staff taps at an entrance, payloads built beforehand
 yardstick: a bare paho subscriber (QoS 1, the same broker) takes every message from the same
 publishers; its rate is what the broker and the publishers allow on this machine at this moment.
 Then `mamori serve`: the clock runs from the first publish to the last `ack`, then the ledger is
-counted (every scan exactly once). Target (issue 19): ≥ 70 % of the yardstick measured in the same
+counted (every scan exactly once); the server process's CPU time over the same span, per scan, is
+printed beside (PostgreSQL's own work is not in it). Target (issue 19): ≥ 70 % of the yardstick measured in the same
 run. `--year` seeds a year of history first (bench/year.py). Where the server's time goes:
 `bench.ingest_profile`.
 """
@@ -133,6 +134,13 @@ def yardstick(port: int, readers: int, procs: int, per_reader: int) -> float:
     return got[0] / elapsed
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system time of a process, all its threads (Linux): the server's own cost per scan, which
+    the other processes on a shared machine inflate less than its wall time."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(kind: str, args: argparse.Namespace) -> None:
     per_reader = args.scans // args.readers
     total = per_reader * args.readers
@@ -141,8 +149,10 @@ def run(kind: str, args: argparse.Namespace) -> None:
         seed(url, [*((f"entrance-{r}", "entrance") for r in range(args.readers)), ("cabinet-1", "cabinet")], total)
         if args.year:
             seed_year(url, ["cabinet-1"], "entrance-0", total, args.year)
-        with server(url, broker.url, workdir):
+        with server(url, broker.url, workdir) as proc:
+            cpu_before = _cpu_seconds(proc.pid)
             elapsed, left = _fan_in(broker.port, args.readers, args.procs, per_reader, True)
+            cpu = _cpu_seconds(proc.pid) - cpu_before
         engine = make_engine(url)
         with engine.connect() as conn:
             new = select(func.count()).select_from(ScanRecord).where(ScanRecord.id.not_like("y-%"))
@@ -152,7 +162,8 @@ def run(kind: str, args: argparse.Namespace) -> None:
     rate = total / elapsed
     print(f"{kind:<11} {total} scans from {args.readers} readers in {args.procs} processes"
           f"{' over a year of history' if args.year else ''}: bare paho subscriber {floor:,.0f} msg/s; "
-          f"mamori all acked in {elapsed:.2f} s → {rate:,.0f} scans/s = {rate / floor:.2f} of the yardstick; "
+          f"mamori all acked in {elapsed:.2f} s → {rate:,.0f} scans/s = {rate / floor:.2f} of the yardstick "
+          f"(server CPU {cpu * 1e6 / total:,.0f} µs a scan); "
           f"ledger holds {stored} ({distinct} distinct){'' if not left else f'  {left} NOT ACKED'}", flush=True)
     if stored != total or distinct != total:
         raise SystemExit(f"ledger count {stored} does not match {total} scans sent")

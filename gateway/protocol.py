@@ -413,7 +413,10 @@ def encode(message: _Message) -> bytes:
     """Serialise a message as compact UTF-8 JSON (the Last Will drops absent optional fields)."""
     exclude_none = isinstance(message, Status | Scan)  # a scan without `auth` is as version 1 first sent it
     # An allowlist's optional hours cost nothing when absent: the bytes are the cards'.
-    absent = {name for name in ("hours", "zone") if getattr(message, name, 0) is None}
+    # Asked of an allowlist only: a missing attribute of a pydantic model costs an exception, and every
+    # decision the server sends comes through here.
+    absent = ({name for name in ("hours", "zone") if getattr(message, name) is None}
+              if isinstance(message, Allowlist) else None)
     return message.model_dump_json(exclude_none=exclude_none, exclude=absent or None).encode("utf-8")
 
 

@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.alerts.models import Alert, AlertOccurrence
+from server.bulk import among
 from server.db import UtcDateTime
 
-_OPEN_WITH_KEYS = select(Alert.fold_key, Alert.id).where(Alert.fold_key.in_(bindparam("keys", expanding=True)),
+_OPEN_WITH_KEYS = select(Alert.fold_key, Alert.id).where(among(Alert.fold_key, "keys"),
                                                           Alert.state != "resolved")
 _t = Alert.__table__.c
 _first, _last = bindparam("first", type_=UtcDateTime()), bindparam("last", type_=UtcDateTime())

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the escaping JSONEncoder(ensure_ascii=False) uses
@@ -64,6 +65,8 @@ def value_bytes(value: object) -> bytes:
     if kind is int:
         return int.__repr__(value).encode("ascii")
     if kind is datetime:
+        if value.tzinfo is UTC:  # as the database hands times back (server/db.py): no conversion
+            return b'"' + value.isoformat(timespec="microseconds")[:-6].encode("ascii") + b'Z"'
         return _quote(plain(value)).encode("ascii")
     return dumps(plain(value))
 
@@ -98,7 +101,12 @@ def row_digest(row: Mapping[str, object]) -> str:
 
 
 def _sums(columns: list[tuple[str, bytes]]) -> str:
-    return "".join(f"{zlib.crc32(value) & 0xFFFF:04x}" for _name, value in columns)
+    return _packed_sums([value for _name, value in columns])
+
+
+def _packed_sums(encoded: list[bytes]) -> str:
+    # Each column's 4 hex digits: the low 16 bits of its CRC-32, big-endian.
+    return struct.pack(f">{len(encoded)}H", *[zlib.crc32(value) & 0xFFFF for value in encoded]).hex()
 
 
 def column_sums(row: Mapping[str, object]) -> str:
@@ -109,8 +117,21 @@ def column_sums(row: Mapping[str, object]) -> str:
 
 def digest_and_sums(row: Mapping[str, object]) -> tuple[str, str]:
     """`row_digest` and `column_sums` at the cost of one."""
-    columns = _columns(row)
-    return hashlib.sha256(_joined(columns)).hexdigest(), _sums(columns)
+    names = sorted(row)
+    return values_digest_and_sums(name_prefixes(names), [row[name] for name in names])
+
+
+def name_prefixes(names: Iterable[str]) -> list[bytes]:
+    """Each column name's bytes and colon, for `values_digest_and_sums` (the names in sorted order)."""
+    return [_name(name) for name in names]
+
+
+def values_digest_and_sums(prefixes: list[bytes], values: Sequence[object]) -> tuple[str, str]:
+    """`digest_and_sums` of a row given as its values in column-name order: the chain's way, which
+    reads many rows of one kind and so sorts and encodes their column names once."""
+    encoded = [value_bytes(value) for value in values]
+    joined = b"{" + b",".join([prefix + value for prefix, value in zip(prefixes, encoded, strict=True)]) + b"}"
+    return hashlib.sha256(joined).hexdigest(), _packed_sums(encoded)
 
 
 def differing_columns(row: Mapping[str, object], sums: str) -> list[str]:
@@ -122,11 +143,28 @@ def differing_columns(row: Mapping[str, object], sums: str) -> list[str]:
     return [name for i, name in enumerate(names) if now[4 * i:4 * i + 4] != sums[4 * i:4 * i + 4]]
 
 
+def time_bytes(at: datetime) -> bytes:
+    """A link's time as its canonical JSON string: computed once for all the links of a commit."""
+    return value_bytes(at)
+
+
+def _link_bytes(seq: int, stamp: bytes, kind: str, row_id: str, op: str, digest: str) -> bytes:
+    # `dumps` of the fact's dict, its keys already in order: the chain builds one per row it links.
+    return (b'{"at":' + stamp + b',"digest":' + _quote(digest).encode("utf-8") + b',"id":'
+            + _quote(row_id).encode("utf-8") + b',"kind":' + _quote(kind).encode("utf-8") + b',"op":'
+            + _quote(op).encode("utf-8") + b',"seq":' + int.__repr__(seq).encode("ascii") + b"}")
+
+
 def link_bytes(seq: int, at: datetime, kind: str, row_id: str, op: str, digest: str) -> bytes:
     """The canonical bytes of one link (the fact); the per-column checksums are not part of it."""
-    return dumps({"at": plain(at), "digest": digest, "id": row_id, "kind": kind, "op": op, "seq": seq})
+    return _link_bytes(seq, time_bytes(at), kind, row_id, op, digest)
 
 
 def link_hash(previous: str, seq: int, at: datetime, kind: str, row_id: str, op: str, digest: str) -> str:
     """hash = SHA-256(previous hash (32 bytes) ‖ canonical bytes of the fact), in hex."""
-    return hashlib.sha256(bytes.fromhex(previous) + link_bytes(seq, at, kind, row_id, op, digest)).hexdigest()
+    return stamped_link_hash(previous, seq, time_bytes(at), kind, row_id, op, digest)
+
+
+def stamped_link_hash(previous: str, seq: int, stamp: bytes, kind: str, row_id: str, op: str, digest: str) -> str:
+    """`link_hash` with the time already as `time_bytes`."""
+    return hashlib.sha256(bytes.fromhex(previous) + _link_bytes(seq, stamp, kind, row_id, op, digest)).hexdigest()

@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 
 from sqlalchemy import Connection, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
+from server.bulk import among
 from server.db import WROTE, chain_token
 from server.evidence import canonical
 from server.evidence.models import ChainHead, ChainLink
@@ -114,9 +116,20 @@ _CLAIM = {
     "sqlite": text("DELETE FROM chain_pending WHERE txn = :txn RETURNING id, kind, row_id, op"),
 }
 _CLAIM_ALL = text("DELETE FROM chain_pending RETURNING id, kind, row_id, op")
-CHUNK = 500
+CHUNK = 500  # SQLite: ids per IN list (PostgreSQL takes them all as one array)
 _READS: dict[str, Select] = {}
-_ADD_LINKS = ChainLink.__table__.insert()
+_LINK_COLUMNS = "seq, at, kind, row_id, op, digest, columns, hash"
+# PostgreSQL: every link of the commit and the head's move in one statement, so one round trip
+# (an executemany sends one INSERT per link; the server parses and runs each).
+_ADD_LINKS_AND_MOVE = text(
+    f"WITH added AS (INSERT INTO chain_links ({_LINK_COLUMNS}) "
+    "SELECT seq, :at, kind, row_id, op, digest, columns, hash FROM unnest("
+    "CAST(:seqs AS BIGINT[]), CAST(:kinds AS TEXT[]), CAST(:row_ids AS TEXT[]), CAST(:ops AS TEXT[]), "
+    "CAST(:digests AS TEXT[]), CAST(:sums AS TEXT[]), CAST(:hashes AS TEXT[])) "
+    "AS t(seq, kind, row_id, op, digest, columns, hash)) "
+    f"UPDATE chain_head SET seq = :h_seq, hash = :h_hash, at = :at WHERE id = {HEAD_ID}"
+).bindparams(bindparam("at", type_=ChainLink.__table__.c.at.type))
+_ADD_LINKS_SQLITE = f"INSERT INTO chain_links ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def append(conn: Connection, *, everything: bool = False, now: datetime | None = None) -> int:
@@ -140,53 +153,76 @@ def append(conn: Connection, *, everything: bool = False, now: datetime | None =
     seq, previous, last_at = conn.execute(_HEAD_LOCKED).one()
     at = max(now or datetime.now(UTC), last_at) if last_at is not None else (now or datetime.now(UTC))
     links = []
+    stamp = canonical.time_bytes(at)  # the same for every link of the commit
     for kind, row_id, op, digest, sums in facts:
         seq += 1
-        previous = canonical.link_hash(previous, seq, at, kind, row_id, op, digest)
-        links.append({"seq": seq, "at": at, "kind": kind, "row_id": row_id, "op": op, "digest": digest,
-                      "columns": sums, "hash": previous})
-    conn.execute(_ADD_LINKS, links)
-    conn.execute(_MOVE_HEAD, {"h_seq": seq, "h_hash": previous, "h_at": at})
+        previous = canonical.stamped_link_hash(previous, seq, stamp, kind, row_id, op, digest)
+        links.append((seq, kind, row_id, op, digest, sums, previous))
+    _write_links(conn, at, links)
     return len(links)
+
+
+def _write_links(conn: Connection, at: datetime, links: list[tuple[int, str, str, str, str, str, str]]) -> None:
+    """Insert the links (seq, kind, row id, op, digest, column sums, hash) chained at `at`, and move
+    the head to the last one."""
+    last_seq, last_hash = links[-1][0], links[-1][6]
+    if conn.dialect.name == "postgresql":
+        seqs, kinds_, row_ids, ops, digests, sums, hashes = (list(column) for column in zip(*links, strict=True))
+        conn.execute(_ADD_LINKS_AND_MOVE, {"at": at, "seqs": seqs, "kinds": kinds_, "row_ids": row_ids, "ops": ops,
+                                           "digests": digests, "sums": sums, "hashes": hashes,
+                                           "h_seq": last_seq, "h_hash": last_hash})
+        return
+    # SQLite: one executemany straight to the driver, `at` converted to its stored form once.
+    at_type = ChainLink.__table__.c.at.type.dialect_impl(conn.dialect)
+    stored_at = at_type.bind_processor(conn.dialect)(at)
+    conn.exec_driver_sql(_ADD_LINKS_SQLITE, [(seq, stored_at, *rest) for seq, *rest in links])
+    conn.execute(_MOVE_HEAD, {"h_seq": last_seq, "h_hash": last_hash, "h_at": at})
 
 
 def _facts(conn: Connection, claimed: list) -> list[tuple[str, str, str, str, str]]:
     """(kind, row id, op, digest, column sums) for each row written, in the order first written."""
     first: dict[tuple[str, str], str] = {}
-    for _id, kind, row_id, op in sorted(claimed):
+    for _id, kind, row_id, op in sorted(claimed, key=itemgetter(0)):  # by id alone: comparing rows costs more
         first.setdefault((kind, row_id), op)
     registry = kinds()
-    rows: dict[tuple[str, str], dict] = {}
     by_kind: dict[str, list[str]] = {}
     for kind, row_id in first:
         by_kind.setdefault(kind, []).append(row_id)
+    sums: dict[tuple[str, str], tuple[str, str]] = {}
     for name, ids in by_kind.items():
-        for row_id, row in read_rows(conn, registry[name], ids):
-            rows[(name, row_id)] = row
+        kind = registry[name]
+        prefixes = canonical.name_prefixes(kind.columns)
+        for row_id, values in _read_values(conn, kind, ids):
+            sums[(name, row_id)] = canonical.values_digest_and_sums(prefixes, values)
     facts = []
     for (name, row_id), op in first.items():
-        row = rows.get((name, row_id))
-        if row is None:
+        found = sums.get((name, row_id))
+        if found is None:
             if op != "I":  # there before this transaction, gone now
                 facts.append((name, row_id, WITHDRAWN, "", ""))
             continue
-        digest, sums = canonical.digest_and_sums(row)
-        facts.append((name, row_id, ADDED if op == "I" else CHANGED, digest, sums))
+        facts.append((name, row_id, ADDED if op == "I" else CHANGED, *found))
     return facts
 
 
 def read_rows(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, dict]]:
     """The chained columns of these rows as they stand, by row id string (missing rows left out)."""
-    key = kind.key
+    return [(row_id, dict(zip(kind.columns, values, strict=True))) for row_id, values in _read_values(conn, kind, ids)]
+
+
+def _read_values(conn: Connection, kind: Kind, ids: list[str]) -> list[tuple[str, tuple]]:
+    """`read_rows` with each row as its values in `kind.columns` order."""
     query = _READS.get(kind.name)
     if query is None:  # built once per kind: building a statement costs more than running it
         query = _READS[kind.name] = (select(*(kind.table.c[name] for name in kind.columns))
-                                     .where(key.in_(bindparam("ids", expanding=True))))
+                                     .where(among(kind.key, "ids")))
+    at_key = kind.columns.index(kind.key.name)
     found = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = [kind.row_id(i) for i in ids[start:start + CHUNK]]
-        for row in conn.execute(query, {"ids": chunk}).mappings():
-            found.append((str(row[key.name]), dict(row)))
+    step = (len(ids) or 1) if conn.dialect.name == "postgresql" else CHUNK  # an array takes them all
+    for start in range(0, len(ids), step):
+        chunk = [kind.row_id(i) for i in ids[start:start + step]]
+        for row in conn.execute(query, {"ids": chunk}):
+            found.append((str(row[at_key]), tuple(row)))
     return found
 
 

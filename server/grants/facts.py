@@ -8,23 +8,24 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 
+from server.bulk import among
 from server.domain import grants as rule
 from server.grants.models import CabinetGrant, ClosedDay, GrantOneOff
 from server.people.models import Person
 
 _GRANTS = (select(CabinetGrant.id, CabinetGrant.cabinet_id, CabinetGrant.person_id, CabinetGrant.role,
                   CabinetGrant.expires_at, CabinetGrant.hours)
-           .where(CabinetGrant.cabinet_id.in_(bindparam("cabinets", expanding=True))))
+           .where(among(CabinetGrant.cabinet_id, "cabinets")))
 # The ingest reads only the grants that can matter to the batch's people: their own, and every role grant.
-_GRANTS_OF = _GRANTS.where(or_(CabinetGrant.person_id.in_(bindparam("people", expanding=True)),
+_GRANTS_OF = _GRANTS.where(or_(among(CabinetGrant.person_id, "people"),
                                CabinetGrant.role.is_not(None)))
 _GRANTED = (select(CabinetGrant.cabinet_id).distinct()
-            .where(CabinetGrant.cabinet_id.in_(bindparam("cabinets", expanding=True))))
+            .where(among(CabinetGrant.cabinet_id, "cabinets")))
 _ONE_OFFS = (select(GrantOneOff.grant_id, GrantOneOff.day, GrantOneOff.starts, GrantOneOff.ends, GrantOneOff.reason)
-             .where(GrantOneOff.grant_id.in_(bindparam("ids", expanding=True)),
+             .where(among(GrantOneOff.grant_id, "ids"),
                     GrantOneOff.day.between(bindparam("first"), bindparam("last"))))
 _CLOSED = select(ClosedDay.day).where(ClosedDay.day.between(bindparam("first"), bindparam("last")))
-_ROLES = select(Person.id, Person.roles).where(Person.id.in_(bindparam("ids", expanding=True)))
+_ROLES = select(Person.id, Person.roles).where(among(Person.id, "ids"))
 
 
 def load_grants(conn: Connection, cabinets: list[str], *, first: date, last: date,

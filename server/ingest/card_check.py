@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, select
 
 from gateway import protocol
+from server.bulk import among
 from server.card_keys import felica, sun
 from server.card_keys.keyfile import OfficeKeys
 from server.card_keys.models import CardCheck
@@ -25,21 +26,18 @@ from server.people.models import Card, Person
 log = logging.getLogger("mamori.ingest")
 
 
-def _many(name: str):
-    return bindparam(name, expanding=True)
-
 
 _CARDS = (select(Card.uid, Card.auth_kind, Card.person_id, Person.card_auth_required)
-          .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
+          .join(Person, Person.id == Card.person_id).where(among(Card.uid, "uids")))
 _COUNTERS_SINCE = (select(CardCheck.uid, CardCheck.at, CardCheck.counter)
-                   .where(CardCheck.uid.in_(_many("uids")), CardCheck.counter.is_not(None),
+                   .where(among(CardCheck.uid, "uids"), CardCheck.counter.is_not(None),
                           CardCheck.at >= bindparam("since")))
 _COUNTER_BEFORE = (select(CardCheck.uid, func.max(CardCheck.counter))
-                   .where(CardCheck.uid.in_(_many("uids")), CardCheck.counter.is_not(None),
+                   .where(among(CardCheck.uid, "uids"), CardCheck.counter.is_not(None),
                           CardCheck.at < bindparam("since")).group_by(CardCheck.uid))
 _CHALLENGES = select(CardCheck.uid, CardCheck.challenge).where(
-    CardCheck.uid.in_(_many("uids")), CardCheck.challenge.in_(_many("challenges")))
-_STORED = select(CardCheck.scan_id, CardCheck.ok).where(CardCheck.scan_id.in_(_many("ids")))
+    among(CardCheck.uid, "uids"), among(CardCheck.challenge, "challenges"))
+_STORED = select(CardCheck.scan_id, CardCheck.ok).where(among(CardCheck.scan_id, "ids"))
 
 
 def prove(keys: OfficeKeys | None, scan: protocol.Scan) -> Proof:

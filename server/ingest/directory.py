@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
+from server.bulk import among
 from server.readers.models import Reader
 
 _READERS = select(Reader.id, Reader.site, Reader.role, Reader.name, Reader.card_auth_required).where(
-    Reader.id.in_(bindparam("ids", expanding=True)))
+    among(Reader.id, "ids"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.alerts import fold
 from server.alerts.models import Alert, AlertOccurrence
+from server.bulk import among, insert_rows
 from server.checkouts.models import CabinetSession, Checkout
 from server.domain.door import DOOR_EVENTS, UNLOCK_EVENTS
 from server.domain.facts import Identity, ItemTag, OpenSession, PriorTap, StaffCard, UnknownUid, VisitorCard
@@ -31,34 +32,29 @@ from server.stocktakes.models import Stocktake
 from server.visits import inside
 from server.visits.models import PresenceEvent, Visit
 
-
-def _many(name: str):
-    return bindparam(name, expanding=True)
-
-
 # Built once: building a statement costs more than running it on SQLite.
-_KNOWN_SCANS = select(ScanRecord.id).where(ScanRecord.id.in_(_many("ids")))
-_KNOWN_EVENTS = select(ReaderEvent.id).where(ReaderEvent.id.in_(_many("ids")))
+_KNOWN_SCANS = select(ScanRecord.id).where(among(ScanRecord.id, "ids"))
+_KNOWN_EVENTS = select(ReaderEvent.id).where(among(ReaderEvent.id, "ids"))
 _STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on)
-          .join(Person, Person.id == Card.person_id).where(Card.uid.in_(_many("uids"))))
-_BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(VisitorBadge.uid.in_(_many("uids")))
+          .join(Person, Person.id == Card.person_id).where(among(Card.uid, "uids")))
+_BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(among(VisitorBadge.uid, "uids"))
 _ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.screen_locked,
-                 Item.case_number, Item.due_time, Item.loan_minutes).where(Item.tag_uid.in_(_many("uids")))
+                 Item.case_number, Item.due_time, Item.loan_minutes).where(among(Item.tag_uid, "uids"))
           # A re-issued tag: the item in use comes last and is the one the tag means.
           .order_by(Item.status != "retired"))
-_LOANS = select(Checkout.id, Checkout.item_id).where(Checkout.item_id.in_(_many("ids")), Checkout.returned_at.is_(None))
+_LOANS = select(Checkout.id, Checkout.item_id).where(among(Checkout.item_id, "ids"), Checkout.returned_at.is_(None))
 # The visit each badge is lent to now: until the badge is back at reception.
 _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visit.valid_until)
-           .where(Visit.badge_uid.in_(_many("uids")), Visit.badge_returned_at.is_(None)).order_by(Visit.id))
+           .where(among(Visit.badge_uid, "uids"), Visit.badge_returned_at.is_(None)).order_by(Visit.id))
 # Each person's newest entry or exit: one step down (person_id, at) per person, driven from `people`,
 # however many entries and exits the years have kept (filtering every row of the person on "at = its
 # max" cost PostgreSQL 18 ms a tap with a year loaded).
 _INSIDE = (select(Person.id, select(PresenceEvent.kind).where(PresenceEvent.person_id == Person.id)
                   .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1).scalar_subquery())
-           .where(Person.id.in_(_many("ids"))))
+           .where(among(Person.id, "ids")))
 _PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
                       ScanRecord.action, ScanRecord.reason)
-               .where(ScanRecord.uid.in_(_many("uids")), ScanRecord.reader_id.in_(_many("readers")),
+               .where(among(ScanRecord.uid, "uids"), among(ScanRecord.reader_id, "readers"),
                       ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
                .order_by(ScanRecord.at))
 # One reader at a time: "the newest row" is one step down the (reader_id, at) index.
@@ -67,24 +63,24 @@ _LAST_READ = (select(ScanRecord.uid, ScanRecord.at)
               .order_by(ScanRecord.at.desc(), ScanRecord.id.desc()).limit(1))
 _SESSIONS = (select(CabinetSession.cabinet_id, CabinetSession.id, CabinetSession.person_id, CabinetSession.opened_at,
                     CabinetSession.last_scan_at)
-             .where(CabinetSession.cabinet_id.in_(_many("cabinets")), CabinetSession.closed_at.is_(None))
+             .where(among(CabinetSession.cabinet_id, "cabinets"), CabinetSession.closed_at.is_(None))
              .order_by(CabinetSession.opened_at))
 # Cabinets being counted: their item taps are stock-take taps from `started_at` on.
 _STOCKTAKES = (select(Stocktake.cabinet_id, Stocktake.started_at)
-               .where(Stocktake.cabinet_id.in_(_many("cabinets")), Stocktake.state == "open"))
+               .where(among(Stocktake.cabinet_id, "cabinets"), Stocktake.state == "open"))
 # A stretch applied again (server/ingest/rewind.py): what it made before, and the state before it.
 _SESSIONS_FROM = select(CabinetSession.id, CabinetSession.scan_id).where(
     CabinetSession.cabinet_id == bindparam("cabinet"), CabinetSession.opened_at >= bindparam("since"))
 _CHECKOUT_FACTS = select(Checkout.id, Checkout.item_id, Checkout.out_scan_id)
-_TAKEN_IN_STRETCH = _CHECKOUT_FACTS.where(Checkout.out_scan_id.in_(_many("ids")))
-_RETURNED_IN_STRETCH = _CHECKOUT_FACTS.where(Checkout.return_scan_id.in_(_many("ids")))
+_TAKEN_IN_STRETCH = _CHECKOUT_FACTS.where(among(Checkout.out_scan_id, "ids"))
+_RETURNED_IN_STRETCH = _CHECKOUT_FACTS.where(among(Checkout.return_scan_id, "ids"))
 _INSIDE_BEFORE = (select(PresenceEvent.kind)
                   .where(PresenceEvent.person_id == bindparam("person"), PresenceEvent.at < bindparam("before"))
                   .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1))
 # A replayed scan's denial: its occurrence on a (folded) alert, whatever the alert's state.
 _DENIALS = (select(AlertOccurrence.scan_id, AlertOccurrence.id, Alert.id, Alert.state, AlertOccurrence.reason)
             .join(Alert, Alert.id == AlertOccurrence.alert_id)
-            .where(Alert.type == "cabinet_denied", AlertOccurrence.scan_id.in_(_many("ids"))))
+            .where(Alert.type == "cabinet_denied", among(AlertOccurrence.scan_id, "ids")))
 _occ = aliased(AlertOccurrence)
 # An alert that lost occurrences: counted and spanned again from those left; resolved (as mamori) when none are.
 _RECOUNT = (update(Alert.__table__).where(Alert.__table__.c.id == bindparam("alert_id"))
@@ -108,13 +104,13 @@ _SESSION_CHANGE = (update(CabinetSession.__table__).where(CabinetSession.__table
                            closed_reason=bindparam("s_reason")))
 # Cabinet doors: what may explain an opening (door_forced), and the door's state before a closing.
 _UNLOCK_SCANS = select(ScanRecord.reader_id, ScanRecord.at).where(
-    ScanRecord.reader_id.in_(_many("cabinets")), ScanRecord.at >= bindparam("since"),
+    among(ScanRecord.reader_id, "cabinets"), ScanRecord.at >= bindparam("since"),
     ScanRecord.result == "unlock", ScanRecord.fresh.is_(True))
 _UNLOCK_EVENTS = select(ReaderEvent.reader_id, ReaderEvent.at).where(
-    ReaderEvent.reader_id.in_(_many("cabinets")), ReaderEvent.at >= bindparam("since"),
+    among(ReaderEvent.reader_id, "cabinets"), ReaderEvent.at >= bindparam("since"),
     ReaderEvent.type.in_(sorted(UNLOCK_EVENTS)))
 _REMOTE_UNLOCKS = select(Reader.id, Reader.remote_unlock_at).where(
-    Reader.id.in_(_many("cabinets")), Reader.remote_unlock_at.is_not(None))
+    among(Reader.id, "cabinets"), Reader.remote_unlock_at.is_not(None))
 _DOOR_BEFORE = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
                 .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
                        ReaderEvent.at <= bindparam("at"))
@@ -443,8 +439,7 @@ class BatchLedger:
                     .returning(PresenceEvent.person_id)))
         for model, rows in ((ScanRecord, self._scans), (ReaderEvent, self._events),
                             (PresenceEvent, self._presence)):
-            if rows:
-                conn.execute(model.__table__.insert(), rows)
+            insert_rows(conn, model.__table__, rows)
         passed.update(row["person_id"] for row in self._presence)
         passed.discard(None)
         if passed:
@@ -498,8 +493,7 @@ class BatchLedger:
         if reopened := [i for i in self._unreturned if i not in returned_again]:
             conn.execute(update(table).where(table.c.id.in_(reopened)).values(
                 returned_at=None, returned_by_id=None, return_scan_id=None))
-        if self._checkouts:
-            conn.execute(table.insert(), self._checkouts)
+        insert_rows(conn, table, self._checkouts)
 
     # ------------------------------------------------------------ cabinet doors
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, select
 
 from gateway import protocol
+from server.bulk import among
 from server.checkouts.models import CabinetSession
 from server.ingest.directory import ReaderInfo
 from server.ledger.models import ReaderEvent, ScanRecord
@@ -50,20 +51,20 @@ _CABINET_CLOSINGS = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at, Re
 # The newest visit each badge was lent to, if it is one the taps move (expected, in, out).
 _LENT_VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.entered_at, Visit.left_at, Visit.badge_returned_at,
                        Visit.valid_from, Visit.valid_until)
-                .where(Visit.id.in_(select(func.max(Visit.id)).where(Visit.badge_uid.in_(bindparam("uids", expanding=True)))
+                .where(Visit.id.in_(select(func.max(Visit.id)).where(among(Visit.badge_uid, "uids"))
                                     .group_by(Visit.badge_uid)),
                        Visit.state.in_(("expected", "in", "out"))))
 # A card's scans after the batch's oldest entrance tap (usually none): whether any is newer than its tap.
 _NEWEST_OF_UIDS = (select(ScanRecord.uid, func.max(ScanRecord.at))
-                   .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)), ScanRecord.at > bindparam("after"))
+                   .where(among(ScanRecord.uid, "uids"), ScanRecord.at > bindparam("after"))
                    .group_by(ScanRecord.uid))
 _ENTRANCES = select(Reader.id, Reader.site, Reader.role, Reader.name).where(Reader.role == "entrance")
 _STAFF_CARDS = select(Card.uid, Card.person_id).where(
-    Card.person_id.in_(select(Card.person_id).where(Card.uid.in_(bindparam("uids", expanding=True)))))
+    Card.person_id.in_(select(Card.person_id).where(among(Card.uid, "uids"))))
 _ENTRANCE_TAPS = (select(ScanRecord.id, ScanRecord.reader_id, ScanRecord.uid, ScanRecord.tech, ScanRecord.at,
                          ScanRecord.received_at, ScanRecord.fresh, ScanRecord.visit_id)
-                  .where(ScanRecord.uid.in_(bindparam("uids", expanding=True)),
-                         ScanRecord.reader_id.in_(bindparam("readers", expanding=True)),
+                  .where(among(ScanRecord.uid, "uids"),
+                         among(ScanRecord.reader_id, "readers"),
                          ScanRecord.at >= bindparam("since")))
 
 

@@ -77,3 +77,12 @@ def test_the_fast_path_gives_the_encoders_bytes_for_every_kind_of_value():
               date(2026, 12, 3), time(9, 30), Decimal("1.50"), b"\x00\xff", ["x", 1, None], {"b": 1, "a": "y"}]
     for value in values:
         assert canonical.value_bytes(value) == canonical.dumps(canonical.plain(value)), value
+
+
+def test_a_link_built_by_hand_is_the_same_bytes_as_its_json():
+    for row_id, at in (("s1", AT), ('a "quoted" 来所者\n id', AT.astimezone(timezone(timedelta(hours=9)))),
+                       ("7", datetime(2026, 1, 2, tzinfo=UTC))):
+        fact = {"at": canonical.plain(at), "digest": "ab" * 32, "id": row_id, "kind": "scans", "op": "added",
+                "seq": 123456789012}
+        assert canonical.link_bytes(123456789012, at, "scans", row_id, "added", "ab" * 32) == canonical.dumps(fact)
+        assert canonical.value_bytes(at) == canonical.dumps(canonical.plain(at))
