@@ -81,7 +81,6 @@ from server.visits.entry_log import LogLine
 from server.visits.models import PresenceEvent, Visit
 from server.visits.retention import ANONYMOUS
 from server.visits.routes import list_visits
-from server.web import dashboard as dashboard_module
 from server.web.dashboard import overdue_rows, panels_context
 from server.web.reception.desk import _desk
 from server.web.reception.entry_log import SHOWN
@@ -669,13 +668,13 @@ APP = {"roll_call": presence_module.roll_call, "between": visit_queries.between,
 def previous_queries() -> Iterator[None]:
     """The app's functions, with the queries of before migration 0009 (tests/support/visits_before.py)
     in place of the ones that replaced them."""
-    presence_module.roll_call = dashboard_module.roll_call = before.roll_call
+    presence_module.roll_call = before.roll_call
     visit_queries.between = before.between  # for_day (the desk) reads it from there
     entry_log_module.entry_log = before.entry_log
     try:
         yield
     finally:
-        presence_module.roll_call = dashboard_module.roll_call = APP["roll_call"]
+        presence_module.roll_call = APP["roll_call"]
         visit_queries.between = APP["between"]
         entry_log_module.entry_log = APP["entry_log"]
 

@@ -87,7 +87,11 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
             dbapi_conn.create_function("mamori_txn", 0, lambda: token)
 
         return engine
-    return _note_writes(create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10))
+    # No parallel workers: every query of the office's is small; PostgreSQL misjudged the reception
+    # desk's visits of today (12,164 rows guessed, 0 found) and started workers that took 8 ms of a
+    # 10 ms query (desk p95 82 → 49 ms at bench/scale.py's size; docs/performance.md).
+    return _note_writes(create_engine(url, pool_pre_ping=pre_ping, pool_size=10, max_overflow=10,
+                                      connect_args={"options": "-c max_parallel_workers_per_gather=0"}))
 
 
 WROTE = "mamori_wrote"  # in a connection's info while its transaction has sent a write

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.people.models import Person, VisitorBadge
@@ -27,12 +27,17 @@ class Present:
     unconfirmed: bool = False  # a visitor closed as "not signed out": nobody saw them leave
 
 
-def staff_inside(db: Session) -> list[Present]:
-    """Staff in the office now, by name: the stored "who is in" (server/visits/inside.py), one narrow
-    row each; deriving it from four million taps cost 70-170 ms a call."""
+def staff_inside(db: Session, *, limit: int | None = None) -> list[Present]:
+    """Staff in the office now, by name (the first `limit`): the stored "who is in"
+    (server/visits/inside.py), one narrow row each; deriving it from four million taps cost 70-170 ms a call."""
     rows = db.execute(select(Person.id, Person.name, StaffInside.since)
-                      .join(StaffInside, StaffInside.person_id == Person.id).order_by(Person.name)).all()
+                      .join(StaffInside, StaffInside.person_id == Person.id).order_by(Person.name)
+                      .limit(limit)).all()
     return [Present("staff", name, at, person_id=person_id) for person_id, name, at in rows]
+
+
+def staff_inside_count(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(StaffInside)) or 0
 
 
 def visitors_inside(db: Session, *, unconfirmed_since: datetime | None = None) -> list[Present]:
@@ -50,6 +55,27 @@ def visitors_inside(db: Session, *, unconfirmed_since: datetime | None = None) -
 def office_day_start(now: datetime, zone: ZoneInfo) -> datetime:
     """Midnight, office time, of the day `now` falls in."""
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+@dataclass(slots=True)
+class Glance:
+    """The dashboard's look at who is in: the counts, and the first names (visitors first)."""
+    shown: list[Present]
+    staff: int
+    visitors: int
+
+    @property
+    def more(self) -> int:
+        return self.staff + self.visitors - len(self.shown)
+
+
+def at_a_glance(db: Session, now: datetime, zone: ZoneInfo, shown: int) -> Glance:
+    """As `roll_call`, but at most `shown` names: a ward-sized office has thousands in, and the
+    dashboard refreshes every 15 s; the roll call page lists everyone."""
+    visitors = visitors_inside(db, unconfirmed_since=office_day_start(now, zone))
+    staff = staff_inside(db, limit=max(shown - len(visitors), 0))
+    count = staff_inside_count(db) if len(staff) == max(shown - len(visitors), 0) else len(staff)
+    return Glance((visitors + staff)[:shown], count, len(visitors))
 
 
 def roll_call(db: Session, now: datetime, zone: ZoneInfo) -> list[Present]:

@@ -32,7 +32,7 @@ from server.people.models import Person
 from server.readers import degraded, unlock
 from server.readers.heard import last_heard
 from server.readers.models import Reader
-from server.visits.presence import roll_call
+from server.visits.presence import at_a_glance
 from server.web import alert_list
 from server.web.deps import require_page
 from server.web.i18n import translator
@@ -41,6 +41,7 @@ from server.web.render import EVERYONE, office_time, page
 router = APIRouter(include_in_schema=False)
 
 OVERDUE_SHOWN = 200
+PRESENT_SHOWN = 100  # names on the dashboard; the roll call page lists everyone
 NOTICES = {"acknowledged": "alert.acknowledged", "resolved": "alert.resolved"}
 # Alerts that may be the sign of an incident (情報セキュリティ事故等): the dashboard offers to record one.
 INCIDENT_ALERTS = ("escalated", "lost_prompt", "door_forced", "stocktake_missing", "tamper", "offline_unlock")
@@ -83,14 +84,14 @@ def panels_context(request: Request, db: Session) -> dict:
     shown = [row.alert.id for row in alerts if row.alert.type in INCIDENT_ALERTS]
     recorded = dict(db.execute(select(Incident.alert_id, Incident.id).where(Incident.alert_id.in_(shown))).all()) \
         if shown else {}
-    present = roll_call(db, now, request.app.state.settings.zone)
+    present = at_a_glance(db, now, request.app.state.settings.zone, PRESENT_SHOWN)
     reader_list = readers(db)
     ingest = getattr(request.app.state, "ingest", None)
     return {
         "now": now, "updated": now.astimezone(request.app.state.settings.zone).strftime("%H:%M:%S"),
         "overdue": overdue, "overdue_total": overdue_total, "alerts": alerts, "alerts_total": alerts_total,
-        "present": present, "staff_count": sum(1 for p in present if p.kind == "staff"),
-        "visitor_count": sum(1 for p in present if p.kind == "visitor"),
+        "present": present.shown, "present_more": present.more, "staff_count": present.staff,
+        "visitor_count": present.visitors,
         "readers": reader_list, "heard": last_heard(db), "online_count": sum(1 for r in reader_list if r.online),
         "troubled": {r.id: degraded.codes(r.degraded) for r in reader_list if r.online and r.degraded},
         "broker_connected": unlock.broker_connected(ingest.link if ingest else None),

@@ -23,6 +23,7 @@ from server.accounts.service import add_user, create_token
 from server.alerts.models import Alert
 from server.audit.models import AuditEvent
 from server.db import unit_of_work
+from server.web import dashboard
 from server.web.render import duration, office_time
 from tests.support.office import SITE, Office
 from tests.support.words import facts
@@ -335,7 +336,7 @@ def test_an_auditor_sees_everything_without_a_button_and_is_refused_every_action
 # ------------------------------------------------------------------ who is in, readers, the refresh
 
 
-def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(office):
+def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(office, monkeypatch):
     entrance = office.add_reader("entrance", "entrance")
     office.add_reader("cabinet-1", "cabinet")
     office.post("/readers", {"id": "cabinet-2", "site": SITE, "role": "cabinet", "name": "書庫 2"})  # never connected
@@ -357,6 +358,14 @@ def test_the_panels_show_who_is_in_and_the_readers_and_alert_types_by_name(offic
     present = panel(fragment.text, "dash-present-h")
     assert KEY_HOLDER in present and "山田 太郎" in present and "練馬区 介護保険課" in present
     assert "職員 1 名・来所者 1 名" in present
+    assert "ほか" not in present and 'href="/rollcall"' not in present
+    # More in than the dashboard names (thousands in a ward's office): the counts stay whole, the rest
+    # is one link away; visitors are named first.
+    monkeypatch.setattr(dashboard, "PRESENT_SHOWN", 1)
+    crowded = panel(client.get("/dashboard/panels", headers={"X-Mamori-Poll": "1"}).text, "dash-present-h")
+    assert "職員 1 名・来所者 1 名" in crowded and "山田 太郎" in crowded and KEY_HOLDER not in crowded
+    assert "ほか 1 名。" in crowded and 'href="/rollcall"' in crowded
+    monkeypatch.undo()
     alerts_panel = panel(fragment.text, "dash-alerts-h")
     assert "キャビネットで拒否" in alerts_panel and "鍵を持つ職員ではない" in alerts_panel
     # An unknown type is named in words, never by its code or its stored subject.

@@ -92,6 +92,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.present.visitor": ("来所者", "Visitor"),
     "dash.present.host": ("訪問先 {host}", "visiting {host}"),
     "dash.present.summary": ("職員 {staff} 名・来所者 {visitors} 名", "staff: {staff}, visitors: {visitors}"),
+    "dash.present.more": ("ほか {count} 名。", "{count} more."),
+    "dash.present.all": ("全員を在館者一覧（点呼）で見る", "See everyone on the roll call"),
     # readers
     "dash.readers.title": ("読取機", "Readers"),
     "dash.readers.none": ("読取機が登録されていません。", "No readers are registered."),
