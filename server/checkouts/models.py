@@ -54,6 +54,9 @@ class Checkout(Base):
         # The checkouts a replayed stretch made or closed (server/ingest/rewind.py).
         Index("ix_checkouts_out_scan", "out_scan_id"),
         Index("ix_checkouts_return_scan", "return_scan_id"),
+        # The returned take-outs, newest first at any depth (GET /checkouts?state=returned).
+        Index("ix_checkouts_returned", "returned_at", "id", sqlite_where=text("returned_at IS NOT NULL"),
+              postgresql_where=text("returned_at IS NOT NULL")),
         CheckConstraint("erasure IN ('pending', 'done')", name="erasure"),
         # Devices back in the cabinet whose survey data nobody has yet confirmed erased.
         Index("ix_checkouts_erasure_pending", "returned_at", sqlite_where=text("erasure = 'pending'"),

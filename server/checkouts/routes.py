@@ -60,7 +60,8 @@ def list_checkouts(db: Db, page: Paging, request: Request,
     elif state == "overdue":
         where, order = [Checkout.returned_at.is_(None), Checkout.due_at < now], [Checkout.due_at]
     elif state == "returned":
-        where, order = [Checkout.returned_at.is_not(None)], [Checkout.returned_at.desc(), Checkout.id]
+        # The newest first, ties too: ix_checkouts_returned walked backwards, nothing sorted.
+        where, order = [Checkout.returned_at.is_not(None)], [Checkout.returned_at.desc(), Checkout.id.desc()]
     else:  # newest first, ties too: ix_checkouts_out_at walked backwards, nothing sorted
         where, order = [], [Checkout.out_at.desc(), Checkout.id.desc()]
     if state in ("open", "overdue"):
