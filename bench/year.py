@@ -25,6 +25,7 @@ from server.evidence import capture
 from server.evidence.chain import kinds
 from server.items.models import Item
 from server.ledger.models import ReaderEvent, ScanRecord
+from server.migrate import start_chain
 from server.visits import inside
 from server.visits.models import PresenceEvent
 
@@ -152,6 +153,9 @@ def seed_year(url: str, cabinets: list[str], entrance: str, people: int, scale: 
     finally:
         with engine.begin() as conn:
             capture.sync(conn)
+    # An office's year was chained as it happened: chain the seeded one now, or `mamori serve` would at
+    # start, and the huge write-ahead log it leaves would slow the measured commits (SQLite: 52 ms a tap).
+    chained = start_chain(url)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             for table in ("items", "cabinet_sessions", "checkouts", "presence_events"):
@@ -161,7 +165,9 @@ def seed_year(url: str, cabinets: list[str], entrance: str, people: int, scale: 
         else:
             conn.execute(text("ANALYZE"))
             conn.commit()
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    print("  a year seeded in {:.0f} s: {}".format(
-        time.perf_counter() - started, ", ".join(f"{n:,} {name}" for name, n in counts.items())), flush=True)
+    print("  a year seeded and chained ({:,} links) in {:.0f} s: {}".format(
+        chained, time.perf_counter() - started, ", ".join(f"{n:,} {name}" for name, n in counts.items())),
+        flush=True)
     return counts

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     chain_check_s: float = Field(300, gt=0, description="how often the daily anchor e-mail and the nightly chain "
                                  "verification are looked at (each runs once a day)")
     chain_verify_nightly: bool = Field(True, description="verify the whole evidence chain once a day in the background")
+    chain_verify_hours: tuple[int, int] = Field((1, 6), description="the office hours (from, until) in which the nightly "
+                                                "verification may start: it reads the whole chain, and a tap waits "
+                                                "behind it (a year: minutes; docs/evidence.md)")
     ingest_batch_max: int = Field(500, ge=1, description="most MQTT messages committed in one unit of work")
     # Refused payloads (dead letters): bounded per reader; accepted messages are never limited
     refused_per_reader_per_s: float = Field(1, gt=0, description="refused payloads of one reader kept per second "

@@ -65,7 +65,8 @@ class ChainWatch(Periodic):
         self.factory, self.clock, self.settings = factory, clock, settings
 
     def check(self) -> int:
-        """One round: the anchor of yesterday (once), the nightly verification (once a day)."""
+        """One round: the anchor of yesterday (once), the nightly verification (once a day, at night: run at
+        a server's start in office hours, it held the GIL for minutes and every tap waited, 52 ms p50)."""
         now, zone = self.clock(), self.settings.zone
         today = now.astimezone(zone).date()
         with self.factory.begin() as db:
@@ -73,7 +74,9 @@ class ChainWatch(Periodic):
             ran_today = db.scalar(select(ChainVerification.id).where(
                 ChainVerification.by == NIGHTLY,
                 ChainVerification.started_at >= datetime.combine(today, time(), zone)).limit(1))
-        if not self.settings.chain_verify_nightly or ran_today is not None:
+        start, until = self.settings.chain_verify_hours
+        if not self.settings.chain_verify_nightly or ran_today is not None \
+                or not start <= now.astimezone(zone).hour < until:
             return done
         report, kept = run(self.factory, zone, self.clock, by=NIGHTLY)
         if not report.ok:

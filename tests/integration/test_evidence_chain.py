@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import make_url, select, text
@@ -256,15 +256,20 @@ def test_the_day_before_is_anchored_by_e_mail_once_and_checked_nightly(day):
     settings = Settings(database_url=url, smtp_url="smtp://127.0.0.1:1", chain_anchor_email="joho@city.example.jp")
     with unit_of_work(site.factory) as db:
         db.execute(text("UPDATE users SET email = 'kanri@example.jp' WHERE name = 'manager'"))
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
-    watch = ChainWatch(site.factory, lambda: tomorrow, settings)
-    assert watch.check() == 2 + 1  # two e-mails (the manager, the ward), one verification
+    tomorrow_morning = datetime.combine(datetime.now(ZONE).date() + timedelta(days=1), time(10), ZONE)
+    clock = [tomorrow_morning]
+    watch = ChainWatch(site.factory, lambda: clock[0], settings)
+    assert watch.check() == 2  # two e-mails (the manager, the ward); no verification while the office works
+    assert watch.check() == 0
+    tomorrow = clock[0] = datetime.combine(tomorrow_morning.date() + timedelta(days=1), time(2), ZONE)
+    assert watch.check() == 2 + 1  # the next night: that day's anchor, and the verification
     assert watch.check() == 0
     with engine.connect() as conn:
         mails = conn.execute(select(Notice.address, Notice.body).where(Notice.kind == "chain_anchor")).all()
         anchor = head(conn).hash
-    assert sorted(address for address, _body in mails) == ["joho@city.example.jp", "kanri@example.jp"]
     day_ = (tomorrow.astimezone(ZONE).date() - timedelta(days=1)).isoformat()
+    mails = [(address, body) for address, body in mails if f"@{day_}" in body]
+    assert sorted(address for address, _body in mails) == ["joho@city.example.jp", "kanri@example.jp"]
     assert all(f"mamori ledger verify --anchor {anchor}@{day_}" in body for _address, body in mails)
     assert mamori_verify(url, "--anchor", f"{anchor}@{day_}") == 0
 
