@@ -73,8 +73,9 @@ def at_a_glance(db: Session, now: datetime, zone: ZoneInfo, shown: int) -> Glanc
     """As `roll_call`, but at most `shown` names: a ward-sized office has thousands in, and the
     dashboard refreshes every 15 s; the roll call page lists everyone."""
     visitors = visitors_inside(db, unconfirmed_since=office_day_start(now, zone))
-    staff = staff_inside(db, limit=max(shown - len(visitors), 0))
-    count = staff_inside_count(db) if len(staff) == max(shown - len(visitors), 0) else len(staff)
+    room = max(shown - len(visitors), 0)
+    staff = staff_inside(db, limit=room)
+    count = len(staff) if len(staff) < room else staff_inside_count(db)  # a full page may not be all
     return Glance((visitors + staff)[:shown], count, len(visitors))
 
 
