@@ -11,9 +11,11 @@ database keeps one unresolved alert per key (`uq_alerts_open_fold_key`).
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, case, insert, select, update
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.alerts.models import Alert, AlertOccurrence
 from server.bulk import among
@@ -29,6 +31,13 @@ _REPEAT = (update(Alert.__table__).where(_t.id == bindparam("alert_id"))
                    opened_at=case((_t.opened_at > _first, _first), else_=_t.opened_at),
                    last_at=case((_t.last_at.is_(None) | (_t.last_at < _last), _last), else_=_t.last_at)))
 OCCURRENCE_FIELDS = ("reader_id", "reason", "scan_id", "event_id")
+_occ = aliased(AlertOccurrence)
+# An alert that lost occurrences: counted and spanned again from those left.
+_RECOUNT = (update(Alert.__table__).where(_t.id == bindparam("alert_id"))
+            .values(count=select(func.count()).where(_occ.alert_id == _t.id).scalar_subquery(),
+                    opened_at=func.coalesce(select(func.min(_occ.at)).where(_occ.alert_id == _t.id)
+                                            .scalar_subquery(), _t.opened_at),
+                    last_at=select(func.max(_occ.at)).where(_occ.alert_id == _t.id).scalar_subquery()))
 
 
 def write(conn: Connection | Session, alerts: list[dict]) -> None:
@@ -53,3 +62,15 @@ def write(conn: Connection | Session, alerts: list[dict]) -> None:
     conn.execute(insert(AlertOccurrence), [
         {"alert_id": open_ids[key], "at": row["opened_at"], **{f: row.get(f) for f in OCCURRENCE_FIELDS}}
         for key, rows in by_key.items() for row in rows])
+
+
+def withdraw(conn: Connection | Session, occurrences: dict[int, int], now: datetime, by: str) -> None:
+    """Take back occurrences ({occurrence id: alert id}) that a later-arriving record shows never happened:
+    their alerts are counted again from those left, and resolved (by `by`) when none are."""
+    if not occurrences:
+        return
+    alert_ids = sorted(set(occurrences.values()))
+    conn.execute(delete(AlertOccurrence).where(AlertOccurrence.id.in_(list(occurrences))))
+    conn.execute(_RECOUNT, [{"alert_id": alert} for alert in alert_ids])
+    conn.execute(update(Alert).where(Alert.id.in_(alert_ids), Alert.count == 0)
+                 .values(state="resolved", resolved_at=now, resolved_by=by))

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from server.domain.door import open_for_words
 
 # what: "acknowledged", "resolved", "door_closed"; why (the system's own reason): "reconnected", "erased",
-# "marked_lost" (with lost=<record no.>), "door_closed" (with open_s=<seconds>)
+# "marked_lost" (with lost=<record no.>), "door_closed" (with open_s=<seconds>); "revised" with why
+# "unlock_arrived_late" (door_at=<when the door opened>)
 _OLD = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) (.+?) \((acknowledged|resolved|door closed)\): (.*)$")
 
 
@@ -39,13 +40,15 @@ def _one(raw: str, t: Callable[..., str], zone: ZoneInfo, lang: str) -> str:
     if not isinstance(kept, dict):
         return _old(raw, t)
     at = datetime.fromisoformat(kept["at"]).astimezone(zone)
-    words = [t(f"alert.why.{kept['why']}", **_why_values(kept, lang))] if kept.get("why") else []
+    words = [t(f"alert.why.{kept['why']}", **_why_values(kept, zone, lang))] if kept.get("why") else []
     words += [kept["note"]] if kept.get("note") else []
     return t("alert.note_line", at=f"{at:%Y/%m/%d %H:%M}", by=kept.get("by", ""),
              what=t(f"alert.what.{kept.get('what', 'resolved')}"), words=" ".join(words))
 
 
-def _why_values(kept: dict, lang: str) -> dict[str, object]:
+def _why_values(kept: dict, zone: ZoneInfo, lang: str) -> dict[str, object]:
+    if "door_at" in kept:
+        return {"door_at": f"{datetime.fromisoformat(kept['door_at']).astimezone(zone):%Y/%m/%d %H:%M:%S}"}
     if "open_s" in kept:
         opened = datetime.fromisoformat(kept["at"])
         return {"open_for": open_for_words(opened, opened + timedelta(seconds=int(kept["open_s"])), lang)}

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from server.alerts import fold
 from server.alerts.models import Alert, AlertOccurrence
@@ -81,13 +81,6 @@ _INSIDE_BEFORE = (select(PresenceEvent.kind)
 _DENIALS = (select(AlertOccurrence.scan_id, AlertOccurrence.id, Alert.id, Alert.state, AlertOccurrence.reason)
             .join(Alert, Alert.id == AlertOccurrence.alert_id)
             .where(Alert.type == "cabinet_denied", among(AlertOccurrence.scan_id, "ids")))
-_occ = aliased(AlertOccurrence)
-# An alert that lost occurrences: counted and spanned again from those left; resolved (as mamori) when none are.
-_RECOUNT = (update(Alert.__table__).where(Alert.__table__.c.id == bindparam("alert_id"))
-            .values(count=select(func.count()).where(_occ.alert_id == Alert.__table__.c.id).scalar_subquery(),
-                    opened_at=func.coalesce(select(func.min(_occ.at)).where(_occ.alert_id == Alert.__table__.c.id)
-                                            .scalar_subquery(), Alert.__table__.c.opened_at),
-                    last_at=select(func.max(_occ.at)).where(_occ.alert_id == Alert.__table__.c.id).scalar_subquery()))
 _NEVER = datetime.max.replace(tzinfo=UTC)
 _NEW_SESSION = insert(CabinetSession).returning(CabinetSession.id)
 _RETURN = (update(Checkout.__table__)
@@ -115,6 +108,10 @@ _DOOR_BEFORE = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
                 .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
                        ReaderEvent.at <= bindparam("at"))
                 .order_by(ReaderEvent.at.desc()).limit(1))
+_DOOR_AFTER = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
+               .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
+                      ReaderEvent.at > bindparam("at"))
+               .order_by(ReaderEvent.at).limit(1))
 
 
 @dataclass(slots=True)
@@ -458,11 +455,7 @@ class BatchLedger:
         # the alert is resolved: then it is history as it was.
         stale = {occurrence: alert for scan_id, (occurrence, alert, state, _reason) in self._denial_alerts.items()
                  if scan_id not in self._denials_kept and state != "resolved"}
-        if stale:
-            conn.execute(delete(AlertOccurrence).where(AlertOccurrence.id.in_(list(stale))))
-            conn.execute(_RECOUNT, [{"alert_id": alert} for alert in set(stale.values())])
-            conn.execute(update(Alert).where(Alert.id.in_(list(set(stale.values()))), Alert.count == 0).values(
-                state="resolved", resolved_at=self._now, resolved_by=REVISED_BY))
+        fold.withdraw(conn, stale, self._now, REVISED_BY)
 
     def _write_checkouts(self) -> None:
         """New checkouts, returns, and a replay's remade, re-opened and vanished checkouts.
@@ -516,6 +509,11 @@ class BatchLedger:
             self._stored_unlocks, self._stored_unlocks_from = stored, since
         return self._stored_unlocks.get(cabinet_id, []) + self._unlocks.get(cabinet_id, [])
 
+    @property
+    def unlocks_applied(self) -> dict[str, list[datetime]]:
+        """cabinet -> the unlocks this batch applied (its own and a replayed stretch's)."""
+        return self._unlocks
+
     def door_before(self, reader_id: str, at: datetime) -> tuple[str, str, datetime] | None:
         """The newest door event (id, type, at) of this reader at or before `at`, stored or in this batch."""
         stored = self.conn.execute(_DOOR_BEFORE, {"reader": reader_id, "at": at}).first()
@@ -524,3 +522,13 @@ class BatchLedger:
             if event_at <= at and (newest is None or event_at >= newest[2]):
                 newest = (event_id, event_type, event_at)
         return newest
+
+    def door_after(self, reader_id: str, at: datetime) -> tuple[str, str, datetime] | None:
+        """The oldest door event (id, type, at) of this reader after `at`, stored or in this batch: an
+        opening that arrives after its closing is judged against it."""
+        stored = self.conn.execute(_DOOR_AFTER, {"reader": reader_id, "at": at}).first()
+        oldest = (stored.id, stored.type, stored.at) if stored is not None else None
+        for event_at, event_type, event_id in self._door_events.get(reader_id, []):
+            if event_at > at and (oldest is None or event_at < oldest[2]):
+                oldest = (event_id, event_type, event_at)
+        return oldest

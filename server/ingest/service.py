@@ -247,9 +247,17 @@ class IngestService:
             unlocks = ledger.unlocks_since(reader.id, door_watch.unlocks_from(event.at, self.settings))
             door_watch.door_opened(ledger.session, self.settings, reader_id=reader.id, reader_name=reader.name,
                                    event_id=event.id, opened_at=event.at, unlocks=unlocks, now=received_at)
+            after = ledger.door_after(reader.id, event.at)
+            if after is not None and after[1] == "door_closed":  # its closing came first: was it open too long?
+                door_watch.door_closed(ledger.session, self.settings, reader_id=reader.id, reader_name=reader.name,
+                                       opening=(event.id, event.type, event.at), closed_at=after[2], now=received_at)
         else:
             door_watch.door_closed(ledger.session, self.settings, reader_id=reader.id, reader_name=reader.name,
                                    opening=before, closed_at=event.at, now=received_at)
+
+    def doors_explained(self, ledger: BatchLedger, now: datetime) -> None:
+        """The batch's unlocks take back the door_forced occurrences they explain (arrived after them)."""
+        door_watch.explained_late(ledger.session, self.settings, ledger.unlocks_applied, now)
 
 
 def _alert(type_: str, severity: str, at: datetime, subject: str, reader_id: str, *, reason: str | None = None,

@@ -271,6 +271,7 @@ class IngestWorker:
                     else:
                         self._apply(ledger, out, step)
                 ledger.write()
+                self.service.doors_explained(ledger, self.clock())
                 ledger.card_checks.write(db.connection())
                 if ledger.arrivals:
                     tell_hosts(db, self.clock(), self.service.settings, ledger.arrivals)

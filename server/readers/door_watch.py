@@ -3,6 +3,9 @@
 - The ingest judges each cabinet `door_open` as it is applied (`door_opened`): with no granted
   tap, offline unlock, exit button or remote unlock in the window before it, it opens a
   `door_forced` alert (high), or counts up the cabinet's unresolved one (each event an occurrence).
+  An unlock that arrives after the opening it explains (the network delivered them out of order)
+  takes that occurrence back (`explained_late`): the alert is counted again, noted, and resolved by
+  mamori when nothing is left of it, as if the two had arrived in order.
 - Every `door_check_s` seconds `DoorWatch` looks at each cabinet's newest door event: a
   `door_open` older than `door_open_max_s` opens one `door_held_open` alert (medium) for it —
   once the server has known of it for a few seconds, so a replayed opening whose closing is
@@ -23,18 +26,20 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from server.alerts import fold, notes
-from server.alerts.models import Alert
+from server.alerts.models import Alert, AlertOccurrence
 from server.alerts.to_managers import tell_managers
+from server.bulk import among
 from server.clock import Clock
 from server.config import Settings
 from server.domain.alerts import fold_key
 from server.domain.door import DOOR_EVENTS, door_forced, held_open_too_long, unlock_window
 from server.ledger.models import ReaderEvent
+from server.notify.models import Notice
 from server.periodic import Periodic
 from server.readers.models import Reader
 
@@ -87,6 +92,35 @@ def door_opened(db: Session, settings: Settings, *, reader_id: str, reader_name:
                       f"{reader_name}: the door opened at {when} with no unlock on record."),
                   payload={"reader": reader_id, "event_id": event_id, "opened_at": opened_at.isoformat()})
     return True
+
+
+_FORCED_OPEN = (select(AlertOccurrence.id, AlertOccurrence.alert_id, AlertOccurrence.reader_id, AlertOccurrence.at,
+                       AlertOccurrence.event_id)
+                .join(Alert, Alert.id == AlertOccurrence.alert_id)
+                .where(among(Alert.fold_key, "keys"), Alert.state != "resolved", Alert.type == "door_forced"))
+
+
+def explained_late(db: Session, settings: Settings, unlocks: dict[str, list[datetime]], now: datetime) -> int:
+    """Withdraw the door_forced occurrences that a batch's unlocks ({cabinet: times}) explain; how many.
+
+    Only an unresolved alert is revised: a resolved one is history as the manager closed it."""
+    keys = [fold_key("door_forced", reader_id=cabinet) for cabinet, times in unlocks.items() if times]
+    if not keys:
+        return 0
+    explained = [row for row in db.execute(_FORCED_OPEN, {"keys": keys})
+                 if not door_forced(row.at, unlocks.get(row.reader_id, []), unlock_s=settings.unlock_s,
+                                    grace_s=settings.door_forced_grace_s)]
+    for row in explained:
+        line = notes.line(now, "mamori", "revised", why="unlock_arrived_late", door_at=row.at.isoformat())
+        db.execute(update(Alert).where(Alert.id == row.alert_id)
+                   .values(note=func.coalesce(Alert.note + ("\n" + line), line))
+                   .execution_options(synchronize_session=False))
+        # A mail not sent yet need not go: the alert and its note are the record.
+        db.execute(delete(Notice).where(Notice.dedupe_key.startswith(f"door_forced:{row.event_id}:"),
+                                        Notice.sent_at.is_(None)))
+        log.info("door forced taken back: the opening at %s had an unlock that arrived after it", row.at)
+    fold.withdraw(db, {row.id: row.alert_id for row in explained}, now, "mamori")
+    return len(explained)
 
 
 def unlocks_from(opened_at: datetime, settings: Settings) -> datetime:

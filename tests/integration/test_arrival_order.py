@@ -1,10 +1,10 @@
 """The ledger is a function of the set of scans and events, not of the order the network delivers them in.
 
 A day of an office (an entrance and two cabinets; key holders, one untrained, one without a key;
-folders, a phone, a tag held at the antenna, timeouts, door closings) is delivered once live, in
-event-time order one message at a time, and then interleaved (each reader's own order kept, as a
-reader's outbox sends it) and fully shuffled, in random batches. Every delivery must build the
-same sessions, checkouts, returns, presence and denial alerts.
+folders, a phone, a tag held at the antenna, timeouts, exit buttons, door openings and closings) is
+delivered once live, in event-time order one message at a time, and then interleaved (each reader's own
+order kept, as a reader's outbox sends it) and fully shuffled, in random batches. Every delivery must build
+the same sessions, checkouts, returns, presence, denial and door_forced alerts.
 """
 
 from __future__ import annotations
@@ -93,8 +93,14 @@ def _day(rng: random.Random) -> list[tuple[str, protocol.Scan | protocol.Event]]
                 scan(cabinet, tag, at)
                 if rng.random() < 0.2:  # held at the antenna: read again a moment later
                     scan(cabinet, tag, at + timedelta(milliseconds=rng.randrange(200, 1800)))
+            if rng.random() < 0.3:  # let out by the exit button, or the door forced: door_forced either way round
+                if rng.random() < 0.6:
+                    out.append((cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-exit", type="exit_button",
+                                                        at=at + timedelta(seconds=1))))
+                out.append((cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-open", type="door_open",
+                                                    at=at + timedelta(seconds=rng.choice([2, 4, 9, 15])))))
             if rng.random() < 0.4:
-                at += timedelta(seconds=rng.randrange(2, 30))
+                at += timedelta(seconds=rng.randrange(16, 30))
                 out.append((cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-door", type="door_closed", at=at)))
             at += timedelta(seconds=rng.choice([5, 30, 70, 600, 3600]))  # some sessions time out
             if rng.random() < 0.3:  # a tap with nobody at the cabinet
@@ -177,6 +183,7 @@ def test_any_arrival_order_builds_the_ledger_of_the_live_day(stocked, order, see
     expected = snapshot(factory)
     assert expected["checkouts"] and expected["sessions"] and expected["presence"]
     assert any(state == "out" for _id, state, *_times in expected["visits"])
+    assert any(key.startswith("door_forced:") for key, *_counts in expected["alerts"])
 
     if order == "per_reader":
         arrival = _interleave(rng, day)

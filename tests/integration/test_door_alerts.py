@@ -135,6 +135,63 @@ def test_an_offline_unlock_replayed_with_its_door_opening_is_not_forced_but_a_st
     assert [a.event_id for a in alerts(office, "door_forced")] == [forced]
 
 
+def test_an_unlock_that_arrives_after_its_opening_takes_the_door_forced_back_and_its_unsent_mail(database_url,
+                                                                                                broker):
+    with SmtpServer() as smtp, Office(database_url, broker.url, smtp_url=smtp.url, notice_check_s=3600) as office:
+        office.wait_connected()
+        add_manager(office, "tanaka@example.jp")
+        cabinet = office.add_reader("cabinet-1", "cabinet")
+        office.add_person("佐藤 花子", KEY_HOLDER, key_holder=True, training_on=date.today() - timedelta(days=9))
+        now = datetime.now(UTC)
+        t, tapped_at = now - timedelta(seconds=30), now - timedelta(seconds=3)
+        # The network delivers each opening before the unlock that explains it (or seems to).
+        by_button = cabinet.event("door_open", at=t)
+        forced = cabinet.event("door_open", at=t + timedelta(seconds=10))  # nothing explains this one
+        after_stale_tap = cabinet.event("door_open", at=t + timedelta(seconds=18))
+        by_tap = cabinet.event("door_open", at=tapped_at + timedelta(seconds=1))
+        assert cabinet.wait_acked([by_button, forced, after_stale_tap, by_tap])
+        [alert] = alerts(office, "door_forced")
+        assert (alert.count, alert.state) == (4, "open")
+
+        assert cabinet.wait_acked(cabinet.event("exit_button", at=t - timedelta(seconds=1)))
+        late_but_fresh = cabinet.tap(KEY_HOLDER, at=tapped_at)
+        assert cabinet.wait_decision(late_but_fresh).result == "unlock"
+        stale = cabinet.tap(KEY_HOLDER, at=t + timedelta(seconds=17))  # too old to be answered: it opened nothing
+        assert cabinet.wait_acked(stale)
+        [alert] = alerts(office, "door_forced")
+        assert (alert.count, alert.state) == (2, "open")
+        assert abs(alert.opened_at - (t + timedelta(seconds=10))) < timedelta(milliseconds=1)
+        assert notes_ja(alert.note).count("の開扉は、後から届いた解錠の記録で説明されました") == 2
+
+        sender = NoticeSender(office.factory, office.settings, office.ingest.clock)
+        # Each opening's own mail was queued when it arrived; the explained one's is gone unsent.
+        assert len(mails(smtp, sender)) == 2
+
+
+def test_a_late_unlock_leaves_a_door_forced_alert_the_manager_resolved_as_it_was(office):
+    cabinet = office.add_reader("cabinet-1", "cabinet")
+    t = datetime.now(UTC) - timedelta(minutes=5)
+    opened = cabinet.event("door_open", at=t)
+    assert cabinet.wait_acked(opened)
+    with unit_of_work(office.factory) as db:
+        db.execute(update(Alert).where(Alert.type == "door_forced").values(
+            state="resolved", resolved_at=datetime.now(UTC), resolved_by="tanaka"))
+    assert cabinet.wait_acked(cabinet.event("exit_button", at=t - timedelta(seconds=2)))
+    [alert] = alerts(office, "door_forced")
+    assert (alert.state, alert.resolved_by, alert.count, alert.note) == ("resolved", "tanaka", 1, None)
+
+
+def test_a_door_forced_taken_back_entirely_is_resolved_by_mamori_and_leaves_the_dashboard(office):
+    cabinet = office.add_reader("cabinet-1", "cabinet")
+    t = datetime.now(UTC) - timedelta(minutes=5)
+    assert cabinet.wait_acked(cabinet.event("door_open", at=t))
+    assert [a["type"] for a in office.get("/alerts", state="open")] == ["door_forced"]
+    assert cabinet.wait_acked(cabinet.event("exit_button", at=t - timedelta(seconds=3)))
+    [alert] = alerts(office, "door_forced")
+    assert (alert.state, alert.resolved_by, alert.count) == ("resolved", "mamori", 0)
+    assert office.get("/alerts", state="open") == []
+
+
 # ---------------------------------------------------------------- door held open
 
 
@@ -148,8 +205,9 @@ def test_a_door_left_open_past_the_limit_is_one_alert_noted_with_how_long_when_i
         earlier = [cabinet.event("exit_button", at=t - timedelta(minutes=10)),  # opened and closed in time
                    cabinet.event("door_open", at=t - timedelta(minutes=10) + timedelta(seconds=1)),
                    cabinet.event("door_closed", at=t - timedelta(minutes=10) + timedelta(seconds=30))]
+        button = cabinet.event("exit_button", at=t - timedelta(seconds=1))  # sent before its opening
         opened = cabinet.event("door_open", at=t)
-        assert cabinet.wait_acked([*earlier, cabinet.event("exit_button", at=t - timedelta(seconds=1)), opened])
+        assert cabinet.wait_acked([*earlier, button, opened])
         entrance = office.add_reader("entrance", "entrance")
         assert entrance.wait_acked(entrance.event("door_open", at=t))  # no lock state at the entrance: not watched
 
@@ -200,13 +258,30 @@ def test_a_door_open_too_long_that_closed_before_any_check_gets_its_alert_at_the
         t = datetime.now(UTC) - timedelta(hours=1)
         short = [cabinet.event("exit_button", at=t), cabinet.event("door_open", at=t + timedelta(seconds=1)),
                  cabinet.event("door_closed", at=t + timedelta(seconds=60))]
+        button = cabinet.event("exit_button", at=t + timedelta(minutes=10) - timedelta(seconds=1))
         opened = cabinet.event("door_open", at=t + timedelta(minutes=10))
-        burst = [*short, cabinet.event("exit_button", at=t + timedelta(minutes=10) - timedelta(seconds=1)), opened,
-                 cabinet.event("door_closed", at=t + timedelta(minutes=15))]
+        burst = [*short, button, opened, cabinet.event("door_closed", at=t + timedelta(minutes=15))]
         assert cabinet.wait_acked(burst)
         [alert] = alerts(office, "door_held_open")
         assert alert.event_id == opened and "開いていた時間 5分00秒" in notes_ja(alert.note)
         assert alerts(office, "door_forced") == []
+
+
+def test_an_opening_that_arrives_after_its_closing_is_judged_against_it(office):
+    cabinet = office.add_reader("cabinet-1", "cabinet")
+    t = datetime.now(UTC) - timedelta(hours=1)
+    assert cabinet.wait_acked(cabinet.event("door_closed", at=t + timedelta(minutes=4)))
+    assert cabinet.wait_acked(cabinet.event("exit_button", at=t - timedelta(seconds=1)))
+    opened = cabinet.event("door_open", at=t)
+    assert cabinet.wait_acked(opened)
+    [alert] = alerts(office, "door_held_open")
+    assert alert.event_id == opened and "開いていた時間 4分00秒" in notes_ja(alert.note)
+    assert alerts(office, "door_forced") == []
+    # A short opening that arrives after its closing raises nothing.
+    assert cabinet.wait_acked(cabinet.event("door_closed", at=t + timedelta(minutes=10, seconds=30)))
+    assert cabinet.wait_acked(cabinet.event("exit_button", at=t + timedelta(minutes=10)))
+    assert cabinet.wait_acked(cabinet.event("door_open", at=t + timedelta(minutes=10, seconds=2)))
+    assert len(alerts(office, "door_held_open")) == 1
 
 
 # ---------------------------------------------------------------- reader offline

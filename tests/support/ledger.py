@@ -24,9 +24,12 @@ class NoWire:
         pass
 
 
+FOLDED = ("cabinet_denied", "door_forced")  # the alerts the ledger raises as it is applied
+
+
 def snapshot(factory) -> dict:
-    """Sessions, checkouts and returns, presence, visits, open denial alerts and their occurrences, and which
-    scans and events are stored."""
+    """Sessions, checkouts and returns, presence, visits, open denial and door_forced alerts and their
+    occurrences, and which scans and events are stored."""
     with factory() as db:
         opening = dict(db.execute(select(CabinetSession.id, CabinetSession.scan_id)).all())
         sessions = sorted(db.execute(select(CabinetSession.cabinet_id, CabinetSession.person_id,
@@ -39,12 +42,13 @@ def snapshot(factory) -> dict:
         presence = sorted(db.execute(select(PresenceEvent.kind, PresenceEvent.at, PresenceEvent.person_id,
                                             PresenceEvent.visit_id, PresenceEvent.reader_id,
                                             PresenceEvent.scan_id)).all(), key=repr)
-        denials = sorted(db.execute(select(AlertOccurrence.scan_id, AlertOccurrence.reason, AlertOccurrence.at)
+        denials = sorted(db.execute(select(AlertOccurrence.scan_id, AlertOccurrence.event_id, AlertOccurrence.reason,
+                                           AlertOccurrence.at)
                                     .join(Alert, Alert.id == AlertOccurrence.alert_id)
-                                    .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all())
-        # Denials fold per person (or item, or reader) and reason: how often, first and last.
+                                    .where(Alert.type.in_(FOLDED), Alert.state != "resolved")).all(), key=repr)
+        # Denials fold per person (or item, or reader) and reason, forced doors per cabinet: how often, first and last.
         alerts = sorted(db.execute(select(Alert.fold_key, Alert.severity, Alert.count, Alert.opened_at, Alert.last_at)
-                                   .where(Alert.type == "cabinet_denied", Alert.state != "resolved")).all(), key=repr)
+                                   .where(Alert.type.in_(FOLDED), Alert.state != "resolved")).all(), key=repr)
         visits = sorted(db.execute(select(Visit.id, Visit.state, Visit.entered_at, Visit.left_at,
                                           Visit.badge_returned_at)).all())
         scans = sorted(db.scalars(select(ScanRecord.id)))
