@@ -21,14 +21,11 @@ from server.card_keys.keyfile import OfficeKeys
 from server.card_keys.models import CardCheck
 from server.domain.card_auth import NOTHING, Proof, considered, counter_fits, failure, judge, must_prove
 from server.ingest.directory import ReaderInfo
-from server.people.models import Card, Person
 
 log = logging.getLogger("mamori.ingest")
 
 
 
-_CARDS = (select(Card.uid, Card.auth_kind, Card.person_id, Person.card_auth_required)
-          .join(Person, Person.id == Card.person_id).where(among(Card.uid, "uids")))
 _COUNTERS_SINCE = (select(CardCheck.uid, CardCheck.at, CardCheck.counter)
                    .where(among(CardCheck.uid, "uids"), CardCheck.counter.is_not(None),
                           CardCheck.at >= bindparam("since")))
@@ -76,14 +73,11 @@ class CardChecks:
         self._rows: list[dict] = []
 
     @classmethod
-    def load(cls, conn: Connection, keys: OfficeKeys | None, scans: list[protocol.Scan],
-             replayed: list[str]) -> CardChecks:
+    def load(cls, conn: Connection, keys: OfficeKeys | None, scans: list[protocol.Scan], replayed: list[str],
+             cards: dict[str, tuple[str | None, int, bool]]) -> CardChecks:
+        """`cards`: uid -> (auth kind, person, whether the person must prove) of at least the scans' staff cards."""
         checks = cls(keys)
-        uids = list({s.uid for s in scans})
-        for start in range(0, len(uids), 500):
-            chunk = uids[start:start + 500]
-            for uid, kind, person_id, requires in conn.execute(_CARDS, {"uids": chunk}):
-                checks._cards[uid] = (kind, person_id, requires)
+        checks._cards = cards
         sun_uids = list({s.uid for s in scans if isinstance(s.auth, protocol.NtagSun)})
         if sun_uids:
             since = min(s.at for s in scans)

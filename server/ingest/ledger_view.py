@@ -35,7 +35,9 @@ from server.visits.models import PresenceEvent, Visit
 # Built once: building a statement costs more than running it on SQLite.
 _KNOWN_SCANS = select(ScanRecord.id).where(among(ScanRecord.id, "ids"))
 _KNOWN_EVENTS = select(ReaderEvent.id).where(among(ReaderEvent.id, "ids"))
-_STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on)
+# With what the card checks need (server/ingest/card_check.py): the same rows, one statement.
+_STAFF = (select(Card.uid, Person.id, Person.active, Card.active, Person.key_holder, Person.training_on,
+                 Card.auth_kind, Person.card_auth_required)
           .join(Person, Person.id == Card.person_id).where(among(Card.uid, "uids")))
 _BADGES = select(VisitorBadge.uid, VisitorBadge.active).where(among(VisitorBadge.uid, "uids"))
 _ITEMS = (select(Item.tag_uid, Item.id, Item.kind, Item.cabinet_id, Item.encrypted, Item.status, Item.screen_locked,
@@ -141,6 +143,7 @@ class BatchLedger:
         self._staff: dict[str, tuple[int, bool, bool, bool, Any]] = {}
         self._badges: dict[str, bool] = {}
         self._items: dict[str, tuple[int, str, str, bool, str, bool, str | None]] = {}
+        self.cards: dict[str, tuple[str | None, int, bool]] = {}  # uid -> (auth kind, person, person requires)
         self._loans: dict[int, _Loan] = {}
         self._item_rules: dict[int, LoanRule] = {}  # items with a loan rule of their own
         self._visits: dict[str, tuple[int, str, datetime | None, datetime | None]] = {}
@@ -200,9 +203,14 @@ class BatchLedger:
         uids = list({uid for _id, _reader, uid, _at in scans})
         run = view._rows
         view._known_scans, view._known_events = set(known[0]), set(known[1])
-        view._staff = {uid: tuple(facts) for uid, *facts in run(_STAFF, "uids", uids)}
-        view._badges = dict(run(_BADGES, "uids", uids))
-        for uid, *facts, due_time, minutes in run(_ITEMS, "uids", uids):
+        for uid, *facts, auth_kind, auth_required in run(_STAFF, "uids", uids):
+            view._staff[uid] = tuple(facts)
+            view.cards[uid] = (auth_kind, facts[0], auth_required)
+        # A uid is a staff card, else a badge, else an item (`identify`): each asked for only if not yet found.
+        rest = [uid for uid in uids if uid not in view._staff]
+        view._badges = dict(run(_BADGES, "uids", rest))
+        rest = [uid for uid in rest if uid not in view._badges]
+        for uid, *facts, due_time, minutes in run(_ITEMS, "uids", rest):
             view._items[uid] = tuple(facts)
             if due_time is not None or minutes is not None:
                 view._item_rules[facts[0]] = LoanRule(due_time=due_time, minutes=minutes)

@@ -303,7 +303,7 @@ class IngestWorker:
         ledger.card_checks = CardChecks.load(
             db.connection(), self.service.card_keys,
             [body for _reader, body in new if isinstance(body, protocol.Scan)],
-            [r.body.id for r in replays if isinstance(r.body, protocol.Scan)])
+            [r.body.id for r in replays if isinstance(r.body, protocol.Scan)], ledger.cards)
         return ledger, replays
 
     def _replay(self, ledger: BatchLedger, step: Replay) -> None:

@@ -106,6 +106,13 @@ def _day(rng: random.Random) -> list[tuple[str, protocol.Scan | protocol.Event]]
             if rng.random() < 0.3:  # a tap with nobody at the cabinet
                 scan(cabinet, rng.choice(tags), at)
                 at += timedelta(seconds=rng.randrange(5, 100))
+    for cabinet in ITEMS:  # a door surely forced, and surely let out by its button
+        at = DAY + timedelta(hours=13)
+        out += [(cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-open", type="door_open", at=at)),
+                (cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-exit", type="exit_button",
+                                         at=at + timedelta(minutes=1))),
+                (cabinet, protocol.Event(v=1, id=f"e{next(serial):06d}-open", type="door_open",
+                                         at=at + timedelta(minutes=1, seconds=3)))]
     scan("entrance", BADGES[0], DAY + timedelta(minutes=10))  # one visitor surely comes and goes
     scan("entrance", BADGES[0], DAY + timedelta(hours=2))
     at = DAY
