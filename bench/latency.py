@@ -5,7 +5,8 @@
 
 A reader (paho, TCP_NODELAY) publishes scans at a steady rate to a real Mosquitto; `mamori
 serve` runs in its own process. The bare echo responder answers each scan with a decision the
-moment it arrives, on the same broker: the floor any server must stand on. Target (issue 19):
+moment it arrives, on the same broker: the floor any server must stand on; beside it, each database's own floor (one row inserted and
+committed, durably, through the app's engine), which no tap can beat either. Target (issue 19):
 mamori's p99 at most 3 × the echo's p99 measured in the same run, and the same with a year of
 history in the database (`--year 1.0`: a million scans, 50,000 cabinet sessions, 200,000
 checkouts; bench/year.py) as with an empty one. `--key-holder 1500` then has one key holder tap
@@ -22,12 +23,14 @@ import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+from sqlalchemy import text
 
 from bench.common import SITE, bench_env, card_uid, database, fmt, percentiles, seed, server
 from bench.year import seed_year
 from gateway import protocol
 from gateway.net import set_nodelay
 from gateway.simulator import new_id
+from server.db import make_engine
 
 
 def _client(name: str, url_port: int) -> mqtt.Client:
@@ -92,6 +95,27 @@ def echo_floor(port: int, scans: int, rate: float) -> dict[str, float]:
         echo.loop_stop()
 
 
+def commit_floor(url: str, commits: int = 1000) -> dict[str, float]:
+    """The database's own floor for a tap: one row inserted and committed (durably, as the app's
+    settings do), `commits` times, on a table of its own, through the app's engine."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, at VARCHAR(40))"))
+        times = []
+        for n in range(commits):
+            start = time.perf_counter()
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_floor (id, at) VALUES (:id, :at)"),
+                             {"id": n, "at": datetime.now(UTC).isoformat()})
+            times.append((time.perf_counter() - start) * 1000)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE bench_floor"))
+        return percentiles(times)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scans", type=int, default=2000)
@@ -109,6 +133,7 @@ def main() -> None:
             with database(kind, workdir) as url:
                 # Half the taps open the cabinet, half pass the entrance: both decision paths.
                 seed(url, [("entrance", "entrance"), ("cabinet-1", "cabinet")], args.scans)
+                floor_db = commit_floor(url)
                 if args.year:
                     seed_year(url, ["cabinet-1"], "entrance", args.scans, args.year)
                 with server(url, broker.url, workdir):
@@ -121,6 +146,8 @@ def main() -> None:
             stats = percentiles(cab + ent)
             print(fmt(f"mamori {kind}", stats) + f"   p99 − echo p99 = {stats['p99'] - floor['p99']:+.2f} ms"
                   f"   p99 / echo p99 = {stats['p99'] / floor['p99']:.2f}")
+            print(fmt(f"  {kind}: insert + commit", floor_db)
+                  + f"   (the database's floor; echo p99 + this p99 = {floor['p99'] + floor_db['p99']:.2f} ms)")
             print(fmt("  cabinet taps", percentiles(cab)))
             print(fmt("  entrance taps", percentiles(ent)))
             for start in range(0, len(one) - 199, 200):

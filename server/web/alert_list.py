@@ -23,7 +23,7 @@ from server.people.models import Person, VisitorBadge
 from server.readers.models import Reader
 from server.visits.models import Visit
 
-SHOWN = 200
+SHOWN = 100  # the most severe and newest; the count says how many more
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 

@@ -161,7 +161,7 @@ class CommandWatcher:
 # ------------------------------------------------------------------ the overdue item
 
 
-def test_an_overdue_folder_from_real_scans_shows_what_who_since_when_and_how_late(office):
+def test_an_overdue_folder_from_real_scans_shows_what_who_since_when_and_how_late(office, monkeypatch):
     _cabinet, checkout = overdue_folder(office)
     client = browser(office, "manager")
     html = client.get("/dashboard").text
@@ -178,6 +178,15 @@ def test_an_overdue_folder_from_real_scans_shows_what_who_since_when_and_how_lat
     client = browser(office, "manager")  # (two idle hours locked the first login's screen)
     later = duration((office.clock() - yesterday_at(office, 18)).total_seconds(), "ja")
     assert later != late and later in panel(client.get("/dashboard/panels").text, "dash-overdue-h")
+    assert "dash-overdue-all" not in overdue
+
+    # More overdue than the dashboard shows: the rest is one link away, in the 持ち出し管理簿.
+    monkeypatch.setattr(dashboard, "OVERDUE_SHOWN", 0)
+    crowded = panel(client.get("/dashboard/panels").text, "dash-overdue-h")
+    assert FOLDER not in crowded and "ほか 1 件は表示していません。" in crowded
+    assert 'href="/register?report=overdue"' in crowded and "期限超過をすべて持ち出し管理簿で見る" in crowded
+    assert FOLDER in client.get("/register?report=overdue").text
+    monkeypatch.undo()
 
     # The English switch, from the page's own link.
     assert client.get("/language/en?next=/dashboard").status_code == 303

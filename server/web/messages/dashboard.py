@@ -11,6 +11,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.refresh_now": ("今すぐ更新", "Refresh now"),
     "dash.count": ("{count}件", "{count}"),
     "dash.more": ("ほか {count} 件は表示していません。", "{count} more not shown."),
+    "dash.overdue.all": ("期限超過をすべて持ち出し管理簿で見る", "See every overdue item in the checkout register"),
     # overdue items
     "dash.overdue.title": ("持ち出し中で返却期限超過", "Overdue items"),
     "dash.overdue.none": ("返却期限を過ぎた持ち出しはありません。", "No item is out past its due time."),
