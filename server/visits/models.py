@@ -94,7 +94,7 @@ class PresenceEvent(Base):
     __tablename__ = "presence_events"
     __table_args__ = (
         CheckConstraint("kind IN ('entry', 'exit')", name="kind"),
-        Index("ix_presence_person_at", "person_id", "at"),
+        Index("ix_presence_person_at", "person_id", "at", "id"),
         Index("ix_presence_at", "at"),
     )
 
