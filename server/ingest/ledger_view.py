@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.alerts import fold
@@ -54,11 +54,22 @@ _VISITS = (select(Visit.badge_uid, Visit.id, Visit.state, Visit.valid_from, Visi
 _INSIDE = (select(Person.id, select(PresenceEvent.kind).where(PresenceEvent.person_id == Person.id)
                   .order_by(PresenceEvent.at.desc(), PresenceEvent.id.desc()).limit(1).scalar_subquery())
            .where(among(Person.id, "ids")))
-_PRIOR_TAPS = (select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
-                      ScanRecord.action, ScanRecord.reason)
-               .where(among(ScanRecord.uid, "uids"), among(ScanRecord.reader_id, "readers"),
-                      ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None))
-               .order_by(ScanRecord.at))
+# Each card's newest counted tap per reader since `since`, leaving out the stretch a rewind applies again:
+# one row per (reader, card). Sending every counted tap of the window instead, a key holder tapping one
+# cabinet 100 times a second made each tap load the 500 before it (3 → 7 ms of CPU a tap over 5 s).
+_counted = (among(ScanRecord.uid, "uids"), among(ScanRecord.reader_id, "readers"),
+            ScanRecord.at >= bindparam("since"), ScanRecord.duplicate_of.is_(None),
+            ~among(ScanRecord.id, "replayed"))
+_PRIOR_TAPS = {
+    # SQLite takes the other columns from the row with the max (its documented bare-column rule).
+    "sqlite": select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, func.max(ScanRecord.at),
+                     ScanRecord.result, ScanRecord.action, ScanRecord.reason)
+    .where(*_counted).group_by(ScanRecord.reader_id, ScanRecord.uid),
+    "postgresql": select(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.id, ScanRecord.at, ScanRecord.result,
+                         ScanRecord.action, ScanRecord.reason)
+    .where(*_counted).distinct(ScanRecord.reader_id, ScanRecord.uid)
+    .order_by(ScanRecord.reader_id, ScanRecord.uid, ScanRecord.at.desc(), ScanRecord.id.desc()),
+}
 # One reader at a time: "the newest row" is one step down the (reader_id, at) index.
 _LAST_READ = (select(ScanRecord.uid, ScanRecord.at)
               .where(ScanRecord.reader_id == bindparam("reader"), ScanRecord.at < bindparam("before"))
@@ -224,10 +235,10 @@ class BatchLedger:
                         run(_INSIDE, "ids", [facts[0] for uid, facts in view._staff.items() if uid in at_entrance])}
         replayed = rewind.scan_ids
         readers = list({reader for _id, reader, _uid, _at in scans})
-        for reader, uid, scan_id, at, result, action, reason in run(_PRIOR_TAPS, "uids", uids,
-                                                                    readers=readers, since=since):
-            if scan_id not in replayed:
-                view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
+        prior_taps = _PRIOR_TAPS[view.conn.dialect.name]
+        for reader, uid, scan_id, at, result, action, reason in run(prior_taps, "uids", uids, readers=readers,
+                                                                    since=since, replayed=list(replayed)):
+            view._prior[(reader, uid)] = PriorTap(scan_id, at, result, action, reason)
         for cabinet in cabinets:
             if cabinet in rewind.newest_reads:  # the plan read it already
                 last = rewind.newest_reads[cabinet]
