@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Boolean, Connection, String, Table, any_, bindparam, func, literal_column, select, text
+from sqlalchemy import Boolean, Connection, Integer, String, Table, any_, bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -63,13 +63,10 @@ def _among_as_json(element: _Among, compiler, **kw) -> str:
     # statement cost); one JSON parameter keeps the statement as it was cached. Plain ids and uids only:
     # a value of a converted type (a time) would not match what is stored.
     kind = element.column.type
-    if isinstance(kind, TypeDecorator) or type(kind).__name__ not in _JSON_SAFE:
+    if isinstance(kind, TypeDecorator) or not isinstance(kind, String | Integer):
         return _among_as_list(element, compiler, **kw)
     values = select(literal_column("value")).select_from(func.json_each(bindparam(element.name, type_=_JsonList())))
     return compiler.process(element.column.in_(values.scalar_subquery()), **kw)
-
-
-_JSON_SAFE = {"String", "VARCHAR", "Integer", "INTEGER", "BigInteger", "Text"}
 
 
 @compiles(_Among, "postgresql")

@@ -117,14 +117,10 @@ _UNLOCK_EVENTS = select(ReaderEvent.reader_id, ReaderEvent.at).where(
     ReaderEvent.type.in_(sorted(UNLOCK_EVENTS)))
 _REMOTE_UNLOCKS = select(Reader.id, Reader.remote_unlock_at).where(
     among(Reader.id, "cabinets"), Reader.remote_unlock_at.is_not(None))
-_DOOR_BEFORE = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
-                .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
-                       ReaderEvent.at <= bindparam("at"))
-                .order_by(ReaderEvent.at.desc()).limit(1))
-_DOOR_AFTER = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
-               .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS),
-                      ReaderEvent.at > bindparam("at"))
-               .order_by(ReaderEvent.at).limit(1))
+_DOOR_EVENTS_OF = (select(ReaderEvent.id, ReaderEvent.type, ReaderEvent.at)
+                   .where(ReaderEvent.reader_id == bindparam("reader"), ReaderEvent.type.in_(DOOR_EVENTS)))
+_DOOR_BEFORE = _DOOR_EVENTS_OF.where(ReaderEvent.at <= bindparam("at")).order_by(ReaderEvent.at.desc()).limit(1)
+_DOOR_AFTER = _DOOR_EVENTS_OF.where(ReaderEvent.at > bindparam("at")).order_by(ReaderEvent.at).limit(1)
 
 
 @dataclass(slots=True)
@@ -535,19 +531,19 @@ class BatchLedger:
 
     def door_before(self, reader_id: str, at: datetime) -> tuple[str, str, datetime] | None:
         """The newest door event (id, type, at) of this reader at or before `at`, stored or in this batch."""
-        stored = self.conn.execute(_DOOR_BEFORE, {"reader": reader_id, "at": at}).first()
-        newest = (stored.id, stored.type, stored.at) if stored is not None else None
-        for event_at, event_type, event_id in self._door_events.get(reader_id, []):
-            if event_at <= at and (newest is None or event_at >= newest[2]):
-                newest = (event_id, event_type, event_at)
-        return newest
+        return self._door_next(_DOOR_BEFORE, reader_id, at, later=False)
 
     def door_after(self, reader_id: str, at: datetime) -> tuple[str, str, datetime] | None:
         """The oldest door event (id, type, at) of this reader after `at`, stored or in this batch: an
         opening that arrives after its closing is judged against it."""
-        stored = self.conn.execute(_DOOR_AFTER, {"reader": reader_id, "at": at}).first()
-        oldest = (stored.id, stored.type, stored.at) if stored is not None else None
+        return self._door_next(_DOOR_AFTER, reader_id, at, later=True)
+
+    def _door_next(self, statement, reader_id: str, at: datetime, *, later: bool) -> tuple[str, str, datetime] | None:
+        stored = self.conn.execute(statement, {"reader": reader_id, "at": at}).first()
+        found = (stored.id, stored.type, stored.at) if stored is not None else None
         for event_at, event_type, event_id in self._door_events.get(reader_id, []):
-            if event_at > at and (oldest is None or event_at < oldest[2]):
-                oldest = (event_id, event_type, event_at)
-        return oldest
+            on_side = event_at > at if later else event_at <= at
+            nearer = found is None or (event_at < found[2] if later else event_at >= found[2])
+            if on_side and nearer:
+                found = (event_id, event_type, event_at)
+        return found
